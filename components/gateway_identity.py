@@ -1,0 +1,97 @@
+"""The Gateway's own identity: the IAM role its compute runs as."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_documents import PolicyDocument, gateway_trust_policy, role_arn
+
+
+@dataclass(frozen=True)
+class GatewayIdentityArgs:
+    """Inputs of :class:`GatewayIdentity`."""
+
+    account_id: str
+    """The account the Gateway runs in."""
+    partition: str
+    """ARN partition of that account's region (``aws`` for commercial regions)."""
+    role_name: str
+    """Physical name of the role; keep it stable, Akeyless binds to it."""
+    policy: PolicyDocument
+    """The role's identity policy (see ``components.iam_documents``)."""
+    path: str = "/"
+    """IAM path of the role and instance profile."""
+    compute: str = "ec2"
+    """What runs the Gateway: ``ec2`` (adds an instance profile) or ``ecs``."""
+    permissions_boundary_arn: str | None = None
+    """Optional permissions boundary for the role."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Tags on the role and instance profile."""
+
+    @property
+    def role_arn(self) -> str:
+        return role_arn(self.partition, self.account_id, self.path, self.role_name)
+
+
+class GatewayIdentity(pulumi.ComponentResource):
+    """An IAM role trusted by the Gateway's compute (and itself), with its policy inline.
+
+    Outputs: ``role_arn``, ``role_name`` and, for EC2, ``instance_profile_name``.
+    """
+
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+    instance_profile_name: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: GatewayIdentityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("akeyless-gateway:iam:GatewayIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = gateway_trust_policy(
+            partition=args.partition,
+            account_id=args.account_id,
+            gateway_role_arn=args.role_arn,
+            compute=args.compute,
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            path=args.path,
+            description="Akeyless Gateway identity (managed by Pulumi)",
+            assume_role_policy=json.dumps(trust),
+            permissions_boundary=args.permissions_boundary_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-policy",
+            name=f"{args.role_name}-policy",
+            role=role.name,
+            policy=json.dumps(args.policy),
+            opts=child,
+        )
+        self.role_arn = role.arn
+        self.role_name = role.name
+        self.instance_profile_name = None
+        if args.compute == "ec2":
+            profile = aws.iam.InstanceProfile(
+                f"{name}-instance-profile",
+                name=args.role_name,
+                path=args.path,
+                role=role.name,
+                tags=args.tags,
+                opts=child,
+            )
+            self.instance_profile_name = profile.name
+        self.register_outputs(
+            {
+                "role_arn": self.role_arn,
+                "role_name": self.role_name,
+                "instance_profile_name": self.instance_profile_name,
+            }
+        )

@@ -1,0 +1,256 @@
+"""IAM policy documents as pure functions: plain data in, plain dicts out.
+
+No Pulumi types here, so a security reviewer (and the tests) can read every
+document the program will create. Grants follow the "AWS permissions per
+Gateway feature" table in ``../shared/akeyless/FACTS.md``, with resources
+narrowed to the account, the regions, the temporary-user prefix, the listed
+users, groups, roles and the secret prefix. ``iam:ListUsers`` and
+``secretsmanager:ListSecrets`` take no resource narrower than ``*``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from config.model import Capabilities
+
+Statement = dict[str, Any]
+PolicyDocument = dict[str, Any]
+
+POLICY_VERSION = "2012-10-17"
+
+# Trust principals of the compute that runs the Gateway, per compute kind.
+COMPUTE_SERVICE_PRINCIPALS = {
+    "ec2": "ec2.amazonaws.com",
+    "ecs": "ecs-tasks.amazonaws.com",
+}
+
+TEMP_USER_ACTIONS = (
+    "iam:CreateUser",
+    "iam:DeleteUser",
+    "iam:TagUser",
+    "iam:UntagUser",
+    "iam:CreateAccessKey",
+    "iam:DeleteAccessKey",
+    "iam:ListAccessKeys",
+    "iam:CreateLoginProfile",
+    "iam:GetLoginProfile",
+    "iam:DeleteLoginProfile",
+    "iam:ListUserPolicies",
+    "iam:ListAttachedUserPolicies",
+    "iam:ListGroupsForUser",
+    "iam:ListUserTags",
+)
+USER_POLICY_ACTIONS = ("iam:AttachUserPolicy", "iam:DetachUserPolicy")
+GROUP_MEMBERSHIP_ACTIONS = ("iam:AddUserToGroup", "iam:RemoveUserFromGroup")
+ROTATED_KEY_ACTIONS = (
+    "iam:CreateAccessKey",
+    "iam:DeleteAccessKey",
+    "iam:ListAccessKeys",
+    "iam:ListUserTags",
+)
+SECRET_ACTIONS = (
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:UpdateSecret",
+)
+KMS_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+
+
+def iam_arn(partition: str, account_id: str, kind: str, path: str, name: str) -> str:
+    """``arn:<partition>:iam::<account>:<kind><path><name>``, e.g. a role ARN."""
+    return f"arn:{partition}:iam::{account_id}:{kind}{path}{name}"
+
+
+def role_arn(partition: str, account_id: str, path: str, name: str) -> str:
+    """The ARN a role will have: known before it exists, so trusts need no lookups."""
+    return iam_arn(partition, account_id, "role", path, name)
+
+
+def policy_document(statements: Sequence[Statement]) -> PolicyDocument:
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def _allow(sid: str, actions: Sequence[str], resources: Sequence[str] | str, **extra: Any) -> Statement:
+    resource: list[str] | str = resources if isinstance(resources, str) else list(resources)
+    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource, **extra}
+
+
+# --- trust policies ---------------------------------------------------------
+
+
+def gateway_trust_policy(
+    *, partition: str, account_id: str, gateway_role_arn: str, compute: str = "ec2"
+) -> PolicyDocument:
+    """Trust of the Gateway's identity role: its compute, and the role itself.
+
+    Self-assume is written as the seed does it: the account as principal, narrowed
+    to this role's ARN by ``aws:PrincipalArn``, because a role cannot name itself
+    as a principal before it exists.
+    """
+    return policy_document(
+        [
+            {
+                "Sid": "GatewayCompute",
+                "Effect": "Allow",
+                "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS[compute]},
+                "Action": "sts:AssumeRole",
+            },
+            {
+                "Sid": "GatewaySelfAssume",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": gateway_role_arn}},
+            },
+        ]
+    )
+
+
+def member_trust_policy(*, hub_gateway_role_arn: str, external_id: str) -> PolicyDocument:
+    """Trust of a member account's role: only the hub Gateway role, with the External ID."""
+    return policy_document(
+        [
+            {
+                "Sid": "HubGatewayWithExternalId",
+                "Effect": "Allow",
+                "Principal": {"AWS": hub_gateway_role_arn},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+            }
+        ]
+    )
+
+
+# --- identity policies ------------------------------------------------------
+
+
+def self_assume_statement(gateway_role_arn: str) -> Statement:
+    return _allow("GatewaySelfAssume", ["sts:AssumeRole"], [gateway_role_arn])
+
+
+def assume_member_roles_statement(
+    *, partition: str, path: str, member_role_name: str, organization_id: str | None
+) -> Statement:
+    """The hub may assume the member role (by path and name) in any account of the org."""
+    statement = _allow(
+        "AssumeMemberRoles",
+        ["sts:AssumeRole"],
+        [iam_arn(partition, "*", "role", path, member_role_name)],
+    )
+    if organization_id:
+        statement["Condition"] = {"StringEquals": {"aws:ResourceOrgID": organization_id}}
+    return statement
+
+
+def capability_statements(
+    capabilities: Capabilities, *, partition: str, account_id: str, regions: Sequence[str]
+) -> list[Statement]:
+    """Least-privilege statements for every enabled capability in one account."""
+    statements: list[Statement] = []
+    dynamic = capabilities.dynamic_iam_user
+    rotated = capabilities.rotated_access_keys
+    usc = capabilities.usc_secrets_manager
+    assume = capabilities.dynamic_assume_role
+
+    if dynamic.enabled or rotated.enabled:
+        statements.append(_allow("ListIamUsers", ["iam:ListUsers"], "*"))
+
+    if dynamic.enabled:
+        temp_users = iam_arn(partition, account_id, "user", "/", f"{dynamic.user_name_prefix}*")
+        statements.append(_allow("DynamicSecretTempUsers", TEMP_USER_ACTIONS, [temp_users]))
+        if dynamic.policy_arns:
+            statements.append(
+                _allow(
+                    "DynamicSecretUserPolicies",
+                    USER_POLICY_ACTIONS,
+                    [temp_users],
+                    Condition={"ArnEquals": {"iam:PolicyARN": list(dynamic.policy_arns)}},
+                )
+            )
+        if dynamic.group_names:
+            groups = [iam_arn(partition, account_id, "group", "/", g) for g in dynamic.group_names]
+            statements.append(_allow("DynamicSecretUserGroups", GROUP_MEMBERSHIP_ACTIONS, groups))
+
+    if assume.enabled:
+        statements.append(_allow("DynamicSecretAssumeRoles", ["sts:AssumeRole"], assume.role_arns))
+
+    if rotated.enabled:
+        users = [iam_arn(partition, account_id, "user", "/", u) for u in rotated.user_names]
+        statements.append(_allow("RotatedAccessKeys", ROTATED_KEY_ACTIONS, users))
+
+    if usc.enabled:
+        secrets = [
+            f"arn:{partition}:secretsmanager:{region}:{account_id}:secret:{usc.prefix}*"
+            for region in regions
+        ]
+        statements.append(_allow("UscListSecrets", ["secretsmanager:ListSecrets"], "*"))
+        statements.append(_allow("UscSecrets", SECRET_ACTIONS, secrets))
+        if usc.kms_key_arn:
+            via = [f"secretsmanager.{region}.amazonaws.com" for region in regions]
+            statements.append(
+                _allow(
+                    "UscKmsKey",
+                    KMS_ACTIONS,
+                    [usc.kms_key_arn],
+                    Condition={"StringEquals": {"kms:ViaService": via}},
+                )
+            )
+    return statements
+
+
+def distributed_gateway_policy(
+    capabilities: Capabilities,
+    *,
+    partition: str,
+    account_id: str,
+    regions: Sequence[str],
+    gateway_role_arn: str,
+) -> PolicyDocument:
+    """Distributed: the Gateway's own role acts on its own account, as the seed grants."""
+    return policy_document(
+        [
+            *capability_statements(
+                capabilities, partition=partition, account_id=account_id, regions=regions
+            ),
+            self_assume_statement(gateway_role_arn),
+        ]
+    )
+
+
+def hub_gateway_policy(
+    *,
+    partition: str,
+    path: str,
+    member_role_name: str,
+    organization_id: str | None,
+    gateway_role_arn: str,
+) -> PolicyDocument:
+    """Centralized: the hub Gateway only hops into member roles (and itself)."""
+    return policy_document(
+        [
+            assume_member_roles_statement(
+                partition=partition,
+                path=path,
+                member_role_name=member_role_name,
+                organization_id=organization_id,
+            ),
+            self_assume_statement(gateway_role_arn),
+        ]
+    )
+
+
+def member_role_policy(
+    capabilities: Capabilities, *, partition: str, account_id: str, regions: Sequence[str]
+) -> PolicyDocument | None:
+    """Centralized: what the hub Gateway may do inside one member account (None if nothing)."""
+    statements = capability_statements(
+        capabilities, partition=partition, account_id=account_id, regions=regions
+    )
+    return policy_document(statements) if statements else None

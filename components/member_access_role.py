@@ -1,0 +1,73 @@
+"""Centralized pattern: the role in a member account that the hub Gateway assumes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam_documents import PolicyDocument, member_trust_policy
+
+
+@dataclass(frozen=True)
+class MemberAccessRoleArgs:
+    """Inputs of :class:`MemberAccessRole`."""
+
+    role_name: str
+    """Physical name of the role (the hub may assume only this name and path)."""
+    hub_gateway_role_arn: str
+    """The one principal trusted: the hub Gateway's identity role."""
+    external_id: pulumi.Input[str]
+    """The External ID the hub must present; stored as a Pulumi secret."""
+    policy: PolicyDocument | None
+    """What the hub may do in this account; None when no capability is enabled."""
+    path: str = "/"
+    permissions_boundary_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+class MemberAccessRole(pulumi.ComponentResource):
+    """A role trusted only by the hub Gateway role, and only with the External ID.
+
+    The trust policy embeds the External ID, so it is a Pulumi secret as a whole.
+    Outputs: ``role_arn``, ``role_name``.
+    """
+
+    role_arn: pulumi.Output[str]
+    role_name: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: MemberAccessRoleArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("akeyless-gateway:iam:MemberAccessRole", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        trust = pulumi.Output.secret(args.external_id).apply(
+            lambda external_id: json.dumps(
+                member_trust_policy(
+                    hub_gateway_role_arn=args.hub_gateway_role_arn, external_id=external_id
+                )
+            )
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            name=args.role_name,
+            path=args.path,
+            description="Akeyless Gateway access from the hub account (managed by Pulumi)",
+            assume_role_policy=trust,
+            permissions_boundary=args.permissions_boundary_arn,
+            tags=args.tags,
+            opts=child,
+        )
+        if args.policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-policy",
+                name=f"{args.role_name}-policy",
+                role=role.name,
+                policy=json.dumps(args.policy),
+                opts=child,
+            )
+        self.role_arn = role.arn
+        self.role_name = role.name
+        self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})

@@ -1,0 +1,88 @@
+"""The stacks of an organization deployment, derived from the org file.
+
+See ``../shared/DESIGN.md``: centralized is ``org`` -> ``hub`` ->
+``member-<account>``; distributed is ``org`` -> ``account-<account>``. Each
+stack gets a ``StackConfig`` holding only what its program needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.model import AccountSpec, OrgDeployment
+from config.stack_config import StackConfig, StackKind
+
+ORG_STACK = "org"
+HUB_STACK = "hub"
+
+
+@dataclass(frozen=True)
+class StackSpec:
+    """One stack of the deployment: its name, kind, phase (0 first) and config."""
+
+    name: str
+    kind: StackKind
+    phase: int
+    account_id: str
+    config: StackConfig
+
+
+def stack_name(kind: StackKind, account_id: str | None = None) -> str:
+    """``org``, ``hub``, ``member-<account>`` or ``account-<account>``."""
+    if kind in ("org", "hub"):
+        return kind
+    if account_id is None:
+        raise ValueError(f"a {kind} stack needs an account ID")
+    return f"{kind}-{account_id}"
+
+
+def _config(
+    org: OrgDeployment, kind: StackKind, account_id: str, account: AccountSpec | None
+) -> StackConfig:
+    capabilities = org.capabilities_of(account) if account else None
+    gateway_accounts = (
+        (org.hub.account_id,) if org.hub is not None else tuple(a.id for a in org.accounts)
+    )
+    return StackConfig(
+        stack_kind=kind,
+        pattern=org.pattern,
+        account_id=account_id,
+        management_account_id=org.management_account_id,
+        hub_account_id=org.hub.account_id if org.hub else None,
+        organization_id=org.organization_id,
+        gateway_account_ids=gateway_accounts if kind == "org" else (),
+        regions=org.regions_of(account) if account else org.regions,
+        bootstrap_role_name=org.bootstrap_role_name,
+        iam=org.iam,
+        tags=org.tags_of(account),
+        **(capabilities.model_dump() if capabilities else {}),
+    )
+
+
+def plan_stacks(org: OrgDeployment) -> list[StackSpec]:
+    """Every stack of the deployment, in phase order, then account order."""
+    stacks = [
+        StackSpec(
+            ORG_STACK, "org", 0, org.management_account_id,
+            _config(org, "org", org.management_account_id, None),
+        )
+    ]
+    if org.pattern == "centralized":
+        assert org.hub is not None  # guaranteed by validation
+        stacks.append(
+            StackSpec(HUB_STACK, "hub", 1, org.hub.account_id,
+                      _config(org, "hub", org.hub.account_id, None))
+        )
+        member_kind: StackKind = "member"
+        phase = 2
+    else:
+        member_kind = "account"
+        phase = 1
+    for account in org.accounts:
+        stacks.append(
+            StackSpec(
+                stack_name(member_kind, account.id), member_kind, phase, account.id,
+                _config(org, member_kind, account.id, account),
+            )
+        )
+    return stacks

@@ -1,0 +1,306 @@
+"""The offline render: every stack's program under Pulumi's mock runtime.
+
+``render(org)`` evaluates ``__main__.py`` (the very program ``pulumi up`` runs)
+once per stack of the plan, with that stack's config, and records what it
+registers. No CLI, no credentials, no network, no waiting. Values that exist
+only after deployment are deterministic placeholders; secret values are masked.
+
+The JSON written by :func:`write_render` is a contract other tools read:
+``{"stacks": [{"name", "kind", "account", "resources": [{"type", "name",
+"parent", "provider_account", "inputs"}]}]}``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+
+from config.model import OrgDeployment
+from config.stack_config import flatten
+from config.stacks import StackSpec, plan_stacks
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+PROGRAM = PROJECT_DIR / "__main__.py"
+SECRET_MASK = "[secret]"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def project_name(project_dir: Path = PROJECT_DIR) -> str:
+    """The ``name:`` of ``Pulumi.yaml``: the namespace of the project's config keys."""
+    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+    return str(document["name"])
+
+
+def after_deploy(resource_name: str, prop: str) -> str:
+    """The marked placeholder for a value only the cloud assigns."""
+    return f"<{resource_name}.{prop}: known after deploy>"
+
+
+# --- masking secrets ----------------------------------------------------------
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _mask_policy(document: Any) -> Any:
+    """Mask the External ID conditions of a policy document, keep the rest readable."""
+    if isinstance(document, dict):
+        return {
+            key: SECRET_MASK if key == "sts:ExternalId" else _mask_policy(value)
+            for key, value in document.items()
+        }
+    if isinstance(document, list):
+        return [_mask_policy(item) for item in document]
+    return document
+
+
+def mask_secrets(value: Any) -> Any:
+    """Replace secret values by ``[secret]``.
+
+    A secret IAM policy (a member role's trust, secret because it embeds the
+    External ID) stays readable for review with its ``sts:ExternalId`` masked.
+    """
+    if _is_secret(value):
+        inner = value["value"]
+        policy = _as_policy(inner)
+        return json.dumps(_mask_policy(policy)) if policy else SECRET_MASK
+    if isinstance(value, dict):
+        return {key: mask_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(item) for item in value]
+    return value
+
+
+def _as_policy(value: Any) -> dict[str, Any] | None:
+    """The parsed IAM policy document if ``value`` is one as JSON text, else None."""
+    if not isinstance(value, str) or not value.startswith("{"):
+        return None
+    try:
+        document = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    return document if isinstance(document, dict) and "Statement" in document else None
+
+
+# --- recording under mocks --------------------------------------------------
+
+
+@dataclass
+class RecordedResource:
+    type: str
+    name: str
+    parent: str | None
+    provider_account: str | None
+    inputs: dict[str, Any]
+    provider_ref: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "provider_account": self.provider_account,
+            "inputs": self.inputs,
+        }
+
+
+class _RenderMocks(pulumi.runtime.Mocks):
+    """Returns inputs as outputs, plus marked placeholders for cloud-assigned values."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        outputs.setdefault("arn", after_deploy(args.name, "arn"))
+        return after_deploy(args.name, "id"), outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The mock monitor, also recording each registration's parent and provider."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            parent = request.parent.split("::")[-1] if request.parent else None
+            if parent is not None and request.parent.split("::")[2].endswith("pulumi:Stack"):
+                parent = None
+            inputs = rpc.deserialize_properties(request.object)
+            self.recorded.append(
+                RecordedResource(
+                    type=request.type,
+                    name=request.name,
+                    parent=parent,
+                    provider_account=None,
+                    inputs=mask_secrets(inputs),
+                    provider_ref=request.provider,
+                )
+            )
+        return response
+
+
+def _provider_accounts(resources: list[RecordedResource]) -> dict[str, str]:
+    """Provider name -> the one account it is pinned to (``allowedAccountIds``)."""
+    accounts = {}
+    for resource in resources:
+        if resource.type.startswith(PROVIDER_TYPE_PREFIX):
+            allowed = resource.inputs.get("allowedAccountIds")
+            ids = json.loads(allowed) if isinstance(allowed, str) else allowed
+            if ids and len(ids) == 1:
+                accounts[resource.name] = ids[0]
+    return accounts
+
+
+def _tree_order(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """Depth-first from the roots, siblings by type then name: stable across runs."""
+    children: dict[str | None, list[RecordedResource]] = {}
+    for resource in resources:
+        children.setdefault(resource.parent, []).append(resource)
+    ordered: list[RecordedResource] = []
+
+    def visit(parent: str | None) -> None:
+        for resource in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+            ordered.append(resource)
+            visit(resource.name)
+
+    visit(None)
+    return ordered
+
+
+def config_strings(spec: StackSpec, project: str) -> dict[str, str]:
+    """The stack's flat config as the engine hands it to a program: namespaced strings."""
+    as_text = {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in flatten(spec.config).items()
+    }
+    return {f"{project}:{key}": value for key, value in as_text.items()}
+
+
+def _run_program(spec: StackSpec, project: str) -> list[RecordedResource]:
+    mocks = _RenderMocks()
+    monitor = _RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=spec.name, preview=False, monitor=monitor)
+    pulumi.runtime.set_all_config(config_strings(spec, project))
+
+    def program() -> None:
+        runpy.run_path(str(PROGRAM), run_name="__main__")
+
+    pulumi.runtime.test(program)()
+    accounts = _provider_accounts(monitor.recorded)
+    for resource in monitor.recorded:
+        # A resource deploys through its provider; a provider is pinned to its own account.
+        provider_name = resource.provider_ref.split("::")[-2] if resource.provider_ref else ""
+        if resource.type.startswith(PROVIDER_TYPE_PREFIX):
+            provider_name = resource.name
+        resource.provider_account = accounts.get(provider_name)
+    return _tree_order(monitor.recorded)
+
+
+@dataclass
+class StackRender:
+    spec: StackSpec
+    resources: list[RecordedResource] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.name,
+            "kind": self.spec.kind,
+            "account": self.spec.account_id,
+            "resources": [resource.as_json() for resource in self.resources],
+        }
+
+
+def render_stack(spec: StackSpec, project: str | None = None) -> StackRender:
+    """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
+    name = project or project_name()
+    # Pulumi keeps its runtime state in context variables: a new context per
+    # stack gives each its own root Stack resource, config and monitor.
+    resources = contextvars.Context().run(_run_program, spec, name)
+    return StackRender(spec, resources)
+
+
+EXTERNAL_ID_PLACEHOLDER = "<external ID: generated by Akeyless after deploy>"
+
+
+def _offline(spec: StackSpec) -> StackSpec:
+    """A member's External ID exists only after deployment: render a placeholder."""
+    if spec.kind != "member":
+        return spec
+    config = spec.config.model_copy(update={"external_id": EXTERNAL_ID_PLACEHOLDER})
+    return replace(spec, config=config)
+
+
+def render(org: OrgDeployment) -> list[StackRender]:
+    """Every stack of the deployment, rendered, in plan order."""
+    project = project_name()
+    return [render_stack(_offline(spec), project) for spec in plan_stacks(org)]
+
+
+# --- writing ----------------------------------------------------------------
+
+
+def render_json(stacks: list[StackRender]) -> str:
+    return json.dumps({"stacks": [s.as_json() for s in stacks]}, indent=2, sort_keys=True) + "\n"
+
+
+def _policies(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (key, policy) for key, value in sorted(inputs.items()) if (policy := _as_policy(value))
+    ]
+
+
+def render_markdown(stacks: list[StackRender]) -> str:
+    """A review document: per stack, its resources, then each IAM policy in full."""
+    lines = ["# Offline render", "", "Values marked `known after deploy` are placeholders; "
+             f"secret values show as `{SECRET_MASK}`.", ""]
+    for stack in stacks:
+        lines += [
+            f"## Stack `{stack.spec.name}`",
+            "",
+            f"Kind `{stack.spec.kind}`, account `{stack.spec.account_id}`, "
+            f"{len(stack.resources)} resources.",
+            "",
+            "| type | name | parent | account |",
+            "|---|---|---|---|",
+        ]
+        for resource in stack.resources:
+            lines.append(
+                f"| `{resource.type}` | `{resource.name}` | {resource.parent or ''} "
+                f"| {resource.provider_account or ''} |"
+            )
+        lines.append("")
+        for resource in stack.resources:
+            for key, policy in _policies(resource.inputs):
+                lines += [
+                    f"### `{resource.name}`: {key}",
+                    "",
+                    "```json",
+                    json.dumps(policy, indent=2),
+                    "```",
+                    "",
+                ]
+    return "\n".join(lines)
+
+
+def write_render(stacks: list[StackRender], out_dir: Path) -> tuple[Path, Path]:
+    """Write ``render.json`` and ``render.md`` into ``out_dir``; return their paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = out_dir / "render.json", out_dir / "render.md"
+    json_path.write_text(render_json(stacks), encoding="utf-8")
+    md_path.write_text(render_markdown(stacks), encoding="utf-8")
+    return json_path, md_path
