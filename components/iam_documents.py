@@ -77,7 +77,9 @@ def policy_document(statements: Sequence[Statement]) -> PolicyDocument:
     return {"Version": POLICY_VERSION, "Statement": list(statements)}
 
 
-def _allow(sid: str, actions: Sequence[str], resources: Sequence[str] | str, **extra: Any) -> Statement:
+def _allow(
+    sid: str, actions: Sequence[str], resources: Sequence[str] | str, **extra: Any
+) -> Statement:
     resource: list[str] | str = resources if isinstance(resources, str) else list(resources)
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resource, **extra}
 

@@ -19,7 +19,9 @@ _PARTITION = r"(?:aws|aws-us-gov|aws-cn)"
 # IAM name characters, ASCII only (Python's \w would admit Unicode letters).
 _IAM_NAME = r"[A-Za-z0-9_+=,.@-]"
 _IAM_PATH = re.compile(r"^(?:/|/[\x21-\x7e]{1,510}/)$")
-_ROLE_ARN = re.compile(rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,64}}$")
+_ROLE_ARN = re.compile(
+    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,64}}$"
+)
 _POLICY_ARN = re.compile(
     rf"^arn:{_PARTITION}:iam::(?:\d{{12}}|aws):policy/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,128}}$"
 )
@@ -110,7 +112,9 @@ IamPath = Annotated[
     str,
     _matching(_IAM_PATH, "an IAM path: '/' or '/segment/.../' (printable ASCII, ends with '/')"),
 ]
-RoleArn = Annotated[str, _matching(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
+RoleArn = Annotated[
+    str, _matching(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+]
 PolicyArn = Annotated[
     str, _matching(_POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account|aws>:policy/<name>)")
 ]

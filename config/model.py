@@ -27,7 +27,6 @@ from config.fields import (
     TagValue,
     UserName,
     UserNamePrefix,
-    account_of_arn,
 )
 
 Pattern = Literal["centralized", "distributed"]

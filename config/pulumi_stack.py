@@ -16,7 +16,9 @@ def project_config() -> dict[str, Any]:
     # The engine hands config over through the environment; mocks and the
     # Automation API's inline programs set it in the runtime.
     values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return {key.removeprefix(prefix): value for key, value in values.items() if key.startswith(prefix)}
+    return {
+        key.removeprefix(prefix): value for key, value in values.items() if key.startswith(prefix)
+    }
 
 
 def read_stack_config() -> StackConfig:

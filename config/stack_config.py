@@ -144,7 +144,9 @@ def _flat_default(value: Any) -> Any:
     return value
 
 
-def flat_keys(model: type[BaseModel] = StackConfig, prefix: tuple[str, ...] = ()) -> Iterator[FlatKey]:
+def flat_keys(
+    model: type[BaseModel] = StackConfig, prefix: tuple[str, ...] = ()
+) -> Iterator[FlatKey]:
     """Every leaf of the model as a flat Pulumi config key, in declaration order."""
     for name, info in model.model_fields.items():
         path = (*prefix, name)

@@ -63,15 +63,23 @@ def plan_stacks(org: OrgDeployment) -> list[StackSpec]:
     """Every stack of the deployment, in phase order, then account order."""
     stacks = [
         StackSpec(
-            ORG_STACK, "org", 0, org.management_account_id,
+            ORG_STACK,
+            "org",
+            0,
+            org.management_account_id,
             _config(org, "org", org.management_account_id, None),
         )
     ]
     if org.pattern == "centralized":
         assert org.hub is not None  # guaranteed by validation
         stacks.append(
-            StackSpec(HUB_STACK, "hub", 1, org.hub.account_id,
-                      _config(org, "hub", org.hub.account_id, None))
+            StackSpec(
+                HUB_STACK,
+                "hub",
+                1,
+                org.hub.account_id,
+                _config(org, "hub", org.hub.account_id, None),
+            )
         )
         member_kind: StackKind = "member"
         phase = 2
@@ -81,7 +89,10 @@ def plan_stacks(org: OrgDeployment) -> list[StackSpec]:
     for account in org.accounts:
         stacks.append(
             StackSpec(
-                stack_name(member_kind, account.id), member_kind, phase, account.id,
+                stack_name(member_kind, account.id),
+                member_kind,
+                phase,
+                account.id,
                 _config(org, member_kind, account.id, account),
             )
         )

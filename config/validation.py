@@ -90,7 +90,9 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         where = f"accounts[{index}]"
         if account.id in seen:
             problems.append(
-                Problem(f"{where}.id", f"account {account.id} is already accounts[{seen[account.id]}]")
+                Problem(
+                    f"{where}.id", f"account {account.id} is already accounts[{seen[account.id]}]"
+                )
             )
         seen.setdefault(account.id, index)
         if org.hub is not None and account.id == org.hub.account_id:
@@ -144,7 +146,9 @@ def load_org_file(path: str | Path) -> OrgDeployment:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError(source, [Problem("", f"cannot read the file: {error.strerror}")]) from None
+        raise ConfigError(
+            source, [Problem("", f"cannot read the file: {error.strerror}")]
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,17 @@ def mask_secrets(value: Any) -> Any:
     return value
 
 
+def unwrap_secrets(value: Any) -> Any:
+    """The value with every secret replaced by its plain content."""
+    if _is_secret(value):
+        return unwrap_secrets(value["value"])
+    if isinstance(value, dict):
+        return {key: unwrap_secrets(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(item) for item in value]
+    return value
+
+
 def _as_policy(value: Any) -> dict[str, Any] | None:
     """The parsed IAM policy document if ``value`` is one as JSON text, else None."""
     if not isinstance(value, str) or not value.startswith("{"):
@@ -103,6 +114,9 @@ class RecordedResource:
     parent: str | None
     provider_account: str | None
     inputs: dict[str, Any]
+    """As registered, secrets masked: what the render shows."""
+    raw_inputs: dict[str, Any] = field(default_factory=dict)
+    """As registered, secrets unmasked: for tests, never written out."""
     provider_ref: str = ""
 
     def as_json(self) -> dict[str, Any]:
@@ -134,8 +148,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.recorded: list[RecordedResource] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             parent = request.parent.split("::")[-1] if request.parent else None
             if parent is not None and request.parent.split("::")[2].endswith("pulumi:Stack"):
@@ -148,6 +162,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=parent,
                     provider_account=None,
                     inputs=mask_secrets(inputs),
+                    raw_inputs=unwrap_secrets(inputs),
                     provider_ref=request.provider,
                 )
             )
@@ -191,24 +206,37 @@ def config_strings(spec: StackSpec, project: str) -> dict[str, str]:
     return {f"{project}:{key}": value for key, value in as_text.items()}
 
 
-def _run_program(spec: StackSpec, project: str) -> list[RecordedResource]:
-    mocks = _RenderMocks()
-    monitor = _RecordingMonitor(mocks)
-    pulumi.runtime.set_mocks(mocks, project=project, stack=spec.name, preview=False, monitor=monitor)
-    pulumi.runtime.set_all_config(config_strings(spec, project))
+def record_program(
+    program: Callable[[], None], *, project: str, stack: str, config: Mapping[str, str]
+) -> list[RecordedResource]:
+    """Run ``program`` under Pulumi's mocks and return what it registered, in tree order.
 
-    def program() -> None:
-        runpy.run_path(str(PROGRAM), run_name="__main__")
+    Pulumi keeps its runtime state in context variables: running in a new
+    context gives each call its own root Stack resource, config and monitor.
+    """
 
-    pulumi.runtime.test(program)()
-    accounts = _provider_accounts(monitor.recorded)
-    for resource in monitor.recorded:
-        # A resource deploys through its provider; a provider is pinned to its own account.
-        provider_name = resource.provider_ref.split("::")[-2] if resource.provider_ref else ""
-        if resource.type.startswith(PROVIDER_TYPE_PREFIX):
-            provider_name = resource.name
-        resource.provider_account = accounts.get(provider_name)
-    return _tree_order(monitor.recorded)
+    def run() -> list[RecordedResource]:
+        mocks = _RenderMocks()
+        monitor = _RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(
+            mocks, project=project, stack=stack, preview=False, monitor=monitor
+        )
+        pulumi.runtime.set_all_config(dict(config))
+        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        accounts = _provider_accounts(monitor.recorded)
+        for resource in monitor.recorded:
+            # A resource deploys through its provider; a provider is pinned to its own account.
+            provider_name = resource.provider_ref.split("::")[-2] if resource.provider_ref else ""
+            if resource.type.startswith(PROVIDER_TYPE_PREFIX):
+                provider_name = resource.name
+            resource.provider_account = accounts.get(provider_name)
+        return _tree_order(monitor.recorded)
+
+    return contextvars.Context().run(run)
+
+
+def _run_main() -> None:
+    runpy.run_path(str(PROGRAM), run_name="__main__")
 
 
 @dataclass
@@ -228,9 +256,9 @@ class StackRender:
 def render_stack(spec: StackSpec, project: str | None = None) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
-    # Pulumi keeps its runtime state in context variables: a new context per
-    # stack gives each its own root Stack resource, config and monitor.
-    resources = contextvars.Context().run(_run_program, spec, name)
+    resources = record_program(
+        _run_main, project=name, stack=spec.name, config=config_strings(spec, name)
+    )
     return StackRender(spec, resources)
 
 
@@ -259,15 +287,18 @@ def render_json(stacks: list[StackRender]) -> str:
 
 
 def _policies(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (key, policy) for key, value in sorted(inputs.items()) if (policy := _as_policy(value))
-    ]
+    return [(key, policy) for key, value in sorted(inputs.items()) if (policy := _as_policy(value))]
 
 
 def render_markdown(stacks: list[StackRender]) -> str:
     """A review document: per stack, its resources, then each IAM policy in full."""
-    lines = ["# Offline render", "", "Values marked `known after deploy` are placeholders; "
-             f"secret values show as `{SECRET_MASK}`.", ""]
+    lines = [
+        "# Offline render",
+        "",
+        "Values marked `known after deploy` are placeholders; "
+        f"secret values show as `{SECRET_MASK}`.",
+        "",
+    ]
     for stack in stacks:
         lines += [
             f"## Stack `{stack.spec.name}`",

@@ -1,0 +1,43 @@
+"""Shared fixtures. Every test runs with the network closed except loopback."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.model import OrgDeployment
+from config.validation import load_org_file
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
+DISTRIBUTED_EXAMPLE = PROJECT_DIR / "config" / "org.distributed.example.yaml"
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Fail any test that tries to reach a host other than loopback."""
+    real_connect = socket.socket.connect
+
+    def guarded(sock: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and host not in LOOPBACK:
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+
+
+@pytest.fixture(scope="session")
+def centralized_org() -> OrgDeployment:
+    return load_org_file(CENTRALIZED_EXAMPLE)
+
+
+@pytest.fixture(scope="session")
+def distributed_org() -> OrgDeployment:
+    return load_org_file(DISTRIBUTED_EXAMPLE)

@@ -1,0 +1,218 @@
+"""Components under Pulumi's mock runtime: the exact inputs they register."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
+from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
+from config.model import OrgDeployment
+from config.stacks import StackSpec, plan_stacks
+from scripts.render import RecordedResource, record_program, render_stack
+
+ACCOUNT = "123456789012"
+HUB_ROLE = "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway"
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "X",
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole"],
+            "Resource": ["arn:aws:iam::1:role/x"],
+        }
+    ],
+}
+
+
+def record(build: Any) -> list[RecordedResource]:
+    return record_program(build, project="test", stack="test", config={})
+
+
+def by_type(resources: list[RecordedResource], type_: str) -> list[RecordedResource]:
+    return [r for r in resources if r.type == type_]
+
+
+def one(resources: list[RecordedResource], type_: str) -> RecordedResource:
+    (found,) = by_type(resources, type_)
+    return found
+
+
+def stack(org: OrgDeployment, name: str, **config: Any) -> list[RecordedResource]:
+    spec = next(s for s in plan_stacks(org) if s.name == name)
+    if config:
+        spec = StackSpec(
+            spec.name, spec.kind, spec.phase, spec.account_id, spec.config.model_copy(update=config)
+        )
+    return render_stack(spec).resources
+
+
+def test_gateway_identity_for_ec2() -> None:
+    resources = record(
+        lambda: GatewayIdentity(
+            "gw",
+            GatewayIdentityArgs(
+                account_id=ACCOUNT,
+                partition="aws",
+                role_name="akeyless-gateway",
+                path="/akeyless/",
+                policy=POLICY,
+                tags={"owner": "platform"},
+            ),
+        )
+    )
+    component = one(resources, "akeyless-gateway:iam:GatewayIdentity")
+    role = one(resources, "aws:iam/role:Role")
+    assert component.name == "gw" and role.parent == "gw" and role.name == "gw-role"
+    assert role.raw_inputs["name"] == "akeyless-gateway"
+    assert role.raw_inputs["path"] == "/akeyless/"
+    assert role.raw_inputs["tags"] == {"owner": "platform"}
+    assert "permissionsBoundary" not in role.raw_inputs
+    trust = json.loads(role.raw_inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    policy = one(resources, "aws:iam/rolePolicy:RolePolicy")
+    assert json.loads(policy.raw_inputs["policy"]) == POLICY
+    assert policy.raw_inputs["role"] == "akeyless-gateway"
+    profile = one(resources, "aws:iam/instanceProfile:InstanceProfile")
+    assert profile.raw_inputs["role"] == "akeyless-gateway"
+    assert profile.raw_inputs["path"] == "/akeyless/"
+
+
+def test_gateway_identity_for_ecs_has_no_instance_profile() -> None:
+    resources = record(
+        lambda: GatewayIdentity(
+            "gw",
+            GatewayIdentityArgs(
+                account_id=ACCOUNT,
+                partition="aws",
+                role_name="r",
+                policy=POLICY,
+                compute="ecs",
+                permissions_boundary_arn="arn:aws:iam::123456789012:policy/boundary",
+            ),
+        )
+    )
+    assert by_type(resources, "aws:iam/instanceProfile:InstanceProfile") == []
+    role = one(resources, "aws:iam/role:Role")
+    assert role.raw_inputs["permissionsBoundary"] == "arn:aws:iam::123456789012:policy/boundary"
+    trust = json.loads(role.raw_inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_member_access_role_trust_carries_the_external_id_as_a_secret() -> None:
+    resources = record(
+        lambda: MemberAccessRole(
+            "m",
+            MemberAccessRoleArgs(
+                role_name="member",
+                hub_gateway_role_arn=HUB_ROLE,
+                external_id=pulumi.Output.from_input("ext-42"),
+                policy=None,
+            ),
+        )
+    )
+    role = one(resources, "aws:iam/role:Role")
+    trust = json.loads(role.raw_inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-42"}}
+    assert trust["Statement"][0]["Principal"] == {"AWS": HUB_ROLE}
+    assert "ext-42" not in json.dumps(role.inputs)  # masked in what a render shows
+    assert by_type(resources, "aws:iam/rolePolicy:RolePolicy") == []  # nothing enabled
+
+
+def provider_of(resources: list[RecordedResource]) -> dict[str, Any]:
+    return one(resources, "pulumi:providers:aws").raw_inputs
+
+
+def test_hub_stack(centralized_org: OrgDeployment) -> None:
+    resources = stack(centralized_org, "hub")
+    provider = provider_of(resources)
+    assert json.loads(provider["allowedAccountIds"]) == ["222222222222"]
+    assert json.loads(provider["assumeRoles"]) == [
+        {
+            "roleArn": "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole",
+            "sessionName": "akeyless-gateway-deployment",
+        }
+    ]
+    assert provider["region"] == "us-east-1"
+    for resource in resources:
+        if resource.type.startswith("aws:"):
+            assert resource.provider_account == "222222222222", resource.name
+    assert one(resources, "akeyless-gateway:centralized:Hub").name == "hub"
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").raw_inputs["policy"])
+    assert policy["Statement"][0]["Resource"] == [
+        "arn:aws:iam::*:role/akeyless/akeyless-gateway-member"
+    ]
+
+
+def test_member_stack_trusts_only_the_hub_role_with_the_external_id(
+    centralized_org: OrgDeployment,
+) -> None:
+    resources = stack(centralized_org, "member-444444444444", external_id="ext-444")
+    provider = provider_of(resources)
+    assert json.loads(provider["allowedAccountIds"]) == ["444444444444"]
+    role = one(resources, "aws:iam/role:Role")
+    assert role.provider_account == "444444444444"
+    assert role.raw_inputs["name"] == "akeyless-gateway-member"
+    assert role.raw_inputs["tags"]["environment"] == "staging"
+    (statement,) = json.loads(role.raw_inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"AWS": HUB_ROLE}
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-444"}}
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").raw_inputs["policy"])
+    assert {s["Sid"] for s in policy["Statement"]} >= {"DynamicSecretAssumeRoles", "UscSecrets"}
+
+
+def test_member_stack_without_external_id_is_a_clear_error(centralized_org: OrgDeployment) -> None:
+    with pytest.raises(pulumi.RunError, match="externalId"):
+        stack(centralized_org, "member-444444444444")
+
+
+def test_distributed_account_stack(distributed_org: OrgDeployment) -> None:
+    resources = stack(distributed_org, "account-333333333333")
+    assert json.loads(provider_of(resources)["allowedAccountIds"]) == ["333333333333"]
+    assert one(resources, "akeyless-gateway:distributed:Account").parent is None
+    role = one(resources, "aws:iam/role:Role")
+    assert role.parent == "account-333333333333-gateway"
+    trust = json.loads(role.raw_inputs["assumeRolePolicy"])
+    assert trust["Statement"][1]["Condition"] == {
+        "ArnEquals": {
+            "aws:PrincipalArn": "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway"
+        }
+    }
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").raw_inputs["policy"])
+    assert policy["Statement"][-1] == {
+        "Sid": "GatewaySelfAssume",
+        "Effect": "Allow",
+        "Action": ["sts:AssumeRole"],
+        "Resource": ["arn:aws:iam::333333333333:role/akeyless/akeyless-gateway"],
+    }
+    assert one(resources, "aws:iam/instanceProfile:InstanceProfile").provider_account == (
+        "333333333333"
+    )
+
+
+def test_no_resource_uses_the_ambient_default_provider(
+    centralized_org: OrgDeployment, distributed_org: OrgDeployment
+) -> None:
+    for org in (centralized_org, distributed_org):
+        for spec in plan_stacks(org):
+            if spec.kind == "member":
+                spec = StackSpec(
+                    spec.name,
+                    spec.kind,
+                    spec.phase,
+                    spec.account_id,
+                    spec.config.model_copy(update={"external_id": "x"}),
+                )
+            for resource in render_stack(spec).resources:
+                if resource.type.startswith("aws:"):
+                    assert resource.provider_account == spec.account_id, resource.name
+                    assert "default" not in resource.provider_ref.split("::")[-2]
+
+
+def test_org_stack_holds_only_its_component_in_aws_terms(distributed_org: OrgDeployment) -> None:
+    resources = stack(distributed_org, "org")
+    assert [r.type for r in resources] == ["akeyless-gateway:org:Org"]

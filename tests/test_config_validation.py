@@ -1,0 +1,248 @@
+"""The org file validator: good files load, every bad input is named by its field."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from config.model import OrgDeployment
+from config.validation import ConfigError, field_path, load_org_file, parse_org
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+
+
+def example() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    return data
+
+
+def problems_of(data: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_org(data, "test.yaml")
+    return {problem.path: problem.message for problem in caught.value.problems}
+
+
+def test_examples_load(centralized_org: OrgDeployment, distributed_org: OrgDeployment) -> None:
+    assert centralized_org.pattern == "centralized"
+    assert centralized_org.hub is not None and centralized_org.hub.account_id == "222222222222"
+    assert [a.id for a in centralized_org.accounts] == [
+        "333333333333",
+        "444444444444",
+        "555555555555",
+    ]
+    assert distributed_org.pattern == "distributed"
+    assert len(distributed_org.accounts) == 2
+
+
+def test_defaults_fill_what_is_left_out() -> None:
+    org = parse_org(
+        {
+            "pattern": "distributed",
+            "management_account_id": "111111111111",
+            "accounts": [{"id": "333333333333"}],
+        }
+    )
+    assert org.regions == ("us-east-1",)
+    assert org.bootstrap_role_name == "OrganizationAccountAccessRole"
+    assert org.iam.gateway_role_name == "akeyless-gateway"
+    assert org.iam.path == "/akeyless/"
+    assert not org.capabilities_of(org.accounts[0]).usc_secrets_manager.enabled
+
+
+def test_account_capabilities_replace_defaults_one_by_one(centralized_org: OrgDeployment) -> None:
+    prod, staging, data = centralized_org.accounts
+    prod_caps = centralized_org.capabilities_of(prod)
+    assert prod_caps.usc_secrets_manager.kms_key_arn is not None  # replaced
+    assert prod_caps.dynamic_iam_user == centralized_org.default_capabilities.dynamic_iam_user
+    assert centralized_org.capabilities_of(data).rotated_access_keys.user_names == ("svc-etl",)
+    assert centralized_org.capabilities_of(staging).rotated_access_keys.user_names == (
+        "svc-ci-deployer",
+    )
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "fragment"),
+    [
+        (lambda d: d["accounts"][2].update(id="12345"), "accounts[2].id", "12-digit"),
+        (lambda d: d["accounts"][0].update(id="abcdefghijkl"), "accounts[0].id", "12-digit"),
+        (lambda d: d["accounts"][1].update(id=12345678901), "accounts[1].id", "quote it"),
+        (lambda d: d["accounts"][1].update(id="333333333333"), "accounts[1].id", "already"),
+        (lambda d: d["accounts"][0].update(id="222222222222"), "accounts[0].id", "hub account"),
+        (lambda d: d.update(pattern="mesh"), "pattern", "'centralized' or 'distributed'"),
+        (lambda d: d["iam"].update(gateway_role_name="x" * 65), "iam.gateway_role_name", "1-64"),
+        (
+            lambda d: d["iam"].update(member_role_name="bad name!"),
+            "iam.member_role_name",
+            "IAM role",
+        ),
+        (lambda d: d["iam"].update(path="akeyless"), "iam.path", "IAM path"),
+        (lambda d: d["iam"].update(path="/akeyless"), "iam.path", "IAM path"),
+        (
+            lambda d: d.update(regions=["us-east-1", "mars-north-1"]),
+            "regions[1]",
+            "unknown AWS region",
+        ),
+        (lambda d: d.update(regions=["us-east-1", "us-east-1"]), "regions[1]", "twice"),
+        (
+            lambda d: d["accounts"][0]["capabilities"]["dynamic_assume_role"].update(
+                role_arns=["arn:aws:iam::333333333333:user/app"]
+            ),
+            "accounts[0].capabilities.dynamic_assume_role.role_arns[0]",
+            "role ARN",
+        ),
+        (
+            lambda d: d["accounts"][0]["capabilities"]["dynamic_assume_role"].update(
+                role_arns=["arn:aws:iam::444444444444:role/app"]
+            ),
+            "accounts[0].capabilities.dynamic_assume_role.role_arns[0]",
+            "outside account",
+        ),
+        (
+            lambda d: d["default_capabilities"]["dynamic_iam_user"].update(
+                policy_arns=["ReadOnly"]
+            ),
+            "default_capabilities.dynamic_iam_user.policy_arns[0]",
+            "policy ARN",
+        ),
+        (
+            lambda d: d["accounts"][0]["capabilities"]["usc_secrets_manager"].update(
+                kms_key_arn="arn:aws:kms:us-east-1:1:key/x"
+            ),
+            "accounts[0].capabilities.usc_secrets_manager.kms_key_arn",
+            "KMS key ARN",
+        ),
+        (lambda d: d.update(organization_id="org-1"), "organization_id", "o-"),
+        (lambda d: d.update(hubb=d["hub"]), "hubb", "unknown key"),
+        (lambda d: d["accounts"][0].update(nmae="typo"), "accounts[0].nmae", "unknown key"),
+        (
+            lambda d: d["iam"].update(permissions_boundary_arn="arn:aws:iam::1:policy/b"),
+            "iam.permissions_boundary_arn",
+            "policy ARN",
+        ),
+        (lambda d: d.pop("hub"), "hub", "required for the centralized pattern"),
+        (lambda d: d.update(accounts=[]), "accounts", "at least one"),
+        (lambda d: d.update(tags={"aws:owner": "x"}), "tags.aws:owner.[key]", "reserved"),
+        (
+            lambda d: d["default_capabilities"]["rotated_access_keys"].update(user_names=[]),
+            "default_capabilities.rotated_access_keys",
+            "at least one user",
+        ),
+    ],
+)
+def test_bad_input_names_its_field(mutate: Any, path: str, fragment: str) -> None:
+    data = example()
+    mutate(data)
+    problems = problems_of(data)
+    assert path in problems, problems
+    assert fragment in problems[path]
+
+
+def test_distributed_rejects_a_hub() -> None:
+    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data["hub"] = {"account_id": "222222222222"}
+    assert "hub" in problems_of(data)
+
+
+def test_all_problems_are_reported_together() -> None:
+    data = example()
+    data["accounts"][0]["id"] = "1"
+    data["accounts"][2]["id"] = "2"
+    data["iam"]["path"] = "nope"
+    data["colour"] = "blue"
+    assert set(problems_of(data)) == {"accounts[0].id", "accounts[2].id", "iam.path", "colour"}
+
+
+@pytest.mark.parametrize("text", ["", "null", "- a\n- b\n", "just a string", "42"])
+def test_empty_or_non_mapping_yaml(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "org.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_org_file(path)
+
+
+def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_org_file(tmp_path / "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("pattern: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_org_file(broken)
+
+
+def test_field_path_formatting() -> None:
+    assert field_path(("accounts", 3, "id")) == "accounts[3].id"
+    assert field_path(("regions", 0)) == "regions[0]"
+    assert field_path(()) == ""
+
+
+def test_cli_exits_2_with_the_field_named(tmp_path: Path) -> None:
+    data = example()
+    data["accounts"][1]["id"] = "0123"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.orgctl",
+            "render",
+            "--config",
+            str(bad),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "accounts[1].id" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()  # nothing rendered from invalid input
+
+
+# --- generated invalid configs ---------------------------------------------
+
+BAD_ACCOUNT_IDS = st.one_of(
+    st.text(max_size=20).filter(lambda s: not (len(s) == 12 and s.isascii() and s.isdigit())),
+    st.integers(min_value=0, max_value=10**11 - 1),
+)
+BAD_ROLE_NAMES = st.one_of(
+    st.text(min_size=65, max_size=80, alphabet="abc"),
+    st.just(""),
+    st.text(min_size=1, max_size=10).filter(
+        lambda s: any(not (c.isascii() and (c.isalnum() or c in "_+=,.@-")) for c in s)
+    ),
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(index=st.integers(min_value=0, max_value=2), bad_id=BAD_ACCOUNT_IDS)
+def test_generated_bad_account_ids_are_rejected(index: int, bad_id: Any) -> None:
+    data = copy.deepcopy(example())
+    data["accounts"][index]["id"] = bad_id
+    assert f"accounts[{index}].id" in problems_of(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(field=st.sampled_from(["gateway_role_name", "member_role_name"]), bad=BAD_ROLE_NAMES)
+def test_generated_bad_role_names_are_rejected(field: str, bad: str) -> None:
+    data = copy.deepcopy(example())
+    data["iam"][field] = bad
+    assert f"iam.{field}" in problems_of(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(key=st.text(min_size=1, max_size=15).filter(lambda k: k not in OrgDeployment.model_fields))
+def test_generated_unknown_top_level_keys_are_rejected(key: str) -> None:
+    data = copy.deepcopy(example())
+    data[key] = "x"
+    assert key in problems_of(data)

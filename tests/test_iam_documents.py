@@ -1,0 +1,309 @@
+"""IAM documents as plain data: exact trusts, least privilege, parliament-clean."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import parliament
+import pytest
+
+from components.iam_documents import (
+    capability_statements,
+    distributed_gateway_policy,
+    gateway_trust_policy,
+    hub_gateway_policy,
+    member_role_policy,
+    member_trust_policy,
+)
+from components.stacks import gateway_role_arn
+from config.model import Capabilities, OrgDeployment
+from config.stacks import plan_stacks
+from tests.policy_eval import allows_action, grants, resources_for, within
+
+ACCOUNT = "123456789012"
+KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+GATEWAY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/akeyless/akeyless-gateway"
+EVERYTHING = Capabilities.model_validate(
+    {
+        "dynamic_iam_user": {
+            "enabled": True,
+            "policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
+            "group_names": ["temporary"],
+        },
+        "dynamic_assume_role": {"enabled": True, "role_arns": [f"arn:aws:iam::{ACCOUNT}:role/app"]},
+        "rotated_access_keys": {"enabled": True, "user_names": ["svc-ci"]},
+        "usc_secrets_manager": {
+            "enabled": True,
+            "prefix": "akeyless/",
+            "kms_key_arn": KEY_ARN,
+        },
+    }
+)
+
+
+def full_distributed_policy(regions: list[str] | None = None) -> dict[str, Any]:
+    return distributed_gateway_policy(
+        EVERYTHING,
+        partition="aws",
+        account_id=ACCOUNT,
+        regions=regions or ["us-east-1"],
+        gateway_role_arn=GATEWAY_ROLE,
+    )
+
+
+def findings(policy: dict[str, Any]) -> list[str]:
+    """parliament's findings of MEDIUM severity or higher."""
+    analyzed = parliament.analyze_policy_string(json.dumps(policy))
+    enhanced = [parliament.enhance_finding(finding) for finding in analyzed.findings]
+    return [
+        f"{f.issue} ({f.severity}): {f.detail}"
+        for f in enhanced
+        if f.severity in ("MEDIUM", "HIGH", "CRITICAL")
+    ]
+
+
+def test_distributed_trust_is_compute_plus_self_assume() -> None:
+    trust = gateway_trust_policy(partition="aws", account_id=ACCOUNT, gateway_role_arn=GATEWAY_ROLE)
+    assert trust["Statement"] == [
+        {
+            "Sid": "GatewayCompute",
+            "Effect": "Allow",
+            "Principal": {"Service": "ec2.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        },
+        {
+            "Sid": "GatewaySelfAssume",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": GATEWAY_ROLE}},
+        },
+    ]
+    ecs = gateway_trust_policy(
+        partition="aws", account_id=ACCOUNT, gateway_role_arn=GATEWAY_ROLE, compute="ecs"
+    )
+    assert ecs["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_member_trust_names_one_principal_and_requires_the_external_id() -> None:
+    hub_role = "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway"
+    trust = member_trust_policy(hub_gateway_role_arn=hub_role, external_id="ext-123")
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"AWS": hub_role}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-123"}}
+
+
+def test_hub_may_assume_only_the_member_role_inside_the_org() -> None:
+    policy = hub_gateway_policy(
+        partition="aws",
+        path="/akeyless/",
+        member_role_name="akeyless-gateway-member",
+        organization_id="o-a1b2c3d4e5",
+        gateway_role_arn=GATEWAY_ROLE,
+    )
+    assume, self_assume = policy["Statement"]
+    assert assume["Action"] == ["sts:AssumeRole"]
+    assert assume["Resource"] == ["arn:aws:iam::*:role/akeyless/akeyless-gateway-member"]
+    assert assume["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5"}}
+    assert self_assume["Resource"] == [GATEWAY_ROLE]
+    without_org = hub_gateway_policy(
+        partition="aws",
+        path="/",
+        member_role_name="m",
+        organization_id=None,
+        gateway_role_arn=GATEWAY_ROLE,
+    )
+    assert "Condition" not in without_org["Statement"][0]
+
+
+def test_nothing_enabled_grants_nothing() -> None:
+    assert (
+        capability_statements(
+            Capabilities(), partition="aws", account_id=ACCOUNT, regions=["us-east-1"]
+        )
+        == []
+    )
+    assert (
+        member_role_policy(
+            Capabilities(), partition="aws", account_id=ACCOUNT, regions=["us-east-1"]
+        )
+        is None
+    )
+
+
+def test_each_capability_adds_only_its_own_grants() -> None:
+    usc_only = Capabilities.model_validate({"usc_secrets_manager": {"enabled": True}})
+    statements = capability_statements(
+        usc_only, partition="aws", account_id=ACCOUNT, regions=["us-east-1", "eu-west-1"]
+    )
+    actions = {action for s in statements for action in s["Action"]}
+    assert all(a.startswith("secretsmanager:") for a in actions)
+    secrets = next(s for s in statements if s["Sid"] == "UscSecrets")["Resource"]
+    assert secrets == [
+        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:akeyless/*",
+        f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:akeyless/*",
+    ]
+
+
+def test_only_list_users_and_list_secrets_take_a_star() -> None:
+    starred = {action for action, resource in grants(full_distributed_policy()) if resource == "*"}
+    assert starred == {"iam:ListUsers", "secretsmanager:ListSecrets"}
+
+
+def test_every_resource_is_in_the_account() -> None:
+    for _, resource in grants(full_distributed_policy()):
+        if resource == "*" or resource.startswith("arn:aws:iam::aws:policy/"):
+            continue
+        assert resource.split(":")[4] == ACCOUNT, resource
+
+
+def test_attach_user_policy_is_limited_to_the_listed_policies() -> None:
+    statement = next(
+        s for s in full_distributed_policy()["Statement"] if s["Sid"] == "DynamicSecretUserPolicies"
+    )
+    assert statement["Condition"] == {
+        "ArnEquals": {"iam:PolicyARN": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}
+    }
+
+
+def test_kms_use_is_limited_to_secrets_manager() -> None:
+    statement = next(s for s in full_distributed_policy()["Statement"] if s["Sid"] == "UscKmsKey")
+    assert statement["Condition"] == {
+        "StringEquals": {"kms:ViaService": ["secretsmanager.us-east-1.amazonaws.com"]}
+    }
+
+
+def test_parliament_flags_a_bad_policy() -> None:
+    """Guards the lint tests below: parliament must be able to fail."""
+    bad = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket"}
+        ],
+    }
+    assert findings(bad)
+
+
+def generated_identity_policies(org: OrgDeployment) -> list[tuple[str, dict[str, Any]]]:
+    """Every identity policy the program would create for an org, by stack."""
+    policies = []
+    for spec in plan_stacks(org):
+        config = spec.config
+        arn = gateway_role_arn(config, config.account_id)
+        if spec.kind == "hub":
+            policy: dict[str, Any] | None = hub_gateway_policy(
+                partition="aws",
+                path=config.iam.path,
+                member_role_name=config.iam.member_role_name,
+                organization_id=config.organization_id,
+                gateway_role_arn=arn,
+            )
+        elif spec.kind == "member":
+            policy = member_role_policy(
+                config.capabilities,
+                partition="aws",
+                account_id=config.account_id,
+                regions=config.regions,
+            )
+        elif spec.kind == "account":
+            policy = distributed_gateway_policy(
+                config.capabilities,
+                partition="aws",
+                account_id=config.account_id,
+                regions=config.regions,
+                gateway_role_arn=arn,
+            )
+        else:
+            policy = None
+        if policy is not None:
+            policies.append((spec.name, policy))
+    return policies
+
+
+@pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
+def test_every_generated_identity_policy_lints_clean(
+    org_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    org = request.getfixturevalue(org_fixture)
+    policies = generated_identity_policies(org)
+    assert len(policies) == len(org.accounts) + (1 if org.pattern == "centralized" else 0)
+    for name, policy in policies:
+        assert findings(policy) == [], name
+
+
+def test_full_policy_lints_clean_in_several_regions() -> None:
+    assert findings(full_distributed_policy(["us-east-1", "eu-west-1", "ap-southeast-2"])) == []
+
+
+# The seed's Terraform grants (../shared/seeds/aws-roles-distributed-gateway-terraform.txt),
+# with ${var.management_account} = ACCOUNT and ${var.region} = us-east-1.
+SEED_USERS = f"arn:aws:iam::{ACCOUNT}:user/*"
+SEED_GRANTS: dict[str, list[str]] = {
+    **{
+        a: [SEED_USERS]
+        for a in [
+            "iam:CreateUser",
+            "iam:DeleteUser",
+            "iam:TagUser",
+            "iam:UntagUser",
+            "iam:CreateAccessKey",
+            "iam:DeleteAccessKey",
+            "iam:ListAccessKeys",
+            "iam:CreateLoginProfile",
+            "iam:GetLoginProfile",
+            "iam:DeleteLoginProfile",
+            "iam:AttachUserPolicy",
+            "iam:DetachUserPolicy",
+            "iam:ListUserPolicies",
+            "iam:ListAttachedUserPolicies",
+            "iam:AddUserToGroup",
+            "iam:RemoveUserFromGroup",
+            "iam:ListGroupsForUser",
+            "iam:ListUserTags",
+            "iam:ListUsers",
+        ]
+    },
+    **{
+        a: ["*", f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:*"]
+        for a in [
+            "secretsmanager:ListSecrets",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:CreateSecret",
+            "secretsmanager:UpdateSecret",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:UntagResource",
+            "secretsmanager:TagResource",
+        ]
+    },
+    "sts:AssumeRole": [GATEWAY_ROLE],
+}
+# Where AWS authorizes against another resource type than the seed names:
+# group membership against the group (FACTS: "group ARNs for the group actions"),
+# ListUsers against * (FACTS: "ListUsers needs *"), and assume_role dynamic
+# secrets against the configured target roles, a feature the seed does not grant.
+OTHER_RESOURCE_TYPES = {
+    "iam:AddUserToGroup": [f"arn:aws:iam::{ACCOUNT}:group/*"],
+    "iam:RemoveUserFromGroup": [f"arn:aws:iam::{ACCOUNT}:group/*"],
+    "iam:ListUsers": ["*"],
+    "sts:AssumeRole": [f"arn:aws:iam::{ACCOUNT}:role/*"],
+}
+
+
+def test_everything_the_seed_grants_is_still_allowed() -> None:
+    policy = full_distributed_policy()
+    missing = [action for action in SEED_GRANTS if not allows_action(policy, action)]
+    assert missing == []
+
+
+def test_no_grant_is_broader_than_the_seeds() -> None:
+    policy = full_distributed_policy()
+    for action, seed_resources in SEED_GRANTS.items():
+        allowed = seed_resources + OTHER_RESOURCE_TYPES.get(action, [])
+        for resource in resources_for(policy, action):
+            assert within(resource, allowed), (action, resource)
+    assert within(f"arn:aws:iam::{ACCOUNT}:user/tmp.*", [SEED_USERS])
+    assert not within("*", [SEED_USERS])  # the check can fail

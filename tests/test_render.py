@@ -1,0 +1,101 @@
+"""The offline render: both examples, deterministic, secrets masked, the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.model import OrgDeployment
+from scripts.orgctl import main
+from scripts.render import (
+    EXTERNAL_ID_PLACEHOLDER,
+    SECRET_MASK,
+    mask_secrets,
+    render,
+    render_json,
+    render_markdown,
+)
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+
+RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
+
+
+@pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
+def test_render_is_byte_identical_across_runs(
+    org_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    org: OrgDeployment = request.getfixturevalue(org_fixture)
+    first, second = render(org), render(org)
+    assert render_json(first) == render_json(second)
+    assert render_markdown(first) == render_markdown(second)
+
+
+def test_render_json_contract(centralized_org: OrgDeployment) -> None:
+    document = json.loads(render_json(render(centralized_org)))
+    assert [s["name"] for s in document["stacks"]] == [
+        "org",
+        "hub",
+        "member-333333333333",
+        "member-444444444444",
+        "member-555555555555",
+    ]
+    for stack in document["stacks"]:
+        assert set(stack) == {"name", "kind", "account", "resources"}
+        for resource in stack["resources"]:
+            assert set(resource) == RESOURCE_KEYS
+    hub = document["stacks"][1]
+    role = next(r for r in hub["resources"] if r["type"] == "aws:iam/role:Role")
+    assert isinstance(role["inputs"]["assumeRolePolicy"], str)  # IAM documents as JSON strings
+    assert role["provider_account"] == "222222222222"
+
+
+def test_render_masks_the_external_id(centralized_org: OrgDeployment) -> None:
+    text = render_json(render(centralized_org))
+    assert EXTERNAL_ID_PLACEHOLDER not in text
+    assert '\\"sts:ExternalId\\": \\"[secret]\\"' in text
+    markdown = render_markdown(render(centralized_org))
+    assert '"sts:ExternalId": "[secret]"' in markdown
+    assert "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway" in markdown
+
+
+def test_mask_secrets() -> None:
+    secret = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "k"}
+    assert mask_secrets({"a": secret, "b": [secret, "plain"]}) == {
+        "a": SECRET_MASK,
+        "b": [SECRET_MASK, "plain"],
+    }
+
+
+def test_cli_render_writes_both_files(tmp_path: Path) -> None:
+    assert main(["render", "--config", str(DISTRIBUTED_EXAMPLE), "--out", str(tmp_path)]) == 0
+    document = json.loads((tmp_path / "render.json").read_text())
+    assert [s["kind"] for s in document["stacks"]] == ["org", "account", "account"]
+    markdown = (tmp_path / "render.md").read_text()
+    assert "## Stack `account-333333333333`" in markdown
+    assert "```json" in markdown
+
+
+def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.orgctl",
+            "render",
+            "--config",
+            str(CENTRALIZED_EXAMPLE),
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rendered 5 stacks" in result.stdout
