@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam_documents import PolicyDocument, gateway_trust_policy, role_arn
+from components.iam_role import role_with_inline_policy
 
 
 @dataclass(frozen=True)
@@ -58,21 +59,15 @@ class GatewayIdentity(pulumi.ComponentResource):
             gateway_role_arn=args.role_arn,
             compute=args.compute,
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=args.role_name,
+        role = role_with_inline_policy(
+            name,
+            role_name=args.role_name,
             path=args.path,
             description="Akeyless Gateway identity (managed by Pulumi)",
-            assume_role_policy=json.dumps(trust),
-            permissions_boundary=args.permissions_boundary_arn,
+            trust_policy=json.dumps(trust),
+            policy=args.policy,
+            permissions_boundary_arn=args.permissions_boundary_arn,
             tags=args.tags,
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-policy",
-            name=f"{args.role_name}-policy",
-            role=role.name,
-            policy=json.dumps(args.policy),
             opts=child,
         )
         self.role_arn = role.arn

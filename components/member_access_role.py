@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 
 from components.iam_documents import PolicyDocument, member_trust_policy
+from components.iam_role import role_with_inline_policy
 
 
 @dataclass(frozen=True)
@@ -50,24 +50,17 @@ class MemberAccessRole(pulumi.ComponentResource):
                 )
             )
         )
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=args.role_name,
+        role = role_with_inline_policy(
+            name,
+            role_name=args.role_name,
             path=args.path,
             description="Akeyless Gateway access from the hub account (managed by Pulumi)",
-            assume_role_policy=trust,
-            permissions_boundary=args.permissions_boundary_arn,
+            trust_policy=trust,
+            policy=args.policy,
+            permissions_boundary_arn=args.permissions_boundary_arn,
             tags=args.tags,
             opts=child,
         )
-        if args.policy is not None:
-            aws.iam.RolePolicy(
-                f"{name}-policy",
-                name=f"{args.role_name}-policy",
-                role=role.name,
-                policy=json.dumps(args.policy),
-                opts=child,
-            )
         self.role_arn = role.arn
         self.role_name = role.name
         self.register_outputs({"role_arn": self.role_arn, "role_name": self.role_name})

@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextvars
 import json
 import runpy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from config.model import OrgDeployment
-from config.stack_config import flatten
+from config.stack_config import flat_keys, flatten
 from config.stacks import StackSpec, plan_stacks
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -207,7 +207,12 @@ def config_strings(spec: StackSpec, project: str) -> dict[str, str]:
 
 
 def record_program(
-    program: Callable[[], None], *, project: str, stack: str, config: Mapping[str, str]
+    program: Callable[[], None],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
 ) -> list[RecordedResource]:
     """Run ``program`` under Pulumi's mocks and return what it registered, in tree order.
 
@@ -221,7 +226,7 @@ def record_program(
         pulumi.runtime.set_mocks(
             mocks, project=project, stack=stack, preview=False, monitor=monitor
         )
-        pulumi.runtime.set_all_config(dict(config))
+        pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
         pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
         accounts = _provider_accounts(monitor.recorded)
         for resource in monitor.recorded:
@@ -257,7 +262,11 @@ def render_stack(spec: StackSpec, project: str | None = None) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
     resources = record_program(
-        _run_main, project=name, stack=spec.name, config=config_strings(spec, name)
+        _run_main,
+        project=name,
+        stack=spec.name,
+        config=config_strings(spec, name),
+        secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
     )
     return StackRender(spec, resources)
 

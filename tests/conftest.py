@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,3 +43,15 @@ def centralized_org() -> OrgDeployment:
 @pytest.fixture(scope="session")
 def distributed_org() -> OrgDeployment:
     return load_org_file(DISTRIBUTED_EXAMPLE)
+
+
+def run_orgctl(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m scripts.orgctl ARGS`` in a bare environment: no credentials, no proxy."""
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.orgctl", *args],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true"},
+    )

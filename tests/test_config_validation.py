@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ from hypothesis import strategies as st
 
 from config.model import OrgDeployment
 from config.validation import ConfigError, field_path, load_org_file, parse_org
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, run_orgctl
 
 
 def example() -> dict[str, Any]:
@@ -187,21 +185,8 @@ def test_cli_exits_2_with_the_field_named(tmp_path: Path) -> None:
     data["accounts"][1]["id"] = "0123"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.orgctl",
-            "render",
-            "--config",
-            str(bad),
-            "--out",
-            str(tmp_path / "out"),
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
+    result = run_orgctl(
+        "render", "--config", str(bad), "--out", str(tmp_path / "out"), home=tmp_path
     )
     assert result.returncode == 2
     assert "accounts[1].id" in result.stderr

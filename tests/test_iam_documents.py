@@ -293,10 +293,28 @@ OTHER_RESOURCE_TYPES = {
 }
 
 
+def full_member_policy() -> dict[str, Any]:
+    policy = member_role_policy(
+        EVERYTHING, partition="aws", account_id=ACCOUNT, regions=["us-east-1"]
+    )
+    assert policy is not None
+    return policy
+
+
 def test_everything_the_seed_grants_is_still_allowed() -> None:
     policy = full_distributed_policy()
     missing = [action for action in SEED_GRANTS if not allows_action(policy, action)]
     assert missing == []
+
+
+def test_a_member_role_allows_every_feature_action_of_the_seed() -> None:
+    """The member role has the features; the hub's role does the self-assume."""
+    policy = full_member_policy()
+    features = [action for action in SEED_GRANTS if action != "sts:AssumeRole"]
+    assert [action for action in features if not allows_action(policy, action)] == []
+    for action in features:
+        allowed = SEED_GRANTS[action] + OTHER_RESOURCE_TYPES.get(action, [])
+        assert all(within(r, allowed) for r in resources_for(policy, action)), action
 
 
 def test_no_grant_is_broader_than_the_seeds() -> None:

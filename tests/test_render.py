@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from scripts.render import (
     render_json,
     render_markdown,
 )
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, run_orgctl
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
 
@@ -80,22 +78,8 @@ def test_cli_render_writes_both_files(tmp_path: Path) -> None:
 
 
 def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scripts.orgctl",
-            "render",
-            "--config",
-            str(CENTRALIZED_EXAMPLE),
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_EC2_METADATA_DISABLED": "true"},
+    result = run_orgctl(
+        "render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
     )
     assert result.returncode == 0, result.stderr
     assert "rendered 5 stacks" in result.stdout
