@@ -1,0 +1,86 @@
+"""The few Akeyless API calls made outside the Pulumi provider, with the official SDK.
+
+- ``read_generated_external_id``: Akeyless generates a Target's External ID and
+  neither the provider's resource nor its data source returns it; only
+  ``target-get-details`` does (``../shared/akeyless/FACTS.md``).
+- ``wait_for_gateway_health``: gateway-mediated objects are created through the
+  Gateway's API, so the Gateway must answer ``GET /health`` first.
+
+Errors name what failed (target and account, or URL), never a credential.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+import akeyless
+import urllib3
+
+
+class AkeylessApiError(Exception):
+    """An Akeyless API call failed; the message names the object and where."""
+
+
+def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
+    configuration = akeyless.Configuration(host=api_url)
+    configuration.retries = 0
+    client = akeyless.ApiClient(configuration)
+    client.rest_client.pool_manager.connection_pool_kw["timeout"] = timeout_seconds
+    return akeyless.V2Api(client)
+
+
+def read_generated_external_id(
+    *, api_url: str, token: str, target_name: str, account_id: str, timeout_seconds: float = 30
+) -> str:
+    """The External ID Akeyless generated for an AWS Target (``generate_external_id``)."""
+    where = f"target {target_name!r} (account {account_id}) at {api_url}"
+    api = _client(api_url, timeout_seconds)
+    try:
+        details = api.target_get_details(akeyless.TargetGetDetails(name=target_name, token=token))
+    except akeyless.ApiException as error:
+        raise AkeylessApiError(
+            f"cannot read the External ID of {where}: HTTP {error.status} {error.reason}"
+        ) from None
+    except urllib3.exceptions.HTTPError as error:
+        raise AkeylessApiError(f"cannot read the External ID of {where}: {error}") from None
+    aws = details.value.aws_target_details if details.value else None
+    option = aws.gw_cloud_identity_external_id_opt if aws else None
+    external_id = option.generated_external_id if option else None
+    if not external_id:
+        raise AkeylessApiError(
+            f"{where} has no generated External ID; is it an AWS Target created with "
+            "generate_external_id=true?"
+        )
+    return str(external_id)
+
+
+def wait_for_gateway_health(
+    health_url: str,
+    *,
+    timeout_seconds: float,
+    interval_seconds: float = 5,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll ``GET health_url`` until it answers 2xx, or raise naming the URL."""
+    deadline = clock() + timeout_seconds
+    last = "no answer yet"
+    while True:
+        try:
+            with urllib.request.urlopen(health_url, timeout=interval_seconds) as response:
+                if 200 <= response.status < 300:
+                    return
+                last = f"HTTP {response.status}"
+        except urllib.error.HTTPError as error:
+            last = f"HTTP {error.code}"
+        except (urllib.error.URLError, OSError) as error:
+            last = str(getattr(error, "reason", error))
+        if clock() >= deadline:
+            raise AkeylessApiError(
+                f"the Gateway at {health_url} did not become healthy within "
+                f"{timeout_seconds:g}s (last: {last})"
+            )
+        sleep(min(interval_seconds, max(0.0, deadline - clock())))

@@ -1,0 +1,84 @@
+"""A local HTTP server speaking the documented JSON of the Akeyless endpoints we call.
+
+Bound to 127.0.0.1 on a free port, in a thread; records each request body.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+class FakeAkeyless:
+    def __init__(self) -> None:
+        self.targets: dict[str, dict[str, Any]] = {}
+        self.requests: list[tuple[str, dict[str, Any]]] = []
+        self.health_status = 200
+        self.url = ""
+
+    def add_aws_target(self, name: str, role_arn: str, external_id: str | None) -> None:
+        option = {"is_enabled": external_id is not None, "role_arn": role_arn}
+        if external_id is not None:
+            option["generated_external_id"] = external_id
+        self.targets[name] = {
+            "target": {"target_name": name, "target_type": "aws"},
+            "value": {
+                "aws_target_details": {
+                    "use_gw_cloud_identity": True,
+                    "gw_cloud_identity_external_id_opt": option,
+                }
+            },
+        }
+
+
+def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep test output clean
+            pass
+
+        def _reply(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            if self.path == "/health":
+                self._reply(fake.health_status, {"status": "ok"})
+            else:
+                self._reply(404, {"error": "not found"})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            fake.requests.append((self.path, body))
+            if self.path != "/target-get-details":
+                self._reply(404, {"error": "not found"})
+            elif body.get("token") != "t-valid":
+                self._reply(401, {"error": "Unauthorized"})
+            elif body.get("name") not in fake.targets:
+                self._reply(404, {"error": f"target {body.get('name')} not found"})
+            else:
+                self._reply(200, fake.targets[body["name"]])
+
+    return Handler
+
+
+@contextmanager
+def running_fake_akeyless() -> Iterator[FakeAkeyless]:
+    fake = FakeAkeyless()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()

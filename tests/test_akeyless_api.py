@@ -1,0 +1,100 @@
+"""The official akeyless SDK against a local server: External ID read, health wait."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from components.akeyless_api import (
+    AkeylessApiError,
+    read_generated_external_id,
+    wait_for_gateway_health,
+)
+from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
+
+TARGET = "/org/aws/333333333333/target"
+ROLE = "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway-member"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAkeyless]:
+    with running_fake_akeyless() as server:
+        yield server
+
+
+def test_reads_the_generated_external_id(fake: FakeAkeyless) -> None:
+    fake.add_aws_target(TARGET, ROLE, "9f8e7d6c-generated")
+    external_id = read_generated_external_id(
+        api_url=fake.url, token="t-valid", target_name=TARGET, account_id="333333333333"
+    )
+    assert external_id == "9f8e7d6c-generated"
+    assert fake.requests == [
+        (
+            "/target-get-details",
+            {"json": False, "name": TARGET, "show-versions": False, "token": "t-valid"},
+        )
+    ]
+
+
+def test_an_unknown_target_names_the_target_and_account(fake: FakeAkeyless) -> None:
+    with pytest.raises(AkeylessApiError) as caught:
+        read_generated_external_id(
+            api_url=fake.url, token="t-valid", target_name=TARGET, account_id="333333333333"
+        )
+    message = str(caught.value)
+    assert TARGET in message and "333333333333" in message and "404" in message
+
+
+def test_a_rejected_token_is_reported_without_the_token(fake: FakeAkeyless) -> None:
+    fake.add_aws_target(TARGET, ROLE, "x")
+    with pytest.raises(AkeylessApiError, match="401") as caught:
+        read_generated_external_id(
+            api_url=fake.url, token="t-wrong", target_name=TARGET, account_id="333333333333"
+        )
+    assert "t-wrong" not in str(caught.value)
+
+
+def test_a_target_without_generated_id_is_an_error(fake: FakeAkeyless) -> None:
+    fake.add_aws_target(TARGET, ROLE, None)
+    with pytest.raises(AkeylessApiError, match="no generated External ID"):
+        read_generated_external_id(
+            api_url=fake.url, token="t-valid", target_name=TARGET, account_id="333333333333"
+        )
+
+
+def test_an_unreachable_api_is_an_error_naming_it() -> None:
+    with running_fake_akeyless() as gone:
+        url = gone.url
+    with pytest.raises(AkeylessApiError, match=url.replace(".", r"\.")):
+        read_generated_external_id(
+            api_url=url,
+            token="t",
+            target_name=TARGET,
+            account_id="333333333333",
+            timeout_seconds=2,
+        )
+
+
+def test_health_wait_returns_once_healthy(fake: FakeAkeyless) -> None:
+    wait_for_gateway_health(f"{fake.url}/health", timeout_seconds=5, interval_seconds=0.1)
+
+
+def test_health_wait_times_out_naming_the_url(fake: FakeAkeyless) -> None:
+    fake.health_status = 503
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:  # a simulated clock: the test never waits
+        now[0] += seconds
+
+    with pytest.raises(AkeylessApiError) as caught:
+        wait_for_gateway_health(
+            f"{fake.url}/health",
+            timeout_seconds=30,
+            interval_seconds=5,
+            clock=lambda: now[0],
+            sleep=sleep,
+        )
+    assert f"{fake.url}/health" in str(caught.value)
+    assert "HTTP 503" in str(caught.value)
+    assert now[0] == 30
