@@ -51,20 +51,21 @@ def stack(org: OrgDeployment, name: str, **config: Any) -> list[RecordedResource
     return render_stack(spec).resources
 
 
+def identity(**overrides: Any) -> list[RecordedResource]:
+    """Record a GatewayIdentity with defaults for a test, ``overrides`` applied."""
+    args: dict[str, Any] = {
+        "account_id": ACCOUNT,
+        "partition": "aws",
+        "role_name": "akeyless-gateway",
+        "path": "/akeyless/",
+        "policy": POLICY,
+        "tags": {"owner": "platform"},
+    } | overrides
+    return record(lambda: GatewayIdentity("gw", GatewayIdentityArgs(**args)))
+
+
 def test_gateway_identity_for_ec2() -> None:
-    resources = record(
-        lambda: GatewayIdentity(
-            "gw",
-            GatewayIdentityArgs(
-                account_id=ACCOUNT,
-                partition="aws",
-                role_name="akeyless-gateway",
-                path="/akeyless/",
-                policy=POLICY,
-                tags={"owner": "platform"},
-            ),
-        )
-    )
+    resources = identity()
     component = one(resources, "akeyless-gateway:iam:GatewayIdentity")
     role = one(resources, "aws:iam/role:Role")
     assert component.name == "gw" and role.parent == "gw" and role.name == "gw-role"
@@ -83,18 +84,8 @@ def test_gateway_identity_for_ec2() -> None:
 
 
 def test_gateway_identity_for_ecs_has_no_instance_profile() -> None:
-    resources = record(
-        lambda: GatewayIdentity(
-            "gw",
-            GatewayIdentityArgs(
-                account_id=ACCOUNT,
-                partition="aws",
-                role_name="r",
-                policy=POLICY,
-                compute="ecs",
-                permissions_boundary_arn="arn:aws:iam::123456789012:policy/boundary",
-            ),
-        )
+    resources = identity(
+        compute="ecs", permissions_boundary_arn="arn:aws:iam::123456789012:policy/boundary"
     )
     assert by_type(resources, "aws:iam/instanceProfile:InstanceProfile") == []
     role = one(resources, "aws:iam/role:Role")

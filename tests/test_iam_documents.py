@@ -16,9 +16,8 @@ from components.iam_documents import (
     member_role_policy,
     member_trust_policy,
 )
-from components.stacks import gateway_role_arn
 from config.model import Capabilities, OrgDeployment
-from config.stacks import plan_stacks
+from scripts.render import render
 from tests.policy_eval import allows_action, grants, resources_for, within
 
 ACCOUNT = "123456789012"
@@ -187,39 +186,13 @@ def test_parliament_flags_a_bad_policy() -> None:
 
 
 def generated_identity_policies(org: OrgDeployment) -> list[tuple[str, dict[str, Any]]]:
-    """Every identity policy the program would create for an org, by stack."""
-    policies = []
-    for spec in plan_stacks(org):
-        config = spec.config
-        arn = gateway_role_arn(config, config.account_id)
-        if spec.kind == "hub":
-            policy: dict[str, Any] | None = hub_gateway_policy(
-                partition="aws",
-                path=config.iam.path,
-                member_role_name=config.iam.member_role_name,
-                organization_id=config.organization_id,
-                gateway_role_arn=arn,
-            )
-        elif spec.kind == "member":
-            policy = member_role_policy(
-                config.capabilities,
-                partition="aws",
-                account_id=config.account_id,
-                regions=config.regions,
-            )
-        elif spec.kind == "account":
-            policy = distributed_gateway_policy(
-                config.capabilities,
-                partition="aws",
-                account_id=config.account_id,
-                regions=config.regions,
-                gateway_role_arn=arn,
-            )
-        else:
-            policy = None
-        if policy is not None:
-            policies.append((spec.name, policy))
-    return policies
+    """Every identity policy the program registers for an org, as rendered under mocks."""
+    return [
+        (resource.name, json.loads(resource.raw_inputs["policy"]))
+        for stack in render(org)
+        for resource in stack.resources
+        if resource.type == "aws:iam/rolePolicy:RolePolicy"
+    ]
 
 
 @pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
