@@ -14,7 +14,7 @@ import botocore.session
 from pydantic import AfterValidator, BeforeValidator
 
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
-_PARTITION = r"(?:aws|aws-us-gov|aws-cn)"
+_PARTITION = "(?:" + "|".join(re.escape(p) for p in PARTITIONS) + ")"
 
 # IAM name characters, ASCII only (Python's \w would admit Unicode letters).
 _IAM_NAME = r"[A-Za-z0-9_+=,.@-]"

@@ -237,7 +237,7 @@ def parse_stack_config(flat: Mapping[str, Any], source: str = "stack config") ->
 def _flat_problems(error: ValidationError, by_path: Mapping[tuple[str, ...], str]) -> list[Problem]:
     problems = []
     for detail in error.errors():
-        location = tuple(part for part in detail["loc"])
+        location = detail["loc"]
         names = tuple(part for part in location if isinstance(part, str))
         # The longest model path that is a flat key names the problem; an index
         # into an array stays as [i]; a whole-object problem names the object.
