@@ -5,6 +5,8 @@
   ``target-get-details`` does (``../shared/akeyless/FACTS.md``).
 - ``wait_for_gateway_health``: gateway-mediated objects are created through the
   Gateway's API, so the Gateway must answer ``GET /health`` first.
+- ``login_token``: the session token those calls need, from an AWS IAM login
+  (a signed ``GetCallerIdentity`` of the caller's own AWS identity) or an API key.
 
 Errors name what failed (target and account, or URL), never a credential.
 """
@@ -15,9 +17,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from typing import Literal
 
 import akeyless
 import urllib3
+from akeyless_cloud_id import CloudId
 
 
 class AkeylessApiError(Exception):
@@ -30,6 +34,41 @@ def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
     client = akeyless.ApiClient(configuration)
     client.rest_client.pool_manager.connection_pool_kw["timeout"] = timeout_seconds
     return akeyless.V2Api(client)
+
+
+def login_token(
+    *,
+    api_url: str,
+    login: Literal["aws_iam", "api_key"],
+    access_id: str,
+    access_key: str | None = None,
+    timeout_seconds: float = 30,
+) -> str:
+    """A session token for ``access_id``; the access key is sent, never reported."""
+    where = f"Akeyless at {api_url} with access ID {access_id} ({login} login)"
+    if login == "api_key":
+        if not access_key:
+            raise AkeylessApiError(f"cannot log in to {where}: no access key given")
+        auth = akeyless.Auth(access_id=access_id, access_key=access_key, access_type="access_key")
+    else:
+        try:
+            cloud_id = CloudId().generate()
+        except Exception as error:  # boto3 raises several kinds when no AWS identity is found
+            raise AkeylessApiError(
+                f"cannot log in to {where}: no AWS identity to sign with ({type(error).__name__})"
+            ) from None
+        auth = akeyless.Auth(access_id=access_id, access_type="aws_iam", cloud_id=cloud_id)
+    try:
+        token = _client(api_url, timeout_seconds).auth(auth).token
+    except akeyless.ApiException as error:
+        raise AkeylessApiError(
+            f"cannot log in to {where}: HTTP {error.status} {error.reason}"
+        ) from None
+    except urllib3.exceptions.HTTPError as error:
+        raise AkeylessApiError(f"cannot log in to {where}: {error}") from None
+    if not token:
+        raise AkeylessApiError(f"cannot log in to {where}: the answer carried no token")
+    return str(token)
 
 
 def read_generated_external_id(

@@ -2,42 +2,67 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pulumi
 
-from components.stacks import AccountStack, HubStack, MemberStack, OrgStack
 from config.pulumi_stack import read_stack_config
 from config.stack_config import StackConfig
 from config.stacks import stack_name
-from config.validation import ConfigError, Problem
+from config.validation import ConfigError
+
+PROVIDER_SDK_HINT = (
+    "the Akeyless provider SDK (pulumi_akeyless) is not installed: run `pulumi install` "
+    "in the project directory; it generates the SDK from the `packages:` entry of Pulumi.yaml"
+)
+
+
+class MissingProviderSdk(Exception):
+    """``pulumi_akeyless`` cannot be imported: it has not been generated yet."""
+
+
+def require_provider_sdk() -> None:
+    """Raise :class:`MissingProviderSdk` unless ``pulumi_akeyless`` can be imported."""
+    try:
+        importlib.import_module("pulumi_akeyless")
+    except ModuleNotFoundError as error:
+        if error.name != "pulumi_akeyless":
+            raise
+        raise MissingProviderSdk(PROVIDER_SDK_HINT) from None
 
 
 def build_stack(config: StackConfig) -> pulumi.ComponentResource:
     """Instantiate the component for the stack's kind and export what later phases need."""
+    require_provider_sdk()
+    from components import stacks  # needs pulumi_akeyless, checked just above
+
     name = stack_name(config.stack_kind, config.account_id)
     if config.stack_kind == "org":
-        org = OrgStack(name, config)
-        pulumi.export("gatewayRoleArns", org.gateway_role_arns)
+        org = stacks.OrgStack(name, config)
+        pulumi.export(stacks.GATEWAY_ACCESS_IDS, org.gateway_access_ids)
         return org
     if config.stack_kind == "hub":
-        hub = HubStack(name, config)
+        hub = stacks.HubStack(name, config)
         pulumi.export("gatewayRoleArn", hub.gateway_role_arn)
+        pulumi.export(stacks.GATEWAY_URL, hub.gateway_url)
+        pulumi.export(stacks.GATEWAY_HEALTH_URL, hub.gateway_health_url)
         return hub
     if config.stack_kind == "member":
-        if config.external_id is None:
-            raise ConfigError(
-                "member stack config", [Problem("externalId", "required for a member stack")]
-            )
-        member = MemberStack(name, config, external_id=pulumi.Output.secret(config.external_id))
+        member = stacks.MemberStack(name, config)
         pulumi.export("memberRoleArn", member.member_role_arn)
+        pulumi.export("targetName", member.target_name)
         return member
-    account = AccountStack(name, config)
+    account = stacks.AccountStack(name, config)
     pulumi.export("gatewayRoleArn", account.gateway_role_arn)
+    pulumi.export(stacks.GATEWAY_URL, account.gateway_url)
+    pulumi.export(stacks.GATEWAY_HEALTH_URL, account.gateway_health_url)
+    pulumi.export("targetName", account.target_name)
     return account
 
 
 def main() -> None:
-    """Entry point of ``__main__.py``: invalid config ends the run with a clear message."""
+    """Entry point of ``__main__.py``: bad config or a missing SDK ends the run clearly."""
     try:
         build_stack(read_stack_config())
-    except ConfigError as error:
+    except (ConfigError, MissingProviderSdk) as error:
         raise pulumi.RunError(str(error)) from None

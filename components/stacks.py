@@ -8,13 +8,36 @@
 | distributed | ``account-<id>``   | :class:`AccountStack`   |
 
 Each takes the stack's validated :class:`StackConfig` as its args. Every AWS
-resource goes through the stack's own pinned account provider.
+resource goes through the stack's own pinned account provider; every
+gateway-mediated Akeyless object through the Gateway's API provider. A stack
+reads what an earlier phase produced through a stack reference.
 """
 
 from __future__ import annotations
 
 import pulumi
+import pulumi_akeyless
 
+from components.akeyless_dynamic import GeneratedExternalId
+from components.akeyless_names import (
+    access_role_name,
+    access_role_scope,
+    auth_method_name,
+    gateway_bound_arns,
+    gateway_health_url,
+    target_name,
+)
+from components.akeyless_objects import (
+    AccountSecrets,
+    AccountSecretsArgs,
+    GatewayApi,
+    GatewayApiArgs,
+    GatewayAuth,
+    GatewayAuthArgs,
+    akeyless_provider,
+    gateway_identity_target,
+    login_of,
+)
 from components.aws_account import account_provider
 from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
 from components.iam_documents import (
@@ -27,6 +50,22 @@ from components.iam_documents import (
 from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
 from config.fields import partition_of
 from config.stack_config import StackConfig
+from config.stacks import HUB_STACK
+from config.validation import ConfigError, Problem
+
+# What each stack exports for later phases (stack outputs).
+GATEWAY_ACCESS_IDS = "gatewayAccessIds"
+GATEWAY_URL = "gatewayUrl"
+GATEWAY_HEALTH_URL = "gatewayHealthUrl"
+
+
+def earlier_stack(
+    config: StackConfig, stack: str, opts: pulumi.ResourceOptions
+) -> pulumi.StackReference:
+    """A reference to an earlier phase's stack of this project (``<owner>/<project>/<stack>``)."""
+    return pulumi.StackReference(
+        f"{config.pulumi_organization}/{pulumi.get_project()}/{stack}", opts=opts
+    )
 
 
 def gateway_role_arn(config: StackConfig, account_id: str) -> str:
@@ -54,6 +93,71 @@ class _AccountComponent(pulumi.ComponentResource):
             parent=self,
         )
         self.in_account = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.login = login_of(config)
+
+    def _gateway_api(
+        self,
+        name: str,
+        api_url: pulumi.Input[str],
+        health_url: pulumi.Input[str],
+        admin_access_ids: tuple[str, ...],
+        depends_on: list[pulumi.Resource],
+    ) -> GatewayApi:
+        return GatewayApi(
+            f"{name}-gateway-api",
+            GatewayApiArgs(
+                api_url=api_url,
+                health_url=health_url,
+                health_timeout_seconds=self.config.akeyless.gateway_health_timeout_seconds,
+                login=self.login,
+                admin_access_ids=admin_access_ids,
+            ),
+            pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+
+    def _own_gateway_api(self, name: str, identity: GatewayIdentity) -> GatewayApi:
+        """The API of the Gateway this stack runs, administered by the configured admins."""
+        config = self.config
+        if config.gateway_url is None:
+            raise ConfigError(
+                f"config of stack {name!r}",
+                [
+                    Problem(
+                        "gatewayUrl", "required: the Gateway's API URL as the deployment reaches it"
+                    )
+                ],
+            )
+        self.gateway_url: pulumi.Output[str] = pulumi.Output.from_input(config.gateway_url)
+        self.gateway_health_url: pulumi.Output[str] = pulumi.Output.from_input(
+            config.gateway_health_url or gateway_health_url(config.gateway_url)
+        )
+        return self._gateway_api(
+            name,
+            self.gateway_url,
+            self.gateway_health_url,
+            config.akeyless.admin_access_ids,
+            depends_on=[identity],
+        )
+
+    def _account_secrets(
+        self,
+        name: str,
+        gateway: GatewayApi,
+        target: pulumi_akeyless.TargetAws,
+        after: pulumi.Resource,
+    ) -> None:
+        config = self.config
+        AccountSecrets(
+            f"{name}-secrets",
+            AccountSecretsArgs(
+                path=config.akeyless.path,
+                account_id=config.account_id,
+                region=config.region,
+                target_name=target.name,
+                capabilities=config.capabilities,
+            ),
+            pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),
+        )
 
     def _gateway_identity(self, name: str, policy: PolicyDocument) -> GatewayIdentity:
         """The Gateway identity role in this component's account, with ``policy``."""
@@ -74,27 +178,64 @@ class _AccountComponent(pulumi.ComponentResource):
 
 
 class OrgStack(pulumi.ComponentResource):
-    """Organization-wide Akeyless objects (auth method, access role, association).
+    """Organization-wide Akeyless objects: how Gateways log in, and what they may see.
 
-    Output ``gateway_role_arns``: the Gateway identities Akeyless must accept.
+    One :class:`GatewayAuth` for every Gateway (``shared``) or one per Gateway
+    account (``per_account``); in the distributed pattern a per-account role
+    reaches only its account's folder. Output ``gateway_access_ids``: account ->
+    the access ID its Gateway logs in with.
     """
 
-    gateway_role_arns: list[str]
+    gateway_access_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:org:Org", name, None, opts)
-        self.gateway_role_arns = [
-            gateway_role_arn(config, account) for account in config.gateway_account_ids
-        ]
-        self.register_outputs({"gateway_role_arns": self.gateway_role_arns})
+        settings, iam = config.akeyless, config.iam
+        partition = partition_of(config.region)
+        provider = akeyless_provider(
+            f"{name}-akeyless",
+            api_url=settings.api_url,
+            login=login_of(config),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        per_account = settings.auth_method_scope == "per_account"
+        units = (
+            [(account,) for account in config.gateway_account_ids]
+            if per_account
+            else [config.gateway_account_ids]
+        )
+        self.gateway_access_ids = {}
+        for accounts in units:
+            unit = accounts[0] if per_account else None
+            scoped = unit if config.pattern == "distributed" else None
+            auth = GatewayAuth(
+                f"{name}-gateway" if unit is None else f"{name}-gateway-{unit}",
+                GatewayAuthArgs(
+                    auth_method_name=auth_method_name(settings.path, unit),
+                    role_name=access_role_name(settings.path, unit),
+                    scope_path=access_role_scope(settings.path, scoped),
+                    account_ids=accounts,
+                    bound_arns=[
+                        arn
+                        for account in accounts
+                        for arn in gateway_bound_arns(
+                            partition, account, iam.path, iam.gateway_role_name
+                        )
+                    ],
+                ),
+                pulumi.ResourceOptions(parent=self, providers=[provider]),
+            )
+            self.gateway_access_ids |= {account: auth.access_id for account in accounts}
+        self.register_outputs({"gateway_access_ids": self.gateway_access_ids})
 
 
 class HubStack(_AccountComponent):
-    """Centralized: the Gateway's identity in the hub account, allowed to hop into members.
+    """Centralized: the Gateway in the hub account, allowed to hop into members.
 
-    Output ``gateway_role_arn``: the principal every member role trusts.
+    Outputs ``gateway_role_arn`` (the principal every member role trusts),
+    ``gateway_url`` and ``gateway_health_url`` (what member stacks create through).
     """
 
     gateway_role_arn: pulumi.Output[str]
@@ -114,36 +255,66 @@ class HubStack(_AccountComponent):
                 gateway_role_arn=arn,
             ),
         )
+        self._own_gateway_api(name, identity)
         self.gateway_role_arn = identity.role_arn
-        self.register_outputs({"gateway_role_arn": self.gateway_role_arn})
+        self.register_outputs(
+            {
+                "gateway_role_arn": self.gateway_role_arn,
+                "gateway_url": self.gateway_url,
+                "gateway_health_url": self.gateway_health_url,
+            }
+        )
 
 
 class MemberStack(_AccountComponent):
-    """Centralized: the role in a member account that only the hub Gateway may assume.
+    """Centralized: an AWS Target for the account, and the role only the hub may assume.
 
-    Output ``member_role_arn``: what the member's AWS Target points at.
+    Order: Target (Akeyless generates its External ID) -> External ID read ->
+    member role trusting the hub Gateway role with that External ID -> secrets.
+    Outputs ``member_role_arn`` and ``target_name``.
     """
 
     member_role_arn: pulumi.Output[str]
+    target_name: pulumi.Output[str]
 
     def __init__(
-        self,
-        name: str,
-        config: StackConfig,
-        external_id: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:centralized:Member", name, config, opts)
         if config.hub_account_id is None:
             raise ValueError("a member stack needs hubAccountId")
+        hub = earlier_stack(config, HUB_STACK, pulumi.ResourceOptions(parent=self))
+        hub_gateway_url = hub.require_output(GATEWAY_URL)
+        gateway = self._gateway_api(
+            name, hub_gateway_url, hub.require_output(GATEWAY_HEALTH_URL), (), depends_on=[]
+        )
+        iam = config.iam
+        target = gateway_identity_target(
+            f"{name}-target",
+            target_name=target_name(config.akeyless.path, config.account_id),
+            region=config.region,
+            role_arn=role_arn(self.partition, config.account_id, iam.path, iam.member_role_name),
+            opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
+        )
+        external_id = GeneratedExternalId(
+            f"{name}-external-id",
+            api_url=hub_gateway_url,
+            target_name=target.name,
+            target_id=target.id,
+            account_id=config.account_id,
+            login=self.login.kind,
+            access_id=self.login.access_id,
+            access_key=self.login.access_key,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         access = MemberAccessRole(
             f"{name}-access",
             MemberAccessRoleArgs(
-                role_name=config.iam.member_role_name,
-                path=config.iam.path,
-                permissions_boundary_arn=config.iam.permissions_boundary_arn,
+                role_name=iam.member_role_name,
+                path=iam.path,
+                permissions_boundary_arn=iam.permissions_boundary_arn,
                 hub_gateway_role_arn=gateway_role_arn(config, config.hub_account_id),
-                external_id=external_id,
+                external_id=external_id.external_id,
                 policy=member_role_policy(
                     config.capabilities,
                     partition=self.partition,
@@ -154,17 +325,22 @@ class MemberStack(_AccountComponent):
             ),
             self.in_account,
         )
+        self._account_secrets(name, gateway, target, after=access)
         self.member_role_arn = access.role_arn
-        self.register_outputs({"member_role_arn": self.member_role_arn})
+        self.target_name = target.name
+        self.register_outputs(
+            {"member_role_arn": self.member_role_arn, "target_name": self.target_name}
+        )
 
 
 class AccountStack(_AccountComponent):
-    """Distributed: a Gateway identity that acts only on its own account.
+    """Distributed: a Gateway that acts only on its own account, with its own identity.
 
-    Output ``gateway_role_arn``.
+    Outputs ``gateway_role_arn``, ``gateway_url``, ``gateway_health_url``, ``target_name``.
     """
 
     gateway_role_arn: pulumi.Output[str]
+    target_name: pulumi.Output[str]
 
     def __init__(
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
@@ -181,5 +357,22 @@ class AccountStack(_AccountComponent):
                 gateway_role_arn=arn,
             ),
         )
+        gateway = self._own_gateway_api(name, identity)
+        target = gateway_identity_target(
+            f"{name}-target",
+            target_name=target_name(config.akeyless.path, config.account_id),
+            region=config.region,
+            role_arn=None,
+            opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
+        )
+        self._account_secrets(name, gateway, target, after=target)
         self.gateway_role_arn = identity.role_arn
-        self.register_outputs({"gateway_role_arn": self.gateway_role_arn})
+        self.target_name = target.name
+        self.register_outputs(
+            {
+                "gateway_role_arn": self.gateway_role_arn,
+                "gateway_url": self.gateway_url,
+                "gateway_health_url": self.gateway_health_url,
+                "target_name": self.target_name,
+            }
+        )

@@ -30,6 +30,12 @@ _KMS_KEY_ARN = re.compile(
 )
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _SECRET_PREFIX = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,256}$")
+_ACCESS_KEY_ID = re.compile(r"^AKIA[A-Z0-9]{16}$")
+_AKEYLESS_ACCESS_ID = re.compile(r"^p-[a-z0-9]{6,32}$")
+_AKEYLESS_PATH = re.compile(r"^(?:/[A-Za-z0-9_.@-]+)+$")
+_URL = r"://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[\x21-\x7e]*)?$"
+_HTTPS_URL = re.compile(r"^https" + _URL)
+_HTTP_URL = re.compile(r"^https?" + _URL)
 
 
 def _account_id(value: Any) -> Any:
@@ -125,6 +131,18 @@ OrganizationId = Annotated[str, _matching(_ORG_ID, "an AWS Organizations ID like
 SecretPrefix = Annotated[
     str, _matching(_SECRET_PREFIX, "a Secrets Manager name prefix (1-256 of A-Za-z0-9/_+=.@-)")
 ]
+AccessKeyId = Annotated[
+    str, _matching(_ACCESS_KEY_ID, "an IAM user's access key ID (AKIA + 16 characters)")
+]
+AkeylessAccessId = Annotated[
+    str, _matching(_AKEYLESS_ACCESS_ID, "an Akeyless access ID like p-abc123def456")
+]
+AkeylessPath = Annotated[
+    str,
+    _matching(_AKEYLESS_PATH, "an Akeyless path like /aws-org (starts with '/', no trailing '/')"),
+]
+HttpsUrl = Annotated[str, _matching(_HTTPS_URL, "an https:// URL")]
+HttpUrl = Annotated[str, _matching(_HTTP_URL, "an http:// or https:// URL")]
 Region = Annotated[str, AfterValidator(_region)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]

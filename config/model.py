@@ -13,8 +13,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from config.fields import (
+    AccessKeyId,
     AccountId,
+    AkeylessAccessId,
+    AkeylessPath,
     GroupName,
+    HttpsUrl,
+    HttpUrl,
     IamPath,
     KmsKeyArn,
     OrganizationId,
@@ -74,15 +79,23 @@ class RotatedAccessKeys(StrictModel):
     """Rotated secrets that rotate existing IAM users' access keys."""
 
     enabled: bool = Field(False, description="Rotated secrets for IAM users' access keys.")
-    user_names: tuple[UserName, ...] = Field(
-        (), description="IAM users whose access keys the Gateway rotates."
+    access_keys: dict[UserName, AccessKeyId] = Field(
+        default_factory=dict,
+        description="IAM user -> the ID of its access key Akeyless takes over and rotates.",
+    )
+    rotation_interval_days: int = Field(
+        30, ge=1, le=365, description="Days between automatic rotations."
     )
 
     @model_validator(mode="after")
     def _needs_users(self) -> RotatedAccessKeys:
-        if self.enabled and not self.user_names:
-            raise ValueError("user_names must list at least one user when enabled")
+        if self.enabled and not self.access_keys:
+            raise ValueError("access_keys must name at least one user when enabled")
         return self
+
+    @property
+    def user_names(self) -> tuple[str, ...]:
+        return tuple(self.access_keys)
 
 
 class UscSecretsManager(StrictModel):
@@ -131,13 +144,70 @@ class IamSettings(StrictModel):
     )
 
 
-class HubSpec(StrictModel):
+AkeylessLogin = Literal["aws_iam", "api_key"]
+AuthMethodScope = Literal["shared", "per_account"]
+
+
+class AkeylessSettings(StrictModel):
+    """Where this deployment's Akeyless objects live and how it logs in to Akeyless."""
+
+    path: AkeylessPath = Field(
+        "/aws-org", description="Akeyless folder holding every object this deployment names."
+    )
+    api_url: HttpsUrl = Field(
+        "https://api.akeyless.io",
+        description="Akeyless API for auth methods and roles (the SaaS, or a Gateway's /api/v2).",
+    )
+    login: AkeylessLogin = Field(
+        "aws_iam",
+        description="How the deployment logs in: aws_iam (its own AWS identity) or api_key "
+        "(AKEYLESS_ACCESS_ID / AKEYLESS_ACCESS_KEY, or the secret akeylessAccessKey).",
+    )
+    login_access_id: AkeylessAccessId | None = Field(
+        None,
+        description="Access ID the deployment logs in with (required for aws_iam; "
+        "for api_key, defaults to AKEYLESS_ACCESS_ID).",
+    )
+    auth_method_scope: AuthMethodScope = Field(
+        "shared",
+        description="One AWS IAM auth method for every Gateway (shared) or one per account.",
+    )
+    admin_access_ids: tuple[AkeylessAccessId, ...] = Field(
+        (), description="Access IDs allowed to administer every Gateway."
+    )
+    gateway_health_timeout_seconds: int = Field(
+        900, ge=10, le=3600, description="How long to wait for a Gateway's GET /health."
+    )
+
+    @model_validator(mode="after")
+    def _aws_iam_needs_access_id(self) -> AkeylessSettings:
+        if self.login == "aws_iam" and self.login_access_id is None:
+            raise ValueError(
+                "login_access_id is required for aws_iam login "
+                "(the access ID of the AWS IAM auth method the deployment's role logs in with)"
+            )
+        return self
+
+
+class GatewayEndpoint(StrictModel):
+    """Where the deployment reaches a Gateway, when not where its compute says."""
+
+    gateway_url: HttpsUrl | None = Field(
+        None,
+        description="The Gateway's API as seen from the deployment (https://<host>:8000/api/v2).",
+    )
+    gateway_health_url: HttpUrl | None = Field(
+        None, description="The Gateway's health check (default http://<host>:8080/health)."
+    )
+
+
+class HubSpec(GatewayEndpoint):
     """Centralized pattern: the account that runs the Gateway."""
 
     account_id: AccountId
 
 
-class AccountSpec(StrictModel):
+class AccountSpec(GatewayEndpoint):
     """One account of the organization that this deployment reaches."""
 
     id: AccountId
@@ -169,6 +239,7 @@ class OrgDeployment(StrictModel):
         ("us-east-1",), description="Regions in scope; the first is where the Gateway runs."
     )
     iam: IamSettings = IamSettings()
+    akeyless: AkeylessSettings
     bootstrap_role_name: RoleName = Field(
         DEFAULT_BOOTSTRAP_ROLE,
         description="Role the deployment assumes in each account to create resources there.",

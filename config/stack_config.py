@@ -4,8 +4,8 @@ Pulumi project config can only declare strings, booleans, integers and arrays
 (``Pulumi.yaml``), so a stack's settings are stored flat: each leaf of
 ``StackConfig`` becomes one key named by its path in camelCase
 (``iam.gateway_role_name`` -> ``iamGatewayRoleName``,
-``dynamic_iam_user.policy_arns`` -> ``dynamicIamUserPolicyArns``). Tags, a
-mapping, are an array of ``key=value`` strings. The flattening is mechanical,
+``dynamic_iam_user.policy_arns`` -> ``dynamicIamUserPolicyArns``). A mapping
+(tags, rotated access keys) is an array of ``key=value`` strings. The flattening is mechanical,
 so the model stays the one source of truth and ``Pulumi.yaml`` is checked
 against it by the tests.
 """
@@ -20,9 +20,19 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from config.fields import AccountId, OrganizationId, Region, RoleName, TagKey, TagValue
+from config.fields import (
+    AccountId,
+    HttpsUrl,
+    HttpUrl,
+    OrganizationId,
+    Region,
+    RoleName,
+    TagKey,
+    TagValue,
+)
 from config.model import (
     DEFAULT_BOOTSTRAP_ROLE,
+    AkeylessSettings,
     Capabilities,
     DynamicAssumeRole,
     DynamicIamUser,
@@ -64,17 +74,31 @@ class StackConfig(StrictModel):
         DEFAULT_BOOTSTRAP_ROLE, description="Role assumed in the account to deploy into it."
     )
     iam: IamSettings = IamSettings()
+    akeyless: AkeylessSettings
+    gateway_url: HttpsUrl | None = Field(
+        None,
+        description="hub/account: the Gateway's API as the deployment reaches it, "
+        "overriding the compute's URL.",
+    )
+    gateway_health_url: HttpUrl | None = Field(
+        None, description="hub/account: the Gateway's health check, overriding the default."
+    )
+    pulumi_organization: str = Field(
+        "organization",
+        description="Owner part of stack references to earlier phases: 'organization' on a "
+        "self-managed backend, the Pulumi Cloud organization otherwise.",
+    )
+    akeyless_access_key: str | None = Field(
+        None,
+        description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY (secret).",
+        json_schema_extra={"secret": True},
+    )
     dynamic_iam_user: DynamicIamUser = DynamicIamUser()
     dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
     rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
     usc_secrets_manager: UscSecretsManager = UscSecretsManager()
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, description="Tags on every taggable resource, as key=value."
-    )
-    external_id: str | None = Field(
-        None,
-        description="member stack: the External ID the hub must present (secret).",
-        json_schema_extra={"secret": True},
     )
 
     @model_validator(mode="after")
@@ -85,6 +109,11 @@ class StackConfig(StrictModel):
             raise ValueError(f"a {self.stack_kind} stack belongs to the centralized pattern")
         if self.stack_kind == "account" and self.pattern != "distributed":
             raise ValueError("an account stack belongs to the distributed pattern")
+        if self.stack_kind in ("org", "member") and (self.gateway_url or self.gateway_health_url):
+            raise ValueError(
+                f"a {self.stack_kind} stack runs no Gateway: gatewayUrl and gatewayHealthUrl "
+                "belong to the hub or account stacks"
+            )
         return self
 
     @property
@@ -115,6 +144,8 @@ class FlatKey:
     description: str
     default: Any
     secret: bool = False
+    mapping: bool = False
+    """A mapping, stored as an array of ``key=value`` strings (like tags)."""
 
 
 def _camel(path: tuple[str, ...]) -> str:
@@ -163,6 +194,7 @@ def flat_keys(
             default=_flat_default(default),
             secret=isinstance(info.json_schema_extra, dict)
             and bool(info.json_schema_extra.get("secret")),
+            mapping=get_origin(annotation) is dict,
         )
 
 
@@ -188,14 +220,14 @@ def _parse_flat_value(key: FlatKey, raw: Any) -> Any:
             raise ValueError("must be a JSON array of strings") from None
     if key.type == "array" and not isinstance(value, list):
         raise ValueError("must be an array of strings")
-    if key.path == ("tags",):
-        tags: dict[str, Any] = {}
+    if key.mapping:
+        pairs: dict[str, Any] = {}
         for item in value:
             if not isinstance(item, str) or "=" not in item:
-                raise ValueError(f"tags must be 'key=value' strings, got {item!r}")
-            tag_key, _, tag_value = item.partition("=")
-            tags[tag_key] = tag_value
-        return tags
+                raise ValueError(f"must be 'key=value' strings, got {item!r}")
+            pair_key, _, pair_value = item.partition("=")
+            pairs[pair_key] = pair_value
+        return pairs
     return value
 
 

@@ -99,6 +99,13 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             problems.append(
                 Problem(f"{where}.id", f"{account.id} is the hub account; the hub is not a member")
             )
+        if org.pattern == "centralized" and (account.gateway_url or account.gateway_health_url):
+            problems.append(
+                Problem(
+                    f"{where}.gateway_url",
+                    "members run no Gateway in the centralized pattern; set hub.gateway_url",
+                )
+            )
         if account.regions is not None:
             if not account.regions:
                 problems.append(Problem(f"{where}.regions", "list at least one region, or omit it"))

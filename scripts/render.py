@@ -1,9 +1,12 @@
 """The offline render: every stack's program under Pulumi's mock runtime.
 
 ``render(org)`` evaluates ``__main__.py`` (the very program ``pulumi up`` runs)
-once per stack of the plan, with that stack's config, and records what it
-registers. No CLI, no credentials, no network, no waiting. Values that exist
-only after deployment are deterministic placeholders; secret values are masked.
+once per stack of the plan, in phase order, with that stack's config, and
+records what it registers. A stack reference to an earlier phase gets that
+phase's rendered outputs. No CLI, no credentials, no network, no waiting.
+Values that exist only after deployment are deterministic placeholders;
+secret values are masked. It needs the generated ``pulumi_akeyless`` SDK
+(``pulumi install``), like ``pulumi up`` does.
 
 The JSON written by :func:`write_render` is a contract other tools read:
 ``{"stacks": [{"name", "kind", "account", "resources": [{"type", "name",
@@ -16,7 +19,7 @@ import contextvars
 import json
 import runpy
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,8 @@ import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
+from components.akeyless_dynamic import EXTERNAL_ID_TYPE
+from components.program import require_provider_sdk
 from config.model import OrgDeployment
 from config.stack_config import flat_keys, flatten
 from config.stacks import StackSpec, plan_stacks
@@ -33,6 +38,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 SECRET_MASK = "[secret]"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+DYNAMIC_PROVIDER_INPUT = "__provider"
+"""A dynamic resource's serialized provider code: not a reviewable input."""
+
+CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "akeyless:index/authMethodAwsIam:AuthMethodAwsIam": ("accessId",),
+    EXTERNAL_ID_TYPE: ("external_id",),
+}
+"""Outputs the program reads that only exist after deployment, by resource type."""
 
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
@@ -130,11 +144,22 @@ class RecordedResource:
 
 
 class _RenderMocks(pulumi.runtime.Mocks):
-    """Returns inputs as outputs, plus marked placeholders for cloud-assigned values."""
+    """Returns inputs as outputs, plus marked placeholders for cloud-assigned values.
+
+    A stack reference answers with the outputs of the earlier stack it names.
+    """
+
+    def __init__(self, earlier_outputs: Mapping[str, Mapping[str, Any]]) -> None:
+        self.earlier_outputs = earlier_outputs
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            stack = args.name.split("/")[-1]
+            return args.name, {"name": args.name, "outputs": self.earlier_outputs.get(stack, {})}
         outputs = dict(args.inputs)
         outputs.setdefault("arn", after_deploy(args.name, "arn"))
+        for prop in CLOUD_ASSIGNED_OUTPUTS.get(args.typ, ()):
+            outputs[prop] = after_deploy(args.name, prop)
         return after_deploy(args.name, "id"), outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
@@ -155,6 +180,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             if parent is not None and request.parent.split("::")[2].endswith("pulumi:Stack"):
                 parent = None
             inputs = rpc.deserialize_properties(request.object)
+            inputs.pop(DYNAMIC_PROVIDER_INPUT, None)
             self.recorded.append(
                 RecordedResource(
                     type=request.type,
@@ -206,6 +232,14 @@ def config_strings(spec: StackSpec, project: str) -> dict[str, str]:
     return {f"{project}:{key}": value for key, value in as_text.items()}
 
 
+@dataclass
+class RecordedProgram:
+    resources: list[RecordedResource]
+    """What the program registered, in tree order."""
+    outputs: dict[str, Any]
+    """The stack's exports, plain (secrets unwrapped): what later phases read."""
+
+
 def record_program(
     program: Callable[[], None],
     *,
@@ -213,21 +247,31 @@ def record_program(
     stack: str,
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
-) -> list[RecordedResource]:
-    """Run ``program`` under Pulumi's mocks and return what it registered, in tree order.
+    earlier_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> RecordedProgram:
+    """Run ``program`` under Pulumi's mocks and record what it registered and exported.
 
     Pulumi keeps its runtime state in context variables: running in a new
     context gives each call its own root Stack resource, config and monitor.
+    ``earlier_outputs`` (stack name -> outputs) answers the program's stack references.
     """
 
-    def run() -> list[RecordedResource]:
-        mocks = _RenderMocks()
+    def run() -> RecordedProgram:
+        mocks = _RenderMocks(earlier_outputs or {})
         monitor = _RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(
             mocks, project=project, stack=stack, preview=False, monitor=monitor
         )
         pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
-        pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
+        exports: dict[str, Any] = {}
+
+        def program_and_exports() -> pulumi.Output[None]:
+            program()
+            root = pulumi.runtime.get_root_resource()
+            stack_outputs = getattr(root, "outputs", {})
+            return pulumi.Output.from_input(stack_outputs).apply(exports.update)
+
+        pulumi.runtime.test(program_and_exports)()  # type: ignore[no-untyped-call]
         accounts = _provider_accounts(monitor.recorded)
         for resource in monitor.recorded:
             # A resource deploys through its provider; a provider is pinned to its own account.
@@ -235,7 +279,7 @@ def record_program(
             if resource.type.startswith(PROVIDER_TYPE_PREFIX):
                 provider_name = resource.name
             resource.provider_account = accounts.get(provider_name)
-        return _tree_order(monitor.recorded)
+        return RecordedProgram(_tree_order(monitor.recorded), exports)
 
     return contextvars.Context().run(run)
 
@@ -248,6 +292,7 @@ def _run_main() -> None:
 class StackRender:
     spec: StackSpec
     resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -258,34 +303,37 @@ class StackRender:
         }
 
 
-def render_stack(spec: StackSpec, project: str | None = None) -> StackRender:
+def render_stack(
+    spec: StackSpec,
+    project: str | None = None,
+    earlier_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
-    resources = record_program(
+    recorded = record_program(
         _run_main,
         project=name,
         stack=spec.name,
         config=config_strings(spec, name),
         secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
+        earlier_outputs=earlier_outputs,
     )
-    return StackRender(spec, resources)
-
-
-EXTERNAL_ID_PLACEHOLDER = "<external ID: generated by Akeyless after deploy>"
-
-
-def _offline(spec: StackSpec) -> StackSpec:
-    """A member's External ID exists only after deployment: render a placeholder."""
-    if spec.kind != "member":
-        return spec
-    config = spec.config.model_copy(update={"external_id": EXTERNAL_ID_PLACEHOLDER})
-    return replace(spec, config=config)
+    return StackRender(spec, recorded.resources, recorded.outputs)
 
 
 def render(org: OrgDeployment) -> list[StackRender]:
-    """Every stack of the deployment, rendered, in plan order."""
+    """Every stack of the deployment, rendered in plan order, each seeing earlier outputs.
+
+    Raises ``MissingProviderSdk`` before rendering anything if ``pulumi_akeyless``
+    has not been generated.
+    """
+    require_provider_sdk()
     project = project_name()
-    return [render_stack(_offline(spec), project) for spec in plan_stacks(org)]
+    rendered: list[StackRender] = []
+    for spec in plan_stacks(org):
+        earlier = {stack.spec.name: stack.outputs for stack in rendered}
+        rendered.append(render_stack(spec, project, earlier))
+    return rendered
 
 
 # --- writing ----------------------------------------------------------------

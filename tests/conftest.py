@@ -13,6 +13,11 @@ import pytest
 
 from config.model import OrgDeployment
 from config.validation import load_org_file
+from tests.akeyless_standin import akeyless_sdk
+
+# The real generated pulumi_akeyless when importable, else the schema-checked
+# stand-in, installed before any component module imports it.
+PULUMI_AKEYLESS = akeyless_sdk()
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
@@ -45,10 +50,15 @@ def distributed_org() -> OrgDeployment:
     return load_org_file(DISTRIBUTED_EXAMPLE)
 
 
-def run_orgctl(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m scripts.orgctl ARGS`` in a bare environment: no credentials, no proxy."""
+def run_orgctl(*args: str, home: Path, with_sdk: bool = True) -> subprocess.CompletedProcess[str]:
+    """``orgctl ARGS`` in a bare environment: no credentials, no proxy.
+
+    ``with_sdk``: through ``tests.standin_orgctl`` (the real SDK or the stand-in);
+    otherwise plain ``scripts.orgctl`` as a user without ``pulumi install`` runs it.
+    """
+    module = "tests.standin_orgctl" if with_sdk else "scripts.orgctl"
     return subprocess.run(
-        [sys.executable, "-m", "scripts.orgctl", *args],
+        [sys.executable, "-m", module, *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -33,7 +33,7 @@ def test_registers_the_real_token_with_wire_names() -> None:
         stack="t",
         config={},
     )
-    (target,) = resources
+    (target,) = resources.resources
     assert target.type == "akeyless:index/targetAws:TargetAws"
     assert target.raw_inputs == {
         "name": "/org/aws/333333333333/target",
@@ -59,10 +59,10 @@ def test_nested_args_become_wire_dicts() -> None:
         stack="t",
         config={},
     )
-    assert resources[0].raw_inputs["rules"] == [
+    assert resources.resources[0].raw_inputs["rules"] == [
         {"capabilities": ["read", "list"], "path": "/org/*", "ruleType": "item-rule"}
     ]
-    assert json.dumps(resources[0].raw_inputs)
+    assert json.dumps(resources.resources[0].raw_inputs)
 
 
 def test_unknown_argument_is_rejected() -> None:

@@ -11,8 +11,8 @@ import pytest
 from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
 from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
 from config.model import OrgDeployment
-from config.stacks import StackSpec, plan_stacks
-from scripts.render import RecordedResource, record_program, render_stack
+from config.stacks import StackSpec
+from scripts.render import RecordedResource, StackRender, record_program, render, render_stack
 
 ACCOUNT = "123456789012"
 HUB_ROLE = "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway"
@@ -30,7 +30,7 @@ POLICY = {
 
 
 def record(build: Any) -> list[RecordedResource]:
-    return record_program(build, project="test", stack="test", config={})
+    return record_program(build, project="test", stack="test", config={}).resources
 
 
 def by_type(resources: list[RecordedResource], type_: str) -> list[RecordedResource]:
@@ -42,13 +42,29 @@ def one(resources: list[RecordedResource], type_: str) -> RecordedResource:
     return found
 
 
+_RENDERS: dict[int, list[StackRender]] = {}
+
+
+def rendered(org: OrgDeployment) -> list[StackRender]:
+    """The whole org rendered once per org object (rendering takes a moment)."""
+    if id(org) not in _RENDERS:
+        _RENDERS[id(org)] = render(org)
+    return _RENDERS[id(org)]
+
+
 def stack(org: OrgDeployment, name: str, **config: Any) -> list[RecordedResource]:
-    spec = next(s for s in plan_stacks(org) if s.name == name)
-    if config:
-        spec = StackSpec(
-            spec.name, spec.kind, spec.phase, spec.account_id, spec.config.model_copy(update=config)
-        )
-    return render_stack(spec).resources
+    """One stack's resources; with ``config`` overrides, rendered again with those.
+
+    Earlier phases' outputs come from the whole org's render, as stack references would.
+    """
+    stacks = rendered(org)
+    if not config:
+        return next(s for s in stacks if s.spec.name == name).resources
+    spec = next(s.spec for s in stacks if s.spec.name == name)
+    spec = StackSpec(
+        spec.name, spec.kind, spec.phase, spec.account_id, spec.config.model_copy(update=config)
+    )
+    return render_stack(spec, earlier_outputs={s.spec.name: s.outputs for s in stacks}).resources
 
 
 def identity(**overrides: Any) -> list[RecordedResource]:
@@ -139,10 +155,10 @@ def test_hub_stack(centralized_org: OrgDeployment) -> None:
     ]
 
 
-def test_member_stack_trusts_only_the_hub_role_with_the_external_id(
+def test_member_stack_trusts_only_the_hub_role_with_the_generated_external_id(
     centralized_org: OrgDeployment,
 ) -> None:
-    resources = stack(centralized_org, "member-444444444444", external_id="ext-444")
+    resources = stack(centralized_org, "member-444444444444")
     provider = provider_of(resources)
     assert json.loads(provider["allowedAccountIds"]) == ["444444444444"]
     role = one(resources, "aws:iam/role:Role")
@@ -151,14 +167,16 @@ def test_member_stack_trusts_only_the_hub_role_with_the_external_id(
     assert role.raw_inputs["tags"]["environment"] == "staging"
     (statement,) = json.loads(role.raw_inputs["assumeRolePolicy"])["Statement"]
     assert statement["Principal"] == {"AWS": HUB_ROLE}
-    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-444"}}
+    # The External ID is the output of the step that reads it from Akeyless.
+    generated = "<member-444444444444-external-id.external_id: known after deploy>"
+    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": generated}}
     policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy").raw_inputs["policy"])
     assert {s["Sid"] for s in policy["Statement"]} >= {"DynamicSecretAssumeRoles", "UscSecrets"}
 
 
-def test_member_stack_without_external_id_is_a_clear_error(centralized_org: OrgDeployment) -> None:
-    with pytest.raises(pulumi.RunError, match="externalId"):
-        stack(centralized_org, "member-444444444444")
+def test_hub_stack_without_a_gateway_url_is_a_clear_error(centralized_org: OrgDeployment) -> None:
+    with pytest.raises(pulumi.RunError, match="gatewayUrl"):
+        stack(centralized_org, "hub", gateway_url=None)
 
 
 def test_distributed_account_stack(distributed_org: OrgDeployment) -> None:
@@ -189,21 +207,16 @@ def test_no_resource_uses_the_ambient_default_provider(
     centralized_org: OrgDeployment, distributed_org: OrgDeployment
 ) -> None:
     for org in (centralized_org, distributed_org):
-        for spec in plan_stacks(org):
-            if spec.kind == "member":
-                spec = StackSpec(
-                    spec.name,
-                    spec.kind,
-                    spec.phase,
-                    spec.account_id,
-                    spec.config.model_copy(update={"external_id": "x"}),
-                )
-            for resource in render_stack(spec).resources:
+        for rendered_stack in rendered(org):
+            for resource in rendered_stack.resources:
+                if resource.type.startswith("pulumi:providers:"):
+                    continue
+                provider = resource.provider_ref.split("::")[-2] if resource.provider_ref else ""
+                assert "default" not in provider, resource.name
                 if resource.type.startswith("aws:"):
-                    assert resource.provider_account == spec.account_id, resource.name
-                    assert "default" not in resource.provider_ref.split("::")[-2]
+                    assert resource.provider_account == rendered_stack.spec.account_id
 
 
-def test_org_stack_holds_only_its_component_in_aws_terms(distributed_org: OrgDeployment) -> None:
+def test_org_stack_has_no_aws_resources(distributed_org: OrgDeployment) -> None:
     resources = stack(distributed_org, "org")
-    assert [r.type for r in resources] == ["akeyless-gateway:org:Org"]
+    assert not [r for r in resources if r.type.startswith(("aws:", "pulumi:providers:aws"))]

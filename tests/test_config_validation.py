@@ -44,10 +44,14 @@ def test_defaults_fill_what_is_left_out() -> None:
         {
             "pattern": "distributed",
             "management_account_id": "111111111111",
+            "akeyless": {"login": "api_key"},
             "accounts": [{"id": "333333333333"}],
         }
     )
     assert org.regions == ("us-east-1",)
+    assert org.akeyless.path == "/aws-org"
+    assert org.akeyless.api_url == "https://api.akeyless.io"
+    assert org.akeyless.auth_method_scope == "shared"
     assert org.bootstrap_role_name == "OrganizationAccountAccessRole"
     assert org.iam.gateway_role_name == "akeyless-gateway"
     assert org.iam.path == "/akeyless/"
@@ -59,10 +63,10 @@ def test_account_capabilities_replace_defaults_one_by_one(centralized_org: OrgDe
     prod_caps = centralized_org.capabilities_of(prod)
     assert prod_caps.usc_secrets_manager.kms_key_arn is not None  # replaced
     assert prod_caps.dynamic_iam_user == centralized_org.default_capabilities.dynamic_iam_user
-    assert centralized_org.capabilities_of(data).rotated_access_keys.user_names == ("svc-etl",)
-    assert centralized_org.capabilities_of(staging).rotated_access_keys.user_names == (
-        "svc-ci-deployer",
-    )
+    assert centralized_org.capabilities_of(data).rotated_access_keys.access_keys == {
+        "svc-etl": "AKIAIOSFODNN7EXAMPLE"
+    }
+    assert not centralized_org.capabilities_of(staging).rotated_access_keys.enabled
 
 
 @pytest.mark.parametrize(
@@ -128,10 +132,40 @@ def test_account_capabilities_replace_defaults_one_by_one(centralized_org: OrgDe
         (lambda d: d.update(accounts=[]), "accounts", "at least one"),
         (lambda d: d.update(tags={"aws:owner": "x"}), "tags.aws:owner.[key]", "reserved"),
         (
-            lambda d: d["default_capabilities"]["rotated_access_keys"].update(user_names=[]),
+            lambda d: d["default_capabilities"].update(rotated_access_keys={"enabled": True}),
             "default_capabilities.rotated_access_keys",
             "at least one user",
         ),
+        (
+            lambda d: d["accounts"][2]["capabilities"]["rotated_access_keys"].update(
+                access_keys={"svc-etl": "not-a-key"}
+            ),
+            "accounts[2].capabilities.rotated_access_keys.access_keys.svc-etl",
+            "access key ID",
+        ),
+        (lambda d: d["akeyless"].pop("login_access_id"), "akeyless", "login_access_id"),
+        (lambda d: d["akeyless"].update(path="aws-org/"), "akeyless.path", "Akeyless path"),
+        (
+            lambda d: d["akeyless"].update(admin_access_ids=["admin"]),
+            "akeyless.admin_access_ids[0]",
+            "access ID",
+        ),
+        (
+            lambda d: d["akeyless"].update(auth_method_scope="per_region"),
+            "akeyless.auth_method_scope",
+            "shared",
+        ),
+        (
+            lambda d: d["hub"].update(gateway_url="http://gw:8000/api/v2"),
+            "hub.gateway_url",
+            "https://",
+        ),
+        (
+            lambda d: d["accounts"][0].update(gateway_url="https://gw:8000/api/v2"),
+            "accounts[0].gateway_url",
+            "members run no Gateway",
+        ),
+        (lambda d: d.pop("akeyless"), "akeyless", "required"),
     ],
 )
 def test_bad_input_names_its_field(mutate: Any, path: str, fragment: str) -> None:

@@ -31,7 +31,7 @@ EVERYTHING = Capabilities.model_validate(
             "group_names": ["temporary"],
         },
         "dynamic_assume_role": {"enabled": True, "role_arns": [f"arn:aws:iam::{ACCOUNT}:role/app"]},
-        "rotated_access_keys": {"enabled": True, "user_names": ["svc-ci"]},
+        "rotated_access_keys": {"enabled": True, "access_keys": {"svc-ci": "AKIAIOSFODNN7EXAMPLE"}},
         "usc_secrets_manager": {
             "enabled": True,
             "prefix": "akeyless/",

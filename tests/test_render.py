@@ -10,7 +10,6 @@ import pytest
 from config.model import OrgDeployment
 from scripts.orgctl import main
 from scripts.render import (
-    EXTERNAL_ID_PLACEHOLDER,
     SECRET_MASK,
     mask_secrets,
     render,
@@ -53,7 +52,7 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
 
 def test_render_masks_the_external_id(centralized_org: OrgDeployment) -> None:
     text = render_json(render(centralized_org))
-    assert EXTERNAL_ID_PLACEHOLDER not in text
+    assert "external_id: known after deploy" not in text
     assert '\\"sts:ExternalId\\": \\"[secret]\\"' in text
     markdown = render_markdown(render(centralized_org))
     assert '"sts:ExternalId": "[secret]"' in markdown
@@ -83,3 +82,21 @@ def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "rendered 5 stacks" in result.stdout
+
+
+def test_cli_render_without_the_provider_sdk_says_how_to_get_it(tmp_path: Path) -> None:
+    result = run_orgctl(
+        "render",
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--out",
+        str(tmp_path / "out"),
+        home=tmp_path,
+        with_sdk=False,
+    )
+    if result.returncode == 0:
+        pytest.skip("the generated pulumi_akeyless is installed here")
+    assert result.returncode == 1
+    assert "pulumi install" in result.stderr and "pulumi_akeyless" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

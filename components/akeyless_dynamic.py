@@ -1,0 +1,144 @@
+"""Two deployment steps that are API calls, not Akeyless objects, as dynamic resources.
+
+Modelling them as resources puts them in the dependency graph (the engine runs
+them in order, during ``up`` only, never during ``preview``) and keeps the
+program free of network calls, so the offline render stays offline:
+
+- :class:`GatewayHealth` waits for the Gateway's ``GET /health`` and passes its
+  API URL on; the Gateway's provider takes that URL, so nothing is created
+  through a Gateway that is not answering yet.
+- :class:`GeneratedExternalId` reads the External ID Akeyless generated for a
+  Target (nothing else returns it) as a secret output, for the member role's
+  trust policy. ``pulumi refresh`` reads it again.
+
+Credentials never become inputs except a configured access key, which is a
+Pulumi secret; keys from the environment are read when the step runs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
+
+from components.akeyless_api import (
+    AkeylessApiError,
+    login_token,
+    read_generated_external_id,
+    wait_for_gateway_health,
+)
+
+DYNAMIC_MODULE = "akeyless_gateway"
+GATEWAY_HEALTH_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GatewayHealth"
+EXTERNAL_ID_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GeneratedExternalId"
+
+
+def _replace_on(keys: tuple[str, ...], olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    changed = [key for key in keys if olds.get(key) != news.get(key)]
+    return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
+
+
+class _GatewayHealthProvider(ResourceProvider):
+    KEYS = ("api_url", "health_url")
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        wait_for_gateway_health(
+            props["health_url"], timeout_seconds=float(props["timeout_seconds"])
+        )
+        return CreateResult(id_=props["health_url"], outs=props)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return _replace_on(self.KEYS, olds, news)
+
+
+class GatewayHealth(Resource, module=DYNAMIC_MODULE, name="GatewayHealth"):
+    """Completes once the Gateway answers ``GET health_url``; output ``api_url``."""
+
+    api_url: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        api_url: pulumi.Input[str],
+        health_url: pulumi.Input[str],
+        timeout_seconds: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {"api_url": api_url, "health_url": health_url, "timeout_seconds": timeout_seconds}
+        super().__init__(_GatewayHealthProvider(), name, props, opts)
+
+
+def _env(name: str, what: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise AkeylessApiError(f"no {what}: set {name} or the stack's config")
+    return value
+
+
+def _read_external_id(props: dict[str, Any]) -> str:
+    login = props["login"]
+    access_id = props.get("access_id") or _env("AKEYLESS_ACCESS_ID", "Akeyless access ID")
+    access_key = None
+    if login == "api_key":
+        access_key = props.get("access_key") or _env("AKEYLESS_ACCESS_KEY", "Akeyless access key")
+    token = login_token(
+        api_url=props["api_url"], login=login, access_id=access_id, access_key=access_key
+    )
+    return read_generated_external_id(
+        api_url=props["api_url"],
+        token=token,
+        target_name=props["target_name"],
+        account_id=props["account_id"],
+    )
+
+
+class _ExternalIdProvider(ResourceProvider):
+    KEYS = ("api_url", "target_name", "target_id")
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        return CreateResult(
+            id_=props["target_name"], outs={**props, "external_id": _read_external_id(props)}
+        )
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, {**props, "external_id": _read_external_id(props)})
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return _replace_on(self.KEYS, olds, news)
+
+
+class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExternalId"):
+    """The External ID of an AWS Target created with ``generate_external_id``; a secret."""
+
+    external_id: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        api_url: pulumi.Input[str],
+        target_name: pulumi.Input[str],
+        target_id: pulumi.Input[str],
+        account_id: str,
+        login: str,
+        access_id: str | None,
+        access_key: pulumi.Input[str] | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "api_url": api_url,
+            "target_name": target_name,
+            "target_id": target_id,
+            "account_id": account_id,
+            "login": login,
+            "access_id": access_id,
+            "access_key": pulumi.Output.secret(access_key) if access_key is not None else None,
+            "external_id": None,
+        }
+        secret = pulumi.ResourceOptions(additional_secret_outputs=["external_id"])
+        super().__init__(
+            _ExternalIdProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret)
+        )
