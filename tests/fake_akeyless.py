@@ -19,6 +19,10 @@ class FakeAkeyless:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.health_status = 200
         self.url = ""
+        self.api_keys: dict[str, str] = {}
+        """access ID -> access key accepted by ``/auth`` (``access_key`` login)."""
+        self.aws_iam_access_ids: set[str] = set()
+        """Access IDs accepted by ``/auth`` with any well-formed AWS ``cloud_id``."""
 
     def add_aws_target(self, name: str, role_arn: str, external_id: str | None) -> None:
         option = {"is_enabled": external_id is not None, "role_arn": role_arn}
@@ -58,7 +62,9 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             fake.requests.append((self.path, body))
-            if self.path != "/target-get-details":
+            if self.path == "/auth":
+                self._auth(body)
+            elif self.path != "/target-get-details":
                 self._reply(404, {"error": "not found"})
             elif body.get("token") != "t-valid":
                 self._reply(401, {"error": "Unauthorized"})
@@ -66,6 +72,15 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
                 self._reply(404, {"error": f"target {body.get('name')} not found"})
             else:
                 self._reply(200, fake.targets[body["name"]])
+
+        def _auth(self, body: dict[str, Any]) -> None:
+            access_id, kind = body.get("access-id"), body.get("access-type")
+            by_key = kind == "access_key" and fake.api_keys.get(access_id) == body.get("access-key")
+            by_aws = kind == "aws_iam" and access_id in fake.aws_iam_access_ids
+            if by_key or (by_aws and body.get("cloud-id")):
+                self._reply(200, {"token": "t-valid"})
+            else:
+                self._reply(401, {"error": "access denied"})
 
     return Handler
 

@@ -1,0 +1,361 @@
+"""The Akeyless side under mocks, for both patterns, checked against the provider schema."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from components.akeyless_api import AkeylessApiError, login_token
+from components.akeyless_dynamic import (
+    EXTERNAL_ID_TYPE,
+    GATEWAY_HEALTH_TYPE,
+    _ExternalIdProvider,
+    _GatewayHealthProvider,
+)
+from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID
+from config.model import OrgDeployment
+from scripts.render import RecordedResource, StackRender
+from tests.akeyless_standin import load_schema
+from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
+from tests.test_components import by_type, one, rendered, stack
+
+TARGET = "akeyless:index/targetAws:TargetAws"
+AUTH_METHOD = "akeyless:index/authMethodAwsIam:AuthMethodAwsIam"
+ROLE = "akeyless:index/role:Role"
+ASSOCIATION = "akeyless:index/associateRoleAuthMethod:AssociateRoleAuthMethod"
+ALLOWED_ACCESS = "akeyless:index/gatewayAllowedAccess:GatewayAllowedAccess"
+DYNAMIC = "akeyless:index/dynamicSecretAws:DynamicSecretAws"
+ROTATED = "akeyless:index/rotatedSecretAws:RotatedSecretAws"
+USC = "akeyless:index/usc:Usc"
+PROVIDER = "pulumi:providers:akeyless"
+MEMBER = "member-333333333333"
+MEMBER_ROLE_ARN = "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway-member"
+HUB_GATEWAY_API = "https://gateway.security.example.internal:8000/api/v2"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAkeyless]:
+    with running_fake_akeyless() as server:
+        yield server
+
+
+def akeyless_resources(stacks: list[StackRender]) -> Iterator[RecordedResource]:
+    for rendered_stack in stacks:
+        for resource in rendered_stack.resources:
+            if resource.type.startswith("akeyless:"):
+                yield resource
+
+
+# --- every input in the schema ------------------------------------------------
+
+
+@pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
+def test_every_akeyless_input_is_in_the_provider_schema(
+    org_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    org: OrgDeployment = request.getfixturevalue(org_fixture)
+    schema = load_schema()["resources"]
+    seen = set()
+    for resource in akeyless_resources(rendered(org)):
+        spec = schema[resource.type]
+        assert set(resource.raw_inputs) <= set(spec["inputProperties"]), resource.name
+        assert set(spec.get("requiredInputs", [])) <= set(resource.raw_inputs), resource.name
+        seen.add(resource.type)
+    expected = {TARGET, AUTH_METHOD, ROLE, ASSOCIATION, ALLOWED_ACCESS, DYNAMIC, ROTATED, USC}
+    assert seen == expected  # the full object set appears in each example
+
+
+@pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
+def test_targets_use_the_gateway_identity_and_never_a_key(
+    org_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    org: OrgDeployment = request.getfixturevalue(org_fixture)
+    targets = [r for r in akeyless_resources(rendered(org)) if r.type == TARGET]
+    assert len(targets) == len(org.accounts)
+    for target in targets:
+        assert target.raw_inputs["useGwCloudIdentity"] is True
+        assert target.raw_inputs["accessKeyId"] == GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID
+        assert "accessKey" not in target.raw_inputs
+        assert "sessionToken" not in target.raw_inputs
+
+
+def test_every_object_has_an_explicit_name_under_the_deployment_folder(
+    centralized_org: OrgDeployment,
+) -> None:
+    for resource in akeyless_resources(rendered(centralized_org)):
+        if resource.type in (ALLOWED_ACCESS, ASSOCIATION):
+            continue
+        assert resource.raw_inputs["name"].startswith("/aws-org/"), resource.name
+
+
+# --- org stack ----------------------------------------------------------------
+
+
+def test_shared_auth_method_binds_the_hub_gateway_role_and_its_sessions(
+    centralized_org: OrgDeployment,
+) -> None:
+    resources = stack(centralized_org, "org")
+    method = one(resources, AUTH_METHOD)
+    assert method.raw_inputs["name"] == "/aws-org/auth/gateway"
+    assert method.raw_inputs["boundAwsAccountIds"] == ["222222222222"]
+    assert method.raw_inputs["boundArns"] == [
+        "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway",
+        "arn:aws:sts::222222222222:assumed-role/akeyless-gateway/*",
+    ]
+    assert "stsUrl" not in method.raw_inputs  # the default STS endpoint
+    role = one(resources, ROLE)
+    assert role.raw_inputs["rules"] == [
+        {"capabilities": ["read", "list"], "path": "/aws-org/*", "ruleType": "item-rule"},
+        {"capabilities": ["read", "list"], "path": "/aws-org/*", "ruleType": "target-rule"},
+    ]
+    association = one(resources, ASSOCIATION)
+    assert association.raw_inputs == {
+        "amName": "/aws-org/auth/gateway",
+        "roleName": "/aws-org/roles/gateway",
+    }
+    provider = one(resources, PROVIDER)
+    assert provider.raw_inputs["apiGatewayAddress"] == "https://api.akeyless.io"
+    assert provider.raw_inputs["awsIamLogins"] == [{"accessId": "p-deploy0exmpl"}]
+
+
+def test_per_account_auth_methods_reach_only_their_account(
+    distributed_org: OrgDeployment,
+) -> None:
+    resources = stack(distributed_org, "org")
+    methods = {r.raw_inputs["name"]: r.raw_inputs for r in by_type(resources, AUTH_METHOD)}
+    assert set(methods) == {
+        "/aws-org/auth/gateway-333333333333",
+        "/aws-org/auth/gateway-444444444444",
+    }
+    assert methods["/aws-org/auth/gateway-444444444444"]["boundAwsAccountIds"] == ["444444444444"]
+    rules = {r.raw_inputs["name"]: r.raw_inputs["rules"] for r in by_type(resources, ROLE)}
+    assert {rule["path"] for rule in rules["/aws-org/roles/gateway-333333333333"]} == {
+        "/aws-org/aws/333333333333/*"
+    }
+    assert len(by_type(resources, ASSOCIATION)) == 2
+
+
+def test_org_exports_each_gateway_accounts_access_id(distributed_org: OrgDeployment) -> None:
+    org = next(s for s in rendered(distributed_org) if s.spec.name == "org")
+    assert org.outputs["gatewayAccessIds"] == {
+        "333333333333": "<org-gateway-333333333333-auth-method.accessId: known after deploy>",
+        "444444444444": "<org-gateway-444444444444-auth-method.accessId: known after deploy>",
+    }
+
+
+# --- gateway stacks -----------------------------------------------------------
+
+
+def test_hub_waits_for_health_then_manages_allowed_access(centralized_org: OrgDeployment) -> None:
+    resources = stack(centralized_org, "hub")
+    health = one(resources, GATEWAY_HEALTH_TYPE)
+    assert health.raw_inputs["health_url"] == (
+        "http://gateway.security.example.internal:8080/health"
+    )
+    assert health.raw_inputs["timeout_seconds"] == 900
+    provider = one(resources, PROVIDER)
+    assert provider.raw_inputs["apiGatewayAddress"] == HUB_GATEWAY_API
+    (allowed,) = by_type(resources, ALLOWED_ACCESS)
+    assert allowed.raw_inputs["accessId"] == "p-admins0exmpl"
+    assert allowed.raw_inputs["permissions"] == "admin"
+    assert allowed.provider_ref.split("::")[-2] == provider.name
+
+
+def test_gateway_provider_takes_its_url_from_the_health_check(
+    centralized_org: OrgDeployment,
+) -> None:
+    """The provider's address is the health step's output, so it waits for the Gateway."""
+    resources = stack(centralized_org, "hub", gateway_url="https://gw.example:8000/api/v2")
+    health = one(resources, GATEWAY_HEALTH_TYPE)
+    assert health.raw_inputs["api_url"] == "https://gw.example:8000/api/v2"
+    assert health.raw_inputs["health_url"] == "http://gw.example:8080/health"
+    provider = one(resources, PROVIDER)
+    assert provider.raw_inputs["apiGatewayAddress"] == "https://gw.example:8000/api/v2"
+    assert provider.parent == health.parent
+
+
+def test_member_creates_through_the_hub_gateway_without_managing_it(
+    centralized_org: OrgDeployment,
+) -> None:
+    resources = stack(centralized_org, MEMBER)
+    assert one(resources, PROVIDER).raw_inputs["apiGatewayAddress"] == HUB_GATEWAY_API
+    assert by_type(resources, ALLOWED_ACCESS) == []
+    target = one(resources, TARGET)
+    assert target.raw_inputs["roleArn"] == MEMBER_ROLE_ARN
+    assert target.raw_inputs["generateExternalId"] is True
+    assert target.raw_inputs["name"] == "/aws-org/aws/333333333333/target"
+
+
+def test_external_id_is_read_from_the_target_into_the_member_trust(
+    centralized_org: OrgDeployment,
+) -> None:
+    resources = stack(centralized_org, MEMBER)
+    target = one(resources, TARGET)
+    read = one(resources, EXTERNAL_ID_TYPE)
+    assert read.raw_inputs["target_name"] == target.raw_inputs["name"]
+    assert read.raw_inputs["target_id"] == f"<{target.name}.id: known after deploy>"
+    assert read.raw_inputs["api_url"] == HUB_GATEWAY_API
+    role = one(resources, "aws:iam/role:Role")
+    (statement,) = json.loads(role.raw_inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Condition"]["StringEquals"]["sts:ExternalId"] == (
+        f"<{read.name}.external_id: known after deploy>"
+    )
+    assert "[secret]" in role.inputs["assumeRolePolicy"]  # a Pulumi secret
+
+
+def test_distributed_target_uses_the_local_identity(distributed_org: OrgDeployment) -> None:
+    resources = stack(distributed_org, "account-444444444444")
+    target = one(resources, TARGET)
+    assert "roleArn" not in target.raw_inputs
+    assert "generateExternalId" not in target.raw_inputs
+    assert by_type(resources, EXTERNAL_ID_TYPE) == []
+    provider = one(resources, PROVIDER)
+    assert provider.raw_inputs["apiGatewayAddress"] == (
+        "https://gateway.staging.example.internal:8000/api/v2"
+    )
+    assert "apiKeyLogins" not in provider.raw_inputs  # api_key login from the environment
+
+
+def test_a_configured_access_key_is_a_secret(distributed_org: OrgDeployment) -> None:
+    resources = stack(
+        distributed_org,
+        "account-444444444444",
+        akeyless=distributed_org.akeyless.model_copy(update={"login_access_id": "p-deployer01"}),
+        akeyless_access_key="s3cr3t-key",
+    )
+    provider = one(resources, PROVIDER)
+    assert provider.raw_inputs["apiKeyLogins"] == [
+        {"accessId": "p-deployer01", "accessKey": "s3cr3t-key"}
+    ]
+    assert "s3cr3t-key" not in json.dumps([r.inputs for r in resources])
+
+
+# --- secrets per capability -----------------------------------------------------
+
+
+def test_secrets_follow_each_accounts_capabilities(centralized_org: OrgDeployment) -> None:
+    resources = stack(centralized_org, "member-555555555555")
+    target_name = "/aws-org/aws/555555555555/target"
+    dynamic = {r.raw_inputs["accessMode"]: r.raw_inputs for r in by_type(resources, DYNAMIC)}
+    assert dynamic["assume_role"]["awsRoleArns"] == (
+        "arn:aws:iam::555555555555:role/analytics-readonly"
+    )
+    assert dynamic["iam_user"]["awsUserPolicies"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    assert dynamic["iam_user"]["awsUserGroups"] == "akeyless-temporary-users"
+    assert dynamic["iam_user"]["awsUserConsoleAccess"] is False
+    assert {d["targetName"] for d in dynamic.values()} == {target_name}
+    assert {d["region"] for d in dynamic.values()} == {"eu-west-1"}
+    rotated = one(resources, ROTATED).raw_inputs
+    assert rotated["name"] == "/aws-org/aws/555555555555/rotated/svc-etl"
+    assert rotated["apiId"] == "AKIAIOSFODNN7EXAMPLE"
+    assert rotated["authenticationCredentials"] == "use-target-creds"
+    assert "apiKey" not in rotated
+    usc = one(resources, USC).raw_inputs
+    assert usc["targetToAssociate"] == target_name
+    assert (usc["uscPrefix"], usc["usePrefixAsFilter"]) == ("akeyless/", "true")
+
+
+def test_disabled_capabilities_create_no_secrets(centralized_org: OrgDeployment) -> None:
+    resources = stack(centralized_org, "member-444444444444")
+    assert by_type(resources, ROTATED) == []  # not enabled for staging
+    assert {r.raw_inputs["accessMode"] for r in by_type(resources, DYNAMIC)} == {
+        "iam_user",
+        "assume_role",
+    }
+
+
+# --- the deployment steps, against a local Akeyless --------------------------------
+
+
+def external_id_props(fake: FakeAkeyless, **overrides: Any) -> dict[str, Any]:
+    return {
+        "api_url": fake.url,
+        "target_name": "/aws-org/aws/333333333333/target",
+        "target_id": "t-1",
+        "account_id": "333333333333",
+        "login": "api_key",
+        "access_id": "p-deployer01",
+        "access_key": "key-1",
+        "external_id": None,
+    } | overrides
+
+
+def test_external_id_step_logs_in_and_reads_the_target(fake: FakeAkeyless) -> None:
+    fake.api_keys["p-deployer01"] = "key-1"
+    fake.add_aws_target("/aws-org/aws/333333333333/target", MEMBER_ROLE_ARN, "gen-ext-333")
+    result = _ExternalIdProvider().create(external_id_props(fake))
+    assert result.outs is not None and result.outs["external_id"] == "gen-ext-333"
+    assert [path for path, _ in fake.requests] == ["/auth", "/target-get-details"]
+    assert fake.requests[1][1]["token"] == "t-valid"
+
+
+def test_external_id_step_takes_the_key_from_the_environment(
+    fake: FakeAkeyless, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.api_keys["p-from-env1"] = "env-key"
+    fake.add_aws_target("/aws-org/aws/333333333333/target", MEMBER_ROLE_ARN, "gen-ext-env")
+    monkeypatch.setenv("AKEYLESS_ACCESS_ID", "p-from-env1")
+    monkeypatch.setenv("AKEYLESS_ACCESS_KEY", "env-key")
+    props = external_id_props(fake, access_id=None, access_key=None)
+    result = _ExternalIdProvider().read("t", props)
+    assert result.outs is not None and result.outs["external_id"] == "gen-ext-env"
+
+
+def test_external_id_step_failure_names_target_and_account(fake: FakeAkeyless) -> None:
+    fake.api_keys["p-deployer01"] = "key-1"  # logs in, but the target does not exist
+    with pytest.raises(AkeylessApiError) as caught:
+        _ExternalIdProvider().create(external_id_props(fake))
+    message = str(caught.value)
+    assert "/aws-org/aws/333333333333/target" in message and "333333333333" in message
+    assert "key-1" not in message
+
+
+def test_a_refused_login_names_the_access_id_not_the_key(fake: FakeAkeyless) -> None:
+    with pytest.raises(AkeylessApiError, match="p-deployer01") as caught:
+        _ExternalIdProvider().create(external_id_props(fake, access_key="wrong-key"))
+    assert "wrong-key" not in str(caught.value)
+
+
+def test_aws_iam_login_sends_a_signed_get_caller_identity(
+    fake: FakeAkeyless, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ASIATESTTESTTESTTEST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "test-session")
+    fake.aws_iam_access_ids.add("p-gwdeploy1")
+    assert login_token(api_url=fake.url, login="aws_iam", access_id="p-gwdeploy1") == "t-valid"
+    (path, body), *_ = fake.requests
+    assert (path, body["access-type"]) == ("/auth", "aws_iam")
+    request = json.loads(base64.b64decode(body["cloud-id"]))
+    assert base64.b64decode(request["sts_request_body"]) == (
+        b"Action=GetCallerIdentity&Version=2011-06-15"
+    )
+    assert "test-secret" not in json.dumps(body)  # signed with, never sent
+
+
+def test_health_step_waits_for_the_gateway(fake: FakeAkeyless) -> None:
+    props = {"api_url": "https://gw:8000/api/v2", "health_url": f"{fake.url}/health"}
+    result = _GatewayHealthProvider().create({**props, "timeout_seconds": 5})
+    assert result.outs is not None and result.outs["api_url"] == "https://gw:8000/api/v2"
+
+
+def test_health_step_fails_clearly_on_timeout(fake: FakeAkeyless) -> None:
+    fake.health_status = 503
+    props = {"api_url": "https://gw:8000/api/v2", "health_url": f"{fake.url}/health"}
+    with pytest.raises(AkeylessApiError, match=r"/health did not become healthy within 0.2s"):
+        _GatewayHealthProvider().create({**props, "timeout_seconds": 0.2})
+
+
+def test_steps_are_replaced_when_what_they_check_changes() -> None:
+    old = {"api_url": "https://a:8000/api/v2", "health_url": "http://a:8080/health"}
+    unchanged = _GatewayHealthProvider().diff("x", old, dict(old))
+    assert not unchanged.changes
+    moved = _GatewayHealthProvider().diff("x", old, {**old, "api_url": "https://b:8000/api/v2"})
+    assert moved.changes and moved.replaces == ["api_url"]
+    target = {"api_url": "u", "target_name": "n", "target_id": "1"}
+    recreated = _ExternalIdProvider().diff("x", target, {**target, "target_id": "2"})
+    assert recreated.replaces == ["target_id"]
