@@ -74,7 +74,7 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, fake.targets[body["name"]])
 
         def _auth(self, body: dict[str, Any]) -> None:
-            access_id, kind = body.get("access-id"), body.get("access-type")
+            access_id, kind = str(body.get("access-id")), body.get("access-type")
             by_key = kind == "access_key" and fake.api_keys.get(access_id) == body.get("access-key")
             by_aws = kind == "aws_iam" and access_id in fake.aws_iam_access_ids
             if by_key or (by_aws and body.get("cloud-id")):
