@@ -69,10 +69,14 @@ def gateway_api_url(host: str) -> str:
     return f"https://{host}:{GATEWAY_API_PORT}/api/v2"
 
 
-def gateway_health_url(api_url: str) -> str:
-    """The Gateway's health check on its internal port, on the host of ``api_url``."""
-    host = urlsplit(api_url).hostname
+def gateway_health_url_of_host(host: str) -> str:
+    """The Gateway's health check, on its internal port."""
     return f"http://{host}:{GATEWAY_HEALTH_PORT}/health"
+
+
+def gateway_health_url(api_url: str) -> str:
+    """The Gateway's health check on the host of ``api_url``."""
+    return gateway_health_url_of_host(urlsplit(api_url).hostname or "")
 
 
 def gateway_bound_arns(partition: str, account_id: str, path: str, role_name: str) -> list[str]:

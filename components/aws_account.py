@@ -16,6 +16,11 @@ from components.iam_documents import role_arn
 SESSION_NAME = "akeyless-gateway-deployment"
 
 
+def bootstrap_role_arn(partition: str, account_id: str, bootstrap_role_name: str) -> str:
+    """The role the deployment assumes in an account (at path ``/``, as Organizations makes it)."""
+    return role_arn(partition, account_id, "/", bootstrap_role_name)
+
+
 def account_provider(
     name: str,
     *,
@@ -32,7 +37,7 @@ def account_provider(
         allowed_account_ids=[account_id],
         assume_roles=[
             aws.ProviderAssumeRoleArgs(
-                role_arn=role_arn(partition, account_id, "/", bootstrap_role_name),
+                role_arn=bootstrap_role_arn(partition, account_id, bootstrap_role_name),
                 session_name=SESSION_NAME,
             )
         ],

@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import PolicyDocument, gateway_trust_policy, role_arn
+from components.iam_documents import (
+    PolicyDocument,
+    ServiceAccountSubject,
+    gateway_trust_policy,
+    role_arn,
+)
 from components.iam_role import role_with_inline_policy
 
 
@@ -27,7 +32,9 @@ class GatewayIdentityArgs:
     path: str = "/"
     """IAM path of the role and instance profile."""
     compute: str = "ec2"
-    """What runs the Gateway: ``ec2`` (adds an instance profile) or ``ecs``."""
+    """What runs the Gateway: ``ec2`` (adds an instance profile), ``ecs`` or ``eks``."""
+    service_account: ServiceAccountSubject | None = None
+    """``eks``: the one service account trusted through the cluster's OIDC provider."""
     permissions_boundary_arn: str | None = None
     """Optional permissions boundary for the role."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -40,6 +47,8 @@ class GatewayIdentityArgs:
 
 class GatewayIdentity(pulumi.ComponentResource):
     """An IAM role trusted by the Gateway's compute (and itself), with its policy inline.
+
+    On EKS this is the IRSA role of the Gateway's service account.
 
     Outputs: ``role_arn``, ``role_name`` and, for EC2, ``instance_profile_name``.
     """
@@ -58,6 +67,7 @@ class GatewayIdentity(pulumi.ComponentResource):
             account_id=args.account_id,
             gateway_role_arn=args.role_arn,
             compute=args.compute,
+            service_account=args.service_account,
         )
         role = role_with_inline_policy(
             name,

@@ -11,6 +11,7 @@ users, groups, roles and the secret prefix. ``iam:ListUsers`` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from config.model import Capabilities
@@ -87,23 +88,65 @@ def _allow(
 # --- trust policies ---------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ServiceAccountSubject:
+    """EKS: the one Kubernetes service account that may take the Gateway role (IRSA)."""
+
+    oidc_provider_arn: str
+    namespace: str
+    name: str
+
+    @property
+    def issuer(self) -> str:
+        """The provider's issuer host and path, the prefix of its condition keys."""
+        return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
+
+
+def _compute_statement(compute: str, subject: ServiceAccountSubject | None) -> Statement:
+    if compute != "eks":
+        return {
+            "Sid": "GatewayCompute",
+            "Effect": "Allow",
+            "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS[compute]},
+            "Action": "sts:AssumeRole",
+        }
+    if subject is None:
+        raise ValueError("an EKS Gateway identity needs its service account")
+    return {
+        "Sid": "GatewayServiceAccount",
+        "Effect": "Allow",
+        "Principal": {"Federated": subject.oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {
+                f"{subject.issuer}:sub": (
+                    f"system:serviceaccount:{subject.namespace}:{subject.name}"
+                ),
+                f"{subject.issuer}:aud": "sts.amazonaws.com",
+            }
+        },
+    }
+
+
 def gateway_trust_policy(
-    *, partition: str, account_id: str, gateway_role_arn: str, compute: str = "ec2"
+    *,
+    partition: str,
+    account_id: str,
+    gateway_role_arn: str,
+    compute: str = "ec2",
+    service_account: ServiceAccountSubject | None = None,
 ) -> PolicyDocument:
     """Trust of the Gateway's identity role: its compute, and the role itself.
 
+    The compute is a service principal (ec2, ecs tasks) or, on EKS, exactly one
+    service account of the cluster's OIDC provider (``sub`` and ``aud`` pinned).
     Self-assume is written as the seed does it: the account as principal, narrowed
     to this role's ARN by ``aws:PrincipalArn``, because a role cannot name itself
     as a principal before it exists.
     """
     return policy_document(
         [
-            {
-                "Sid": "GatewayCompute",
-                "Effect": "Allow",
-                "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS[compute]},
-                "Action": "sts:AssumeRole",
-            },
+            _compute_statement(compute, service_account),
             {
                 "Sid": "GatewaySelfAssume",
                 "Effect": "Allow",
@@ -111,6 +154,40 @@ def gateway_trust_policy(
                 "Action": "sts:AssumeRole",
                 "Condition": {"ArnEquals": {"aws:PrincipalArn": gateway_role_arn}},
             },
+        ]
+    )
+
+
+def ecs_execution_trust_policy(account_id: str) -> PolicyDocument:
+    """Trust of the ECS execution role: ECS tasks of this account only."""
+    return policy_document(
+        [
+            {
+                "Sid": "EcsTasksOfThisAccount",
+                "Effect": "Allow",
+                "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS["ecs"]},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ]
+    )
+
+
+def ecs_execution_policy(
+    *, partition: str, region: str, account_id: str, log_group_name: str
+) -> PolicyDocument:
+    """What ECS needs to start the Gateway task: write its logs, nothing else.
+
+    The image comes from a public registry, so no ECR or secret access is granted.
+    """
+    log_group = f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}"
+    return policy_document(
+        [
+            _allow(
+                "GatewayTaskLogs",
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                [f"{log_group}:log-stream:*"],
+            )
         ]
     )
 

@@ -23,8 +23,10 @@ from components.akeyless_names import (
     access_role_name,
     access_role_scope,
     auth_method_name,
+    gateway_api_url,
     gateway_bound_arns,
     gateway_health_url,
+    gateway_health_url_of_host,
     target_name,
 )
 from components.akeyless_objects import (
@@ -38,10 +40,18 @@ from components.akeyless_objects import (
     gateway_identity_target,
     login_of,
 )
-from components.aws_account import account_provider
+from components.aws_account import account_provider, bootstrap_role_arn
+from components.gateway_compute import GatewayCompute, GatewayComputeArgs
 from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
+from components.gateway_runtime import (
+    SERVICE_ACCOUNT_NAME,
+    cluster_name,
+    gateway_environment,
+    helm_values,
+)
 from components.iam_documents import (
     PolicyDocument,
+    ServiceAccountSubject,
     distributed_gateway_policy,
     hub_gateway_policy,
     member_role_policy,
@@ -50,8 +60,7 @@ from components.iam_documents import (
 from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
 from config.fields import partition_of
 from config.stack_config import StackConfig
-from config.stacks import HUB_STACK
-from config.validation import ConfigError, Problem
+from config.stacks import HUB_STACK, ORG_STACK
 
 # What each stack exports for later phases (stack outputs).
 GATEWAY_ACCESS_IDS = "gatewayAccessIds"
@@ -93,6 +102,9 @@ class _AccountComponent(pulumi.ComponentResource):
             parent=self,
         )
         self.in_account = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.deploy_role_arn = bootstrap_role_arn(
+            self.partition, config.account_id, config.bootstrap_role_name
+        )
         self.login = login_of(config)
 
     def _gateway_api(
@@ -115,28 +127,77 @@ class _AccountComponent(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
 
-    def _own_gateway_api(self, name: str, identity: GatewayIdentity) -> GatewayApi:
-        """The API of the Gateway this stack runs, administered by the configured admins."""
+    def _run_gateway(self, name: str, policy: PolicyDocument) -> GatewayApi:
+        """The Gateway this stack runs: identity, compute, and its API once healthy.
+
+        Sets ``gateway_role_arn``, ``gateway_url`` and ``gateway_health_url``.
+        """
         config = self.config
-        if config.gateway_url is None:
-            raise ConfigError(
-                f"config of stack {name!r}",
-                [
-                    Problem(
-                        "gatewayUrl", "required: the Gateway's API URL as the deployment reaches it"
-                    )
-                ],
-            )
-        self.gateway_url: pulumi.Output[str] = pulumi.Output.from_input(config.gateway_url)
-        self.gateway_health_url: pulumi.Output[str] = pulumi.Output.from_input(
-            config.gateway_health_url or gateway_health_url(config.gateway_url)
+        identity = self._gateway_identity(name, policy)
+        org = earlier_stack(config, ORG_STACK, pulumi.ResourceOptions(parent=self))
+        access_id = org.require_output(GATEWAY_ACCESS_IDS).apply(
+            lambda ids: str(ids[config.account_id])
         )
+        cluster = cluster_name(config.akeyless.path, config.account_id)
+        # Who may administer the Gateway from its first start: the admins, and
+        # the deployment itself, which creates objects through it.
+        deployer = config.akeyless.login_access_id
+        admins = tuple(
+            dict.fromkeys([*config.akeyless.admin_access_ids, *([deployer] if deployer else [])])
+        )
+        compute = GatewayCompute(
+            f"{name}-compute",
+            GatewayComputeArgs(
+                site=config,
+                settings=config.gateway,
+                account_id=config.account_id,
+                region=config.region,
+                partition=self.partition,
+                identity_role_arn=identity.role_arn,
+                instance_profile_name=identity.instance_profile_name,
+                environment=access_id.apply(
+                    lambda value: gateway_environment(
+                        access_id=value, cluster=cluster, admin_access_ids=admins
+                    )
+                ),
+                helm_values=pulumi.Output.all(access_id, identity.role_arn).apply(
+                    lambda values: helm_values(
+                        access_id=values[0],
+                        cluster=cluster,
+                        admin_access_ids=admins,
+                        role_arn=values[1],
+                    )
+                )
+                if config.compute == "eks"
+                else None,
+                resource_prefix=config.iam.gateway_role_name,
+                iam_path=config.iam.path,
+                permissions_boundary_arn=config.iam.permissions_boundary_arn,
+                deploy_role_arn=self.deploy_role_arn,
+                tags=config.tags,
+            ),
+            self.in_account,
+        )
+        if config.gateway_url is not None:
+            self.gateway_url = pulumi.Output.from_input(config.gateway_url)
+            health = pulumi.Output.from_input(gateway_health_url(config.gateway_url))
+        elif compute.host is not None:
+            self.gateway_url = compute.host.apply(gateway_api_url)
+            health = compute.host.apply(gateway_health_url_of_host)
+        else:  # validation guarantees it: eks needs gateway_url
+            raise ValueError("eks needs gatewayUrl")
+        self.gateway_health_url = (
+            pulumi.Output.from_input(config.gateway_health_url)
+            if config.gateway_health_url is not None
+            else health
+        )
+        self.gateway_role_arn = identity.role_arn
         return self._gateway_api(
             name,
             self.gateway_url,
             self.gateway_health_url,
             config.akeyless.admin_access_ids,
-            depends_on=[identity],
+            depends_on=[identity, compute],
         )
 
     def _account_secrets(
@@ -171,6 +232,12 @@ class _AccountComponent(pulumi.ComponentResource):
                 path=config.iam.path,
                 permissions_boundary_arn=config.iam.permissions_boundary_arn,
                 policy=policy,
+                compute=config.compute,
+                service_account=ServiceAccountSubject(
+                    config.eks_oidc_provider_arn, config.eks_namespace, SERVICE_ACCOUNT_NAME
+                )
+                if config.eks_oidc_provider_arn is not None
+                else None,
                 tags=config.tags,
             ),
             self.in_account,
@@ -244,19 +311,16 @@ class HubStack(_AccountComponent):
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:centralized:Hub", name, config, opts)
-        arn = gateway_role_arn(config, config.account_id)
-        identity = self._gateway_identity(
+        self._run_gateway(
             name,
             hub_gateway_policy(
                 partition=self.partition,
                 path=config.iam.path,
                 member_role_name=config.iam.member_role_name,
                 organization_id=config.organization_id,
-                gateway_role_arn=arn,
+                gateway_role_arn=gateway_role_arn(config, config.account_id),
             ),
         )
-        self._own_gateway_api(name, identity)
-        self.gateway_role_arn = identity.role_arn
         self.register_outputs(
             {
                 "gateway_role_arn": self.gateway_role_arn,
@@ -346,18 +410,16 @@ class AccountStack(_AccountComponent):
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:distributed:Account", name, config, opts)
-        arn = gateway_role_arn(config, config.account_id)
-        identity = self._gateway_identity(
+        gateway = self._run_gateway(
             name,
             distributed_gateway_policy(
                 config.capabilities,
                 partition=self.partition,
                 account_id=config.account_id,
                 regions=config.regions,
-                gateway_role_arn=arn,
+                gateway_role_arn=gateway_role_arn(config, config.account_id),
             ),
         )
-        gateway = self._own_gateway_api(name, identity)
         target = gateway_identity_target(
             f"{name}-target",
             target_name=target_name(config.akeyless.path, config.account_id),
@@ -366,7 +428,6 @@ class AccountStack(_AccountComponent):
             opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
         self._account_secrets(name, gateway, target, after=target)
-        self.gateway_role_arn = identity.role_arn
         self.target_name = target.name
         self.register_outputs(
             {

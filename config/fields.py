@@ -6,6 +6,7 @@ with a message that says what a valid value looks like.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import cache
 from typing import Annotated, Any
@@ -33,6 +34,17 @@ _SECRET_PREFIX = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,256}$")
 _ACCESS_KEY_ID = re.compile(r"^AKIA[A-Z0-9]{16}$")
 _AKEYLESS_ACCESS_ID = re.compile(r"^p-[a-z0-9]{6,32}$")
 _AKEYLESS_PATH = re.compile(r"^(?:/[A-Za-z0-9_.@-]+)+$")
+_VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+_AVAILABILITY_ZONE = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d[a-z]$")
+_OIDC_PROVIDER_ARN = re.compile(
+    rf"^arn:{_PARTITION}:iam::\d{{12}}:oidc-provider/oidc\.eks\.[a-z0-9-]+\.amazonaws\.com"
+    r"(?:\.cn)?/id/[0-9A-F]{16,40}$"
+)
+_EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+_K8S_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
+_GATEWAY_IMAGE = re.compile(r"^(?:[a-z0-9.-]+/)*akeyless/gateway:(?!latest$)[0-9A-Za-z._-]+$")
 _URL = r"://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[\x21-\x7e]*)?$"
 _HTTPS_URL = re.compile(r"^https" + _URL)
 _HTTP_URL = re.compile(r"^https?" + _URL)
@@ -84,6 +96,21 @@ def _region(value: str) -> str:
     if value not in known_regions():
         raise ValueError(f"unknown AWS region {value!r}")
     return value
+
+
+def _cidr(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        raise ValueError(
+            f"must be a CIDR block like 10.0.0.0/16 (host bits zero), got {value!r}"
+        ) from None
+    return value
+
+
+def is_open_to_the_internet(cidr: str) -> bool:
+    """Whether a CIDR block admits every address (``0.0.0.0/0`` or ``::/0``)."""
+    return ipaddress.ip_network(cidr).prefixlen == 0
 
 
 def partition_of(region: str) -> str:
@@ -143,6 +170,29 @@ AkeylessPath = Annotated[
 ]
 HttpsUrl = Annotated[str, _matching(_HTTPS_URL, "an https:// URL")]
 HttpUrl = Annotated[str, _matching(_HTTP_URL, "an http:// or https:// URL")]
+VpcId = Annotated[str, _matching(_VPC_ID, "a VPC ID like vpc-0123456789abcdef0")]
+SubnetId = Annotated[str, _matching(_SUBNET_ID, "a subnet ID like subnet-0123456789abcdef0")]
+SecurityGroupId = Annotated[
+    str, _matching(_SECURITY_GROUP_ID, "a security group ID like sg-0123456789abcdef0")
+]
+AvailabilityZone = Annotated[
+    str, _matching(_AVAILABILITY_ZONE, "an availability zone name like us-east-1a")
+]
+Cidr = Annotated[str, AfterValidator(_cidr)]
+OidcProviderArn = Annotated[
+    str,
+    _matching(
+        _OIDC_PROVIDER_ARN,
+        "an EKS OIDC provider ARN "
+        "(arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<ID>)",
+    ),
+]
+EksClusterName = Annotated[str, _matching(_EKS_CLUSTER_NAME, "an EKS cluster name")]
+KubernetesName = Annotated[str, _matching(_K8S_NAME, "a Kubernetes name (DNS label)")]
+GatewayImage = Annotated[
+    str,
+    _matching(_GATEWAY_IMAGE, "a pinned Gateway image like akeyless/gateway:5.0.1 (not latest)"),
+]
 Region = Annotated[str, AfterValidator(_region)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]

@@ -10,28 +10,38 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.fields import (
     AccessKeyId,
     AccountId,
     AkeylessAccessId,
     AkeylessPath,
+    AvailabilityZone,
+    Cidr,
+    EksClusterName,
+    GatewayImage,
     GroupName,
     HttpsUrl,
     HttpUrl,
     IamPath,
     KmsKeyArn,
+    KubernetesName,
+    OidcProviderArn,
     OrganizationId,
     PolicyArn,
     Region,
     RoleArn,
     RoleName,
     SecretPrefix,
+    SecurityGroupId,
+    SubnetId,
     TagKey,
     TagValue,
     UserName,
     UserNamePrefix,
+    VpcId,
+    is_open_to_the_internet,
 )
 
 Pattern = Literal["centralized", "distributed"]
@@ -189,25 +199,142 @@ class AkeylessSettings(StrictModel):
         return self
 
 
-class GatewayEndpoint(StrictModel):
-    """Where the deployment reaches a Gateway, when not where its compute says."""
+ComputeKind = Literal["ec2", "ecs", "eks"]
+FARGATE_CPU_UNITS = (1024, 2048, 4096)
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653)
 
+
+def _one_of(value: int, allowed: tuple[int, ...]) -> int:
+    if value not in allowed:
+        raise ValueError(f"must be one of {', '.join(map(str, allowed))}, got {value}")
+    return value
+
+
+class GatewaySettings(StrictModel):
+    """How every Gateway runs: image, size, and who may reach it."""
+
+    image: GatewayImage = Field(
+        "akeyless/gateway:5.0.1", description="Pinned Gateway image (EC2 and ECS)."
+    )
+    replicas: int = Field(2, ge=1, le=20, description="Instances or tasks per Gateway.")
+    instance_type: str = Field(
+        "t3.medium",
+        pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$",
+        description="EC2 instance type (at least 1 vCPU / 2 GiB).",
+    )
+    cpu: int = Field(1024, description="ECS task CPU units: 1024, 2048 or 4096.")
+    memory_mib: int = Field(2048, ge=2048, le=30720, description="ECS task memory (MiB).")
+    root_volume_gib: int = Field(30, ge=8, le=1024, description="EC2 root volume (encrypted).")
+    allowed_cidrs: tuple[Cidr, ...] = Field(
+        (), description="Networks that may reach the Gateway's ports 8000 and 8080."
+    )
+    allowed_security_group_ids: tuple[SecurityGroupId, ...] = Field(
+        (), description="Security groups that may reach the Gateway's ports 8000 and 8080."
+    )
+    allow_internet_ingress: bool = Field(
+        False, description="Permit 0.0.0.0/0 or ::/0 in allowed_cidrs (an explicit exception)."
+    )
+    associate_public_ip: bool = Field(False, description="EC2: give instances a public IP.")
+    log_retention_days: int = Field(30, description="ECS: CloudWatch log retention in days.")
+    helm_chart_version: str = Field(
+        "1.9.1",
+        pattern=r"^\d+\.\d+\.\d+$",
+        description="EKS: pinned akeyless-gateway Helm chart version.",
+    )
+
+    @field_validator("cpu")
+    @classmethod
+    def _fargate_cpu(cls, value: int) -> int:
+        return _one_of(value, FARGATE_CPU_UNITS)
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, value: int) -> int:
+        return _one_of(value, LOG_RETENTION_DAYS)
+
+    def problems(self, *, networked: bool) -> list[tuple[str, str]]:
+        """(field, message) for what is wrong; ``networked``: some Gateway runs on ec2/ecs."""
+        found = [
+            (
+                f"allowed_cidrs[{index}]",
+                "opens the Gateway to the internet; set allow_internet_ingress: true "
+                "to make this an explicit exception",
+            )
+            for index, cidr in enumerate(self.allowed_cidrs)
+            if is_open_to_the_internet(cidr) and not self.allow_internet_ingress
+        ]
+        if networked and not self.allowed_cidrs and not self.allowed_security_group_ids:
+            found.append(
+                (
+                    "allowed_cidrs",
+                    "name who may reach the Gateway (allowed_cidrs or allowed_security_group_ids)",
+                )
+            )
+        return found
+
+
+class GatewaySite(StrictModel):
+    """Where and on what one Gateway runs (the hub, or each distributed account)."""
+
+    compute: ComputeKind = Field("ec2", description="ec2 (Auto Scaling), ecs (Fargate) or eks.")
+    vpc_id: VpcId | None = Field(None, description="ec2/ecs: the existing VPC.")
+    subnets: dict[SubnetId, AvailabilityZone] = Field(
+        default_factory=dict,
+        description="ec2/ecs: private subnet -> its availability zone (spread over them).",
+    )
+    eks_cluster_name: EksClusterName | None = Field(None, description="eks: existing cluster.")
+    eks_oidc_provider_arn: OidcProviderArn | None = Field(
+        None, description="eks: the cluster's IAM OIDC provider (for IRSA)."
+    )
+    eks_namespace: KubernetesName = Field("akeyless", description="eks: namespace of the Gateway.")
     gateway_url: HttpsUrl | None = Field(
         None,
-        description="The Gateway's API as seen from the deployment (https://<host>:8000/api/v2).",
+        description="The Gateway's API as the deployment reaches it "
+        "(https://<host>:8000/api/v2); default: the load balancer's. Required for eks.",
     )
     gateway_health_url: HttpUrl | None = Field(
         None, description="The Gateway's health check (default http://<host>:8080/health)."
     )
 
+    def problems(self, gateway: GatewaySettings) -> list[tuple[str, str]]:
+        """(field, message) for what this site lacks to run a Gateway of ``gateway``."""
+        found: list[tuple[str, str]] = []
+        if self.compute == "eks":
+            for name in ("eks_cluster_name", "eks_oidc_provider_arn", "gateway_url"):
+                if getattr(self, name) is None:
+                    found.append((name, "required when compute is eks"))
+            return found
+        if self.vpc_id is None:
+            found.append(("vpc_id", f"required when compute is {self.compute}"))
+        if not self.subnets:
+            found.append(("subnets", f"list the private subnets for {self.compute}"))
+        elif gateway.replicas > 1 and len(set(self.subnets.values())) < 2:
+            found.append(
+                (
+                    "subnets",
+                    f"{gateway.replicas} replicas need subnets in at least two availability "
+                    f"zones, got {sorted(set(self.subnets.values()))}",
+                )
+            )
+        return found
 
-class HubSpec(GatewayEndpoint):
+    @property
+    def site_fields_set(self) -> set[str]:
+        """The site settings that differ from their defaults (a member may set none)."""
+        return {
+            name
+            for name, info in GatewaySite.model_fields.items()
+            if getattr(self, name) != info.get_default(call_default_factory=True)
+        }
+
+
+class HubSpec(GatewaySite):
     """Centralized pattern: the account that runs the Gateway."""
 
     account_id: AccountId
 
 
-class AccountSpec(GatewayEndpoint):
+class AccountSpec(GatewaySite):
     """One account of the organization that this deployment reaches."""
 
     id: AccountId
@@ -240,6 +367,7 @@ class OrgDeployment(StrictModel):
     )
     iam: IamSettings = IamSettings()
     akeyless: AkeylessSettings
+    gateway: GatewaySettings = GatewaySettings()
     bootstrap_role_name: RoleName = Field(
         DEFAULT_BOOTSTRAP_ROLE,
         description="Role the deployment assumes in each account to create resources there.",

@@ -22,8 +22,6 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from config.fields import (
     AccountId,
-    HttpsUrl,
-    HttpUrl,
     OrganizationId,
     Region,
     RoleName,
@@ -36,10 +34,11 @@ from config.model import (
     Capabilities,
     DynamicAssumeRole,
     DynamicIamUser,
+    GatewaySettings,
+    GatewaySite,
     IamSettings,
     Pattern,
     RotatedAccessKeys,
-    StrictModel,
     UscSecretsManager,
 )
 from config.validation import ConfigError, Problem
@@ -47,8 +46,12 @@ from config.validation import ConfigError, Problem
 StackKind = Literal["org", "hub", "member", "account"]
 
 
-class StackConfig(StrictModel):
-    """Everything one stack's program needs, and nothing from other stacks' accounts."""
+class StackConfig(GatewaySite):
+    """Everything one stack's program needs, and nothing from other stacks' accounts.
+
+    The site settings (compute, network, Gateway URL) it inherits from
+    :class:`GatewaySite` apply to the stacks that run a Gateway: hub and account.
+    """
 
     stack_kind: StackKind = Field(
         description="org | hub | member (centralized) | account (distributed)."
@@ -75,14 +78,7 @@ class StackConfig(StrictModel):
     )
     iam: IamSettings = IamSettings()
     akeyless: AkeylessSettings
-    gateway_url: HttpsUrl | None = Field(
-        None,
-        description="hub/account: the Gateway's API as the deployment reaches it, "
-        "overriding the compute's URL.",
-    )
-    gateway_health_url: HttpUrl | None = Field(
-        None, description="hub/account: the Gateway's health check, overriding the default."
-    )
+    gateway: GatewaySettings = GatewaySettings()
     pulumi_organization: str = Field(
         "organization",
         description="Owner part of stack references to earlier phases: 'organization' on a "
@@ -109,11 +105,17 @@ class StackConfig(StrictModel):
             raise ValueError(f"a {self.stack_kind} stack belongs to the centralized pattern")
         if self.stack_kind == "account" and self.pattern != "distributed":
             raise ValueError("an account stack belongs to the distributed pattern")
-        if self.stack_kind in ("org", "member") and (self.gateway_url or self.gateway_health_url):
+        if self.stack_kind in ("org", "member") and self.site_fields_set:
             raise ValueError(
-                f"a {self.stack_kind} stack runs no Gateway: gatewayUrl and gatewayHealthUrl "
-                "belong to the hub or account stacks"
+                f"a {self.stack_kind} stack runs no Gateway: "
+                f"{', '.join(sorted(self.site_fields_set))} belong to the hub or account stacks"
             )
+        if self.stack_kind in ("hub", "account"):
+            found = self.problems(self.gateway) + self.gateway.problems(
+                networked=self.compute != "eks"
+            )
+            if found:
+                raise ValueError("; ".join(f"{name}: {message}" for name, message in found))
         return self
 
     @property

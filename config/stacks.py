@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.model import AccountSpec, GatewayEndpoint, OrgDeployment
+from config.model import AccountSpec, GatewaySite, OrgDeployment
 from config.stack_config import StackConfig, StackKind
 
 ORG_STACK = "org"
@@ -40,7 +40,7 @@ def _config(
     org: OrgDeployment, kind: StackKind, account_id: str, account: AccountSpec | None
 ) -> StackConfig:
     capabilities = org.capabilities_of(account) if account else None
-    endpoint: GatewayEndpoint | None = {"hub": org.hub, "account": account}.get(kind)
+    site: GatewaySite | None = {"hub": org.hub, "account": account}.get(kind)
     gateway_accounts = (
         (org.hub.account_id,) if org.hub is not None else tuple(a.id for a in org.accounts)
     )
@@ -56,8 +56,8 @@ def _config(
         bootstrap_role_name=org.bootstrap_role_name,
         iam=org.iam,
         akeyless=org.akeyless,
-        gateway_url=endpoint.gateway_url if endpoint else None,
-        gateway_health_url=endpoint.gateway_health_url if endpoint else None,
+        gateway=org.gateway,
+        **(site.model_dump(include=site.site_fields_set) if site else {}),
         tags=org.tags_of(account),
         **(capabilities.model_dump() if capabilities else {}),
     )

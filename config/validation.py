@@ -99,13 +99,16 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             problems.append(
                 Problem(f"{where}.id", f"{account.id} is the hub account; the hub is not a member")
             )
-        if org.pattern == "centralized" and (account.gateway_url or account.gateway_health_url):
-            problems.append(
-                Problem(
-                    f"{where}.gateway_url",
-                    "members run no Gateway in the centralized pattern; set hub.gateway_url",
-                )
-            )
+        if org.pattern == "centralized":
+            problems += [
+                Problem(f"{where}.{name}", "members run no Gateway in the centralized pattern")
+                for name in sorted(account.site_fields_set)
+            ]
+        else:
+            problems += [
+                Problem(f"{where}.{name}", message)
+                for name, message in account.problems(org.gateway)
+            ]
         if account.regions is not None:
             if not account.regions:
                 problems.append(Problem(f"{where}.regions", "list at least one region, or omit it"))
@@ -125,6 +128,16 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                         "a Gateway assumes only roles in the account it serves",
                     )
                 )
+    if org.hub is not None:
+        problems += [
+            Problem(f"hub.{name}", message) for name, message in org.hub.problems(org.gateway)
+        ]
+    sites = [org.hub] if org.hub is not None else list(org.accounts)
+    networked = any(site is not None and site.compute != "eks" for site in sites)
+    problems += [
+        Problem(f"gateway.{name}", message)
+        for name, message in org.gateway.problems(networked=networked)
+    ]
     return problems
 
 

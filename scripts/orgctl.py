@@ -36,10 +36,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _render(config: Path, out: Path) -> int:
-    from scripts.render import render, write_render  # imports Pulumi: only when rendering
+    from scripts.render import RenderError, render, write_render
 
     org = load_org_file(config)
-    stacks = render(org)
+    try:
+        stacks = render(org)
+    except RenderError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     json_path, md_path = write_render(stacks, out)
     resources = sum(len(stack.resources) for stack in stacks)
     print(f"rendered {len(stacks)} stacks, {resources} resources: {json_path}, {md_path}")

@@ -45,8 +45,11 @@ DYNAMIC_PROVIDER_INPUT = "__provider"
 CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "akeyless:index/authMethodAwsIam:AuthMethodAwsIam": ("accessId",),
     EXTERNAL_ID_TYPE: ("external_id",),
+    "aws:lb/loadBalancer:LoadBalancer": ("dnsName",),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
 }
 """Outputs the program reads that only exist after deployment, by resource type."""
+EKS_CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
 
 
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
@@ -162,8 +165,18 @@ class _RenderMocks(pulumi.runtime.Mocks):
             outputs[prop] = after_deploy(args.name, prop)
         return after_deploy(args.name, "id"), outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
+    def call(
+        self, args: pulumi.runtime.MockCallArgs
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        """Lookups of existing infrastructure answer with marked placeholders."""
+        if args.token == EKS_CLUSTER_LOOKUP:
+            cluster = f"eks cluster {args.args.get('name')}"
+            return {
+                "name": args.args.get("name"),
+                "endpoint": after_deploy(cluster, "endpoint"),
+                "certificateAuthorities": [{"data": after_deploy(cluster, "certificateAuthority")}],
+            }, []
+        return {}, []
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -303,6 +316,10 @@ class StackRender:
         }
 
 
+class RenderError(Exception):
+    """A stack's program failed under the mocks; the message names the stack."""
+
+
 def render_stack(
     spec: StackSpec,
     project: str | None = None,
@@ -310,14 +327,17 @@ def render_stack(
 ) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
-    recorded = record_program(
-        _run_main,
-        project=name,
-        stack=spec.name,
-        config=config_strings(spec, name),
-        secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
-        earlier_outputs=earlier_outputs,
-    )
+    try:
+        recorded = record_program(
+            _run_main,
+            project=name,
+            stack=spec.name,
+            config=config_strings(spec, name),
+            secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
+            earlier_outputs=earlier_outputs,
+        )
+    except pulumi.RunError as error:
+        raise RenderError(f"stack {spec.name!r}: {error}") from None
     return StackRender(spec, recorded.resources, recorded.outputs)
 
 

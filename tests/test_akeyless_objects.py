@@ -34,7 +34,8 @@ USC = "akeyless:index/usc:Usc"
 PROVIDER = "pulumi:providers:akeyless"
 MEMBER = "member-333333333333"
 MEMBER_ROLE_ARN = "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway-member"
-HUB_GATEWAY_API = "https://gateway.security.example.internal:8000/api/v2"
+HUB_LB = "<hub-compute-lb.dnsName: known after deploy>"
+HUB_GATEWAY_API = f"https://{HUB_LB}:8000/api/v2"
 
 
 @pytest.fixture
@@ -153,9 +154,8 @@ def test_org_exports_each_gateway_accounts_access_id(distributed_org: OrgDeploym
 def test_hub_waits_for_health_then_manages_allowed_access(centralized_org: OrgDeployment) -> None:
     resources = stack(centralized_org, "hub")
     health = one(resources, GATEWAY_HEALTH_TYPE)
-    assert health.raw_inputs["health_url"] == (
-        "http://gateway.security.example.internal:8080/health"
-    )
+    assert health.raw_inputs["api_url"] == HUB_GATEWAY_API  # the load balancer's
+    assert health.raw_inputs["health_url"] == f"http://{HUB_LB}:8080/health"
     assert health.raw_inputs["timeout_seconds"] == 900
     provider = one(resources, PROVIDER)
     assert provider.raw_inputs["apiGatewayAddress"] == HUB_GATEWAY_API
@@ -168,7 +168,10 @@ def test_hub_waits_for_health_then_manages_allowed_access(centralized_org: OrgDe
 def test_gateway_provider_takes_its_url_from_the_health_check(
     centralized_org: OrgDeployment,
 ) -> None:
-    """The provider's address is the health step's output, so it waits for the Gateway."""
+    """The provider's address is the health step's output, so it waits for the Gateway.
+
+    A configured URL overrides the load balancer's.
+    """
     resources = stack(centralized_org, "hub", gateway_url="https://gw.example:8000/api/v2")
     health = one(resources, GATEWAY_HEALTH_TYPE)
     assert health.raw_inputs["api_url"] == "https://gw.example:8000/api/v2"
@@ -215,7 +218,7 @@ def test_distributed_target_uses_the_local_identity(distributed_org: OrgDeployme
     assert by_type(resources, EXTERNAL_ID_TYPE) == []
     provider = one(resources, PROVIDER)
     assert provider.raw_inputs["apiGatewayAddress"] == (
-        "https://gateway.staging.example.internal:8000/api/v2"
+        "https://gateway.staging.example.internal:8000/api/v2"  # eks: the configured URL
     )
     assert "apiKeyLogins" not in provider.raw_inputs  # api_key login from the environment
 

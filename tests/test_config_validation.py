@@ -45,13 +45,23 @@ def test_defaults_fill_what_is_left_out() -> None:
             "pattern": "distributed",
             "management_account_id": "111111111111",
             "akeyless": {"login": "api_key"},
-            "accounts": [{"id": "333333333333"}],
+            "gateway": {"allowed_cidrs": ["10.0.0.0/8"]},
+            "accounts": [
+                {
+                    "id": "333333333333",
+                    "vpc_id": "vpc-0123abcd",
+                    "subnets": {"subnet-0123abcd": "us-east-1a", "subnet-4567abcd": "us-east-1b"},
+                }
+            ],
         }
     )
     assert org.regions == ("us-east-1",)
     assert org.akeyless.path == "/aws-org"
     assert org.akeyless.api_url == "https://api.akeyless.io"
     assert org.akeyless.auth_method_scope == "shared"
+    assert org.accounts[0].compute == "ec2"
+    assert org.gateway.replicas == 2 and org.gateway.image == "akeyless/gateway:5.0.1"
+    assert not org.gateway.associate_public_ip and not org.gateway.allow_internet_ingress
     assert org.bootstrap_role_name == "OrganizationAccountAccessRole"
     assert org.iam.gateway_role_name == "akeyless-gateway"
     assert org.iam.path == "/akeyless/"

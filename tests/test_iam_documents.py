@@ -201,7 +201,10 @@ def test_every_generated_identity_policy_lints_clean(
 ) -> None:
     org = request.getfixturevalue(org_fixture)
     policies = generated_identity_policies(org)
-    assert len(policies) == len(org.accounts) + (1 if org.pattern == "centralized" else 0)
+    sites = [org.hub] if org.hub is not None else list(org.accounts)
+    ecs_execution_roles = sum(1 for site in sites if site is not None and site.compute == "ecs")
+    gateway_roles = len(org.accounts) + (1 if org.pattern == "centralized" else 0)
+    assert len(policies) == gateway_roles + ecs_execution_roles
     for name, policy in policies:
         assert findings(policy) == [], name
 
