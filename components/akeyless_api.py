@@ -16,7 +16,8 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Literal
 
 import akeyless
@@ -34,6 +35,17 @@ def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
     client = akeyless.ApiClient(configuration)
     client.rest_client.pool_manager.connection_pool_kw["timeout"] = timeout_seconds
     return akeyless.V2Api(client)
+
+
+@contextmanager
+def _failures_as(what: str) -> Iterator[None]:
+    """Turn the SDK's HTTP and connection failures into one error saying ``what`` failed."""
+    try:
+        yield
+    except akeyless.ApiException as error:
+        raise AkeylessApiError(f"{what}: HTTP {error.status} {error.reason}") from None
+    except urllib3.exceptions.HTTPError as error:
+        raise AkeylessApiError(f"{what}: {error}") from None
 
 
 def login_token(
@@ -58,14 +70,8 @@ def login_token(
                 f"cannot log in to {where}: no AWS identity to sign with ({type(error).__name__})"
             ) from None
         auth = akeyless.Auth(access_id=access_id, access_type="aws_iam", cloud_id=cloud_id)
-    try:
+    with _failures_as(f"cannot log in to {where}"):
         token = _client(api_url, timeout_seconds).auth(auth).token
-    except akeyless.ApiException as error:
-        raise AkeylessApiError(
-            f"cannot log in to {where}: HTTP {error.status} {error.reason}"
-        ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise AkeylessApiError(f"cannot log in to {where}: {error}") from None
     if not token:
         raise AkeylessApiError(f"cannot log in to {where}: the answer carried no token")
     return str(token)
@@ -77,14 +83,8 @@ def read_generated_external_id(
     """The External ID Akeyless generated for an AWS Target (``generate_external_id``)."""
     where = f"target {target_name!r} (account {account_id}) at {api_url}"
     api = _client(api_url, timeout_seconds)
-    try:
+    with _failures_as(f"cannot read the External ID of {where}"):
         details = api.target_get_details(akeyless.TargetGetDetails(name=target_name, token=token))
-    except akeyless.ApiException as error:
-        raise AkeylessApiError(
-            f"cannot read the External ID of {where}: HTTP {error.status} {error.reason}"
-        ) from None
-    except urllib3.exceptions.HTTPError as error:
-        raise AkeylessApiError(f"cannot read the External ID of {where}: {error}") from None
     aws = details.value.aws_target_details if details.value else None
     option = aws.gw_cloud_identity_external_id_opt if aws else None
     external_id = option.generated_external_id if option else None

@@ -24,6 +24,7 @@ import pulumi_akeyless
 
 from components.akeyless_dynamic import GatewayHealth
 from components.akeyless_names import (
+    DynamicMode,
     dynamic_secret_name,
     rotated_secret_name,
     usc_name,
@@ -244,28 +245,26 @@ class AccountSecrets(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         path, account, capabilities = args.path, args.account_id, args.capabilities
         common = {"target_name": args.target_name, "region": args.region}
+        dynamic: dict[DynamicMode, dict[str, Any]] = {}
         iam_user = capabilities.dynamic_iam_user
         if iam_user.enabled:
+            dynamic["iam_user"] = {
+                "aws_user_policies": ",".join(iam_user.policy_arns) or None,
+                "aws_user_groups": ",".join(iam_user.group_names) or None,
+                "aws_user_programmatic_access": True,
+                "aws_user_console_access": False,
+            }
+        if capabilities.dynamic_assume_role.enabled:
+            dynamic["assume_role"] = {
+                "aws_role_arns": ",".join(capabilities.dynamic_assume_role.role_arns)
+            }
+        for mode, mode_inputs in dynamic.items():
             pulumi_akeyless.DynamicSecretAws(
-                f"{name}-dynamic-iam-user",
-                name=dynamic_secret_name(path, account, "iam_user"),
-                access_mode="iam_user",
-                aws_user_policies=",".join(iam_user.policy_arns) or None,
-                aws_user_groups=",".join(iam_user.group_names) or None,
-                aws_user_programmatic_access=True,
-                aws_user_console_access=False,
+                f"{name}-dynamic-{mode.replace('_', '-')}",
+                name=dynamic_secret_name(path, account, mode),
+                access_mode=mode,
                 user_ttl=DYNAMIC_SECRET_TTL,
-                **common,
-                opts=child,
-            )
-        assume_role = capabilities.dynamic_assume_role
-        if assume_role.enabled:
-            pulumi_akeyless.DynamicSecretAws(
-                f"{name}-dynamic-assume-role",
-                name=dynamic_secret_name(path, account, "assume_role"),
-                access_mode="assume_role",
-                aws_role_arns=",".join(assume_role.role_arns),
-                user_ttl=DYNAMIC_SECRET_TTL,
+                **mode_inputs,
                 **common,
                 opts=child,
             )

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -110,18 +110,12 @@ class GatewayCompute(pulumi.ComponentResource):
             f"{name}-lb-sg",
             vpc_id=args.site.vpc_id,
             description="Akeyless Gateway load balancer: ports 8000/8080 from allowed networks",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description=f"Gateway port {port} from allowed networks",
-                    protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    cidr_blocks=ipv4 or None,
-                    ipv6_cidr_blocks=ipv6 or None,
-                    security_groups=list(settings.allowed_security_group_ids) or None,
-                )
-                for port in GATEWAY_PORTS
-            ],
+            ingress=_gateway_ports_from(
+                "allowed networks",
+                cidr_blocks=ipv4 or None,
+                ipv6_cidr_blocks=ipv6 or None,
+                security_groups=list(settings.allowed_security_group_ids) or None,
+            ),
             tags=args.tags,
             opts=self.child,
         )
@@ -129,16 +123,7 @@ class GatewayCompute(pulumi.ComponentResource):
             f"{name}-gateway-sg",
             vpc_id=args.site.vpc_id,
             description="Akeyless Gateway: ports 8000/8080 from its load balancer only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    description=f"Gateway port {port} from the load balancer",
-                    protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    security_groups=[lb_sg.id],
-                )
-                for port in GATEWAY_PORTS
-            ],
+            ingress=_gateway_ports_from("the load balancer", security_groups=[lb_sg.id]),
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
                     description="HTTPS to Akeyless, AWS APIs and the image registry",
@@ -380,6 +365,28 @@ class GatewayCompute(pulumi.ComponentResource):
             values=args.helm_values,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
+
+
+def _gateway_ports_from(
+    sources: str,
+    *,
+    cidr_blocks: Sequence[str] | None = None,
+    ipv6_cidr_blocks: Sequence[str] | None = None,
+    security_groups: Sequence[pulumi.Input[str]] | None = None,
+) -> list[aws.ec2.SecurityGroupIngressArgs]:
+    """Ingress on each Gateway port, and only those, from the given sources."""
+    return [
+        aws.ec2.SecurityGroupIngressArgs(
+            description=f"Gateway port {port} from {sources}",
+            protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_blocks=cidr_blocks,
+            ipv6_cidr_blocks=ipv6_cidr_blocks,
+            security_groups=security_groups,
+        )
+        for port in GATEWAY_PORTS
+    ]
 
 
 def _kubeconfig(

@@ -179,6 +179,11 @@ def test_account_capabilities_replace_defaults_one_by_one(centralized_org: OrgDe
     ],
 )
 def test_bad_input_names_its_field(mutate: Any, path: str, fragment: str) -> None:
+    assert_names_the_problem(mutate, path, fragment)
+
+
+def assert_names_the_problem(mutate: Any, path: str, fragment: str) -> None:
+    """The example, changed by ``mutate``, is rejected with ``fragment`` at ``path``."""
     data = example()
     mutate(data)
     problems = problems_of(data)

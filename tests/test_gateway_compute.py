@@ -18,7 +18,7 @@ from config.model import OrgDeployment
 from config.validation import ConfigError, parse_org
 from scripts.render import RecordedResource
 from tests.test_components import by_type, one, stack
-from tests.test_config_validation import example, problems_of
+from tests.test_config_validation import assert_names_the_problem, example
 
 ADMIN = "p-admins0exmpl"
 DEPLOYER = "p-deploy0exmpl"
@@ -304,11 +304,7 @@ def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment
     ],
 )
 def test_invalid_network_config_is_named(mutate: Any, path: str, fragment: str) -> None:
-    data = example()
-    mutate(data)
-    problems = problems_of(data)
-    assert path in problems, problems
-    assert fragment in problems[path]
+    assert_names_the_problem(mutate, path, fragment)
 
 
 def test_internet_ingress_is_an_explicit_exception() -> None:
