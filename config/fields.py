@@ -42,6 +42,7 @@ _OIDC_PROVIDER_ARN = re.compile(
     rf"^arn:{_PARTITION}:iam::\d{{12}}:oidc-provider/oidc\.eks\.[a-z0-9-]+\.amazonaws\.com"
     r"(?:\.cn)?/id/[0-9A-F]{16,40}$"
 )
+_ORG_UNIT_ID = re.compile(r"^(?:ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
 _EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _K8S_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
 _GATEWAY_IMAGE = re.compile(r"^(?:[a-z0-9.-]+/)*akeyless/gateway:(?!latest$)[0-9A-Za-z._-]+$")
@@ -179,6 +180,10 @@ AvailabilityZone = Annotated[
     str, _matching(_AVAILABILITY_ZONE, "an availability zone name like us-east-1a")
 ]
 Cidr = Annotated[str, AfterValidator(_cidr)]
+OrgUnitId = Annotated[
+    str,
+    _matching(_ORG_UNIT_ID, "an organizational unit ID like ou-ab12-cd34ef56 (or a root r-ab12)"),
+]
 OidcProviderArn = Annotated[
     str,
     _matching(

@@ -29,6 +29,7 @@ from config.fields import (
     KubernetesName,
     OidcProviderArn,
     OrganizationId,
+    OrgUnitId,
     PolicyArn,
     Region,
     RoleArn,
@@ -328,6 +329,50 @@ class GatewaySite(StrictModel):
         }
 
 
+class AccountSelection(StrictModel):
+    """Which accounts the deployment reaches: the file's list, or AWS Organizations."""
+
+    source: Literal["file", "organizations"] = Field(
+        "file",
+        description="file: the accounts listed here (works offline); organizations: every "
+        "ACTIVE account of the organization, filtered below (the listed accounts then only "
+        "carry per-account settings).",
+    )
+    include_account_ids: tuple[AccountId, ...] = Field(
+        (), description="Only these accounts (empty: no restriction)."
+    )
+    exclude_account_ids: tuple[AccountId, ...] = Field((), description="Never these accounts.")
+    include_ous: tuple[OrgUnitId, ...] = Field(
+        (), description="organizations: only accounts under these OUs, nested OUs included."
+    )
+    exclude_ous: tuple[OrgUnitId, ...] = Field(
+        (), description="organizations: no account under these OUs, nested OUs included."
+    )
+    include_tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description="organizations: only accounts carrying all these tags."
+    )
+    exclude_tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description="organizations: no account carrying any of these tags."
+    )
+    management_account: Literal["exclude", "include"] = Field(
+        "exclude", description="Whether the management account itself is a member/Gateway account."
+    )
+
+    @model_validator(mode="after")
+    def _filters_need_organizations(self) -> AccountSelection:
+        if self.source == "file":
+            given = [
+                name
+                for name in ("include_ous", "exclude_ous", "include_tags", "exclude_tags")
+                if getattr(self, name)
+            ]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} need source: organizations (the file has no OUs or tags)"
+                )
+        return self
+
+
 class HubSpec(GatewaySite):
     """Centralized pattern: the account that runs the Gateway."""
 
@@ -373,8 +418,11 @@ class OrgDeployment(StrictModel):
         description="Role the deployment assumes in each account to create resources there.",
     )
     default_capabilities: Capabilities = Capabilities()
+    discovery: AccountSelection = AccountSelection()
     accounts: tuple[AccountSpec, ...] = Field(
-        description="Member accounts (centralized) or Gateway accounts (distributed)."
+        (),
+        description="Member accounts (centralized) or Gateway accounts (distributed); with "
+        "discovery from organizations, per-account settings of discovered accounts.",
     )
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, description="Tags on every taggable resource."

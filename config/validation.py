@@ -80,7 +80,7 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         problems.append(Problem("hub", "required for the centralized pattern"))
     if org.pattern == "distributed" and org.hub is not None:
         problems.append(Problem("hub", "only the centralized pattern has a hub; remove it"))
-    if not org.accounts:
+    if not org.accounts and org.discovery.source == "file":
         problems.append(Problem("accounts", "list at least one account"))
     if not org.regions:
         problems.append(Problem("regions", "list at least one region"))

@@ -50,8 +50,10 @@ def distributed_org() -> OrgDeployment:
     return load_org_file(DISTRIBUTED_EXAMPLE)
 
 
-def run_orgctl(*args: str, home: Path, with_sdk: bool = True) -> subprocess.CompletedProcess[str]:
-    """``orgctl ARGS`` in a bare environment: no credentials, no proxy.
+def run_orgctl(
+    *args: str, home: Path, with_sdk: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``orgctl ARGS`` in a bare environment: no credentials, no proxy, plus ``env``.
 
     ``with_sdk``: through ``tests.standin_orgctl`` (the real SDK or the stand-in);
     otherwise plain ``scripts.orgctl`` as a user without ``pulumi install`` runs it.
@@ -63,5 +65,10 @@ def run_orgctl(*args: str, home: Path, with_sdk: bool = True) -> subprocess.Comp
         capture_output=True,
         text=True,
         check=False,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "AWS_EC2_METADATA_DISABLED": "true"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(home),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            **(env or {}),
+        },
     )

@@ -1,0 +1,226 @@
+"""Account discovery: the pure selection, and AWS Organizations through a moto server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from config.model import AccountSelection, OrgDeployment
+from config.validation import ConfigError, parse_org
+from scripts.discovery import DiscoveryError, OrgAccount, resolve_accounts, select_accounts
+from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+
+MANAGEMENT = "111111111111"
+
+
+# --- the pure selection -------------------------------------------------------------
+
+
+def candidates() -> list[OrgAccount]:
+    return [
+        OrgAccount("111111111111", "management"),
+        OrgAccount("222222222222", "hub"),
+        OrgAccount("333333333333", "prod", tags={"env": "prod"}),
+        OrgAccount("444444444444", "staging", tags={"env": "staging"}),
+        OrgAccount("555555555555", "closed", state="SUSPENDED"),
+        OrgAccount("666666666666", "sandbox", tags={"env": "sandbox", "skip": "yes"}),
+    ]
+
+
+def selected(selection: dict[str, Any], **kwargs: Any) -> list[str]:
+    chosen = select_accounts(
+        candidates(),
+        AccountSelection(source="organizations", **selection),
+        management_account_id=MANAGEMENT,
+        hub_account_id="222222222222",
+        **kwargs,
+    )
+    return [a.id for a in chosen]
+
+
+def test_only_active_accounts_and_never_the_hub_or_management() -> None:
+    assert selected({}) == ["333333333333", "444444444444", "666666666666"]
+    with_management = selected({"management_account": "include"})
+    assert MANAGEMENT in with_management and "555555555555" not in with_management
+
+
+def test_id_tag_and_ou_filters_combine() -> None:
+    assert selected({"include_account_ids": ["333333333333", "555555555555"]}) == ["333333333333"]
+    assert selected({"exclude_account_ids": ["333333333333"]}) == [
+        "444444444444",
+        "666666666666",
+    ]
+    assert selected({"include_tags": {"env": "prod"}}) == ["333333333333"]
+    assert selected({"exclude_tags": {"skip": "yes"}}) == ["333333333333", "444444444444"]
+    under = {"ou-ab12-aaaaaaaa": frozenset({"444444444444", "666666666666"})}
+    assert selected({"include_ous": ["ou-ab12-aaaaaaaa"]}, accounts_under=under) == [
+        "444444444444",
+        "666666666666",
+    ]
+    assert selected({"exclude_ous": ["ou-ab12-aaaaaaaa"]}, accounts_under=under) == ["333333333333"]
+
+
+def test_ou_and_tag_filters_need_organizations() -> None:
+    with pytest.raises(ValueError, match="need source: organizations"):
+        AccountSelection(include_tags={"env": "prod"})
+
+
+def test_file_selection_filters_the_listed_accounts(centralized_org: OrgDeployment) -> None:
+    org = centralized_org.model_copy(
+        update={"discovery": AccountSelection(exclude_account_ids=("444444444444",))}
+    )
+    assert [a.id for a in resolve_accounts(org).accounts] == ["333333333333", "555555555555"]
+    nothing = centralized_org.model_copy(
+        update={"discovery": AccountSelection(include_account_ids=("999999999999",))}
+    )
+    with pytest.raises(DiscoveryError, match="no account matches"):
+        resolve_accounts(nothing)
+
+
+# --- AWS Organizations on a moto server -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Credentials and endpoint for the emulator; each test gets a fresh organization."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    boto3.client("organizations").create_organization(FeatureSet="ALL")
+    yield moto_url
+    # moto's reset endpoint clears every backend between tests.
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+
+
+def make_account(client: Any, name: str, parent: str | None = None, **tags: str) -> str:
+    status = client.create_account(
+        AccountName=name,
+        Email=f"{name}@example.com",
+        Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+    )["CreateAccountStatus"]
+    account_id = str(status["AccountId"])
+    if parent is not None:
+        root = client.list_roots()["Roots"][0]["Id"]
+        client.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=parent)
+    return account_id
+
+
+def org_file(**discovery: Any) -> OrgDeployment:
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data["accounts"] = []
+    data["discovery"] = {"source": "organizations", **discovery}
+    return parse_org(data)
+
+
+def management_of(client: Any) -> str:
+    return str(client.describe_organization()["Organization"]["MasterAccountId"])
+
+
+def test_nested_ous_tags_and_suspended_accounts(aws: str) -> None:
+    client = boto3.client("organizations")
+    root = client.list_roots()["Roots"][0]["Id"]
+    workloads = client.create_organizational_unit(ParentId=root, Name="workloads")[
+        "OrganizationalUnit"
+    ]["Id"]
+    prod = client.create_organizational_unit(ParentId=workloads, Name="prod")["OrganizationalUnit"][
+        "Id"
+    ]
+    nested = make_account(client, "prod-app", prod, env="prod")
+    direct = make_account(client, "shared", workloads, env="shared")
+    outside = make_account(client, "outside", None, env="prod")
+    closed = make_account(client, "closed", prod, env="prod")
+    client.close_account(AccountId=closed)
+
+    org = org_file(include_ous=[workloads])
+    org = org.model_copy(update={"management_account_id": management_of(client)})
+    chosen = [a.id for a in resolve_accounts(org).accounts]
+    assert chosen == sorted([nested, direct])  # nested OU included, suspended left out
+
+    tagged = org_file(include_tags={"env": "prod"}).model_copy(
+        update={"management_account_id": management_of(client)}
+    )
+    assert [a.id for a in resolve_accounts(tagged).accounts] == sorted([nested, outside])
+
+
+def test_an_unknown_ou_is_a_clear_error(aws: str) -> None:
+    client = boto3.client("organizations")
+    make_account(client, "one")
+    org = org_file(include_ous=["ou-zz99-doesnotexist"]).model_copy(
+        update={"management_account_id": management_of(client)}
+    )
+    with pytest.raises(DiscoveryError, match="unknown organizational unit 'ou-zz99-doesnotexist'"):
+        resolve_accounts(org)
+
+
+def test_a_thousand_accounts_are_paginated(aws: str) -> None:
+    client = boto3.client("organizations")
+    ids = {make_account(client, f"acct-{n:04d}") for n in range(1005)}
+    org = org_file().model_copy(update={"management_account_id": management_of(client)})
+    chosen = {a.id for a in resolve_accounts(org).accounts}
+    assert chosen == ids  # eleven pages of list_accounts (100 per page by default)
+
+
+def test_distributed_accounts_discovered_without_network_settings_are_named(aws: str) -> None:
+    client = boto3.client("organizations")
+    account = make_account(client, "gateway-account")
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data.update(pattern="distributed", accounts=[], discovery={"source": "organizations"})
+    data.pop("hub")
+    org = parse_org(data).model_copy(update={"management_account_id": management_of(client)})
+    with pytest.raises(ConfigError) as caught:
+        resolve_accounts(org)
+    paths = {problem.path: problem.message for problem in caught.value.problems}
+    assert "accounts[0].vpc_id" in paths
+    assert account in paths["accounts"]
+
+
+def test_cli_accounts_json_against_the_emulator(aws: str, tmp_path: Path) -> None:
+    client = boto3.client("organizations")
+    account = make_account(client, "listed")
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data.update(
+        accounts=[],
+        discovery={"source": "organizations"},
+        management_account_id=management_of(client),
+    )
+    config = tmp_path / "org.yaml"
+    config.write_text(yaml.safe_dump(data))
+    result = run_orgctl(
+        "accounts",
+        "--config",
+        str(config),
+        "--json",
+        home=tmp_path,
+        env={
+            "AWS_ENDPOINT_URL": aws,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["source"] == "organizations"
+    assert [row["id"] for row in document["accounts"]] == [account]
