@@ -282,7 +282,10 @@ class _Run:
                 self._running.discard(spec.name)
 
     def run_phase(self, phase: int, stacks: list[tuple[StackSpec, StackResult]]) -> None:
-        self.emit(DeploymentEvent(status="phase_started", phase=phase, total=len(stacks)))
+        kind = stacks[0][0].kind if stacks else None
+        self.emit(
+            DeploymentEvent(status="phase_started", phase=phase, kind=kind, total=len(stacks))
+        )
         pending = list(stacks)
         in_flight: set[Future[None]] = set()
         cancelled = False

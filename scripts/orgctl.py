@@ -3,21 +3,37 @@
 Verbs:
   accounts --config FILE [--json]    the accounts the deployment reaches (file or Organizations)
   render --config FILE [--out DIR]   evaluate every stack offline, write render.json/.md
+  preview | up | refresh | destroy --config FILE [options]
+                                     run the verb over every stack with the Automation API
 
-Exit status: 0 success, 1 failure while running, 2 invalid input.
+Exit status: 0 success, 1 a stack failed (or the run could not start), 2 invalid input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from components.program import MissingProviderSdk
 from config.validation import ConfigError, load_org_file
 from scripts.discovery import DiscoveryError, OrganizationsUnavailable, resolve_accounts
+from scripts.orchestrator import (
+    VERBS,
+    ConfirmationRequired,
+    DeploymentOptions,
+    DeploymentRequest,
+    DeploymentResult,
+    load_report,
+    run_deployment,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -40,7 +56,42 @@ def _parser() -> argparse.ArgumentParser:
     )
     accounts.add_argument("--config", required=True, type=Path, help="the org deployment YAML")
     accounts.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    for verb in VERBS:
+        _add_run_verb(verbs, verb)
     return parser
+
+
+def _add_run_verb(verbs: Any, verb: str) -> None:
+    run = verbs.add_parser(verb, help=f"pulumi {verb} every stack, phase by phase")
+    run.add_argument("--config", required=True, type=Path, help="the org deployment YAML")
+    run.add_argument("--parallel", type=int, default=8, help="stacks at once per phase (8)")
+    run.add_argument(
+        "--max-failures", type=int, default=0, help="stop scheduling once more stacks failed (0)"
+    )
+    run.add_argument("--only", nargs="+", default=[], metavar="ACCOUNT", help="only these accounts")
+    run.add_argument("--resume", type=Path, metavar="REPORT", help="rerun what failed or never ran")
+    run.add_argument("--report", type=Path, help="where to write the run report (.orgctl/reports/)")
+    run.add_argument("--json", action="store_true", help="NDJSON events on stdout, no live view")
+    run.add_argument("--backend-url", help="s3://... or https://api.pulumi.com (default: local)")
+    run.add_argument("--pulumi-cli", type=Path, help="the pulumi executable or its install folder")
+    run.add_argument(
+        "--stack-owner",
+        default="organization",
+        help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
+    )
+    run.add_argument(
+        "--cancel-on-interrupt",
+        action="store_true",
+        help="on Ctrl-C also cancel in-flight updates (default: let them finish)",
+    )
+    if verb in ("up", "destroy"):
+        run.add_argument(
+            "--prune",
+            action="store_true",
+            help="destroy stacks of accounts that left the selection",
+        )
+    if verb == "destroy":
+        run.add_argument("--yes", action="store_true", help="really destroy")
 
 
 def _accounts(config: Path, as_json: bool) -> int:
@@ -77,6 +128,80 @@ def _render(config: Path, out: Path) -> int:
     return EXIT_OK
 
 
+def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bool) -> None:
+    """First Ctrl-C: schedule nothing new. Second (or the first, if asked): cancel in-flight."""
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        if stop.is_set() or cancel_first:
+            cancel.set()
+            print("\ncancelling the in-flight updates...", file=sys.stderr)
+        stop.set()
+        print("\nstopping: nothing new is scheduled (Ctrl-C again to cancel)", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def _write_report(result: DeploymentResult, path: Path | None, state_dir: Path) -> Path:
+    if path is None:
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(result.started_at))
+        path = state_dir / "reports" / f"{result.verb}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.as_report(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _run(args: argparse.Namespace) -> int:
+    from scripts.progress import LiveProgress, NdjsonEvents
+    from scripts.pulumi_runner import (
+        STATE_DIR,
+        AutomationRunner,
+        BackendNotReady,
+        PulumiCliMissing,
+    )
+
+    options = DeploymentOptions(
+        parallel=args.parallel,
+        max_failures=args.max_failures,
+        only=tuple(args.only),
+        resume_from=load_report(args.resume) if args.resume else None,
+        yes=getattr(args, "yes", False),
+        prune=getattr(args, "prune", False),
+    )
+    request = DeploymentRequest(org=load_org_file(args.config), verb=args.verb, options=options)
+    runner = AutomationRunner(
+        backend_url=args.backend_url, pulumi_cli=args.pulumi_cli, stack_owner=args.stack_owner
+    )
+    stop, cancel = threading.Event(), threading.Event()
+    _interrupts(stop, cancel, args.cancel_on_interrupt)
+    try:
+        if args.json:
+            result = run_deployment(
+                request, NdjsonEvents(), runner=runner, stop=stop, cancel=cancel
+            )
+        else:
+            with LiveProgress() as live:
+                result = run_deployment(request, live, runner=runner, stop=stop, cancel=cancel)
+    except (PulumiCliMissing, BackendNotReady) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    report = _write_report(result, args.report, runner.project_dir / STATE_DIR)
+    failed = result.failed
+    summary = (
+        f"{args.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
+        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run; "
+        f"report: {report}"
+    )
+    print(summary, file=sys.stderr)
+    for stack in failed:
+        print(f"  failed: {stack.name}: {stack.error}", file=sys.stderr)
+    if result.removed and not options.prune:
+        print(
+            f"  left the selection (not destroyed; pass --prune): {', '.join(result.removed)}",
+            file=sys.stderr,
+        )
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -84,6 +209,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _render(args.config, args.out)
         if args.verb == "accounts":
             return _accounts(args.config, args.json)
+        if args.verb in VERBS:
+            return _run(args)
+    except ConfirmationRequired as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
     except OrganizationsUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

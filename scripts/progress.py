@@ -1,0 +1,88 @@
+"""How a run shows itself: live progress for people, NDJSON for machines.
+
+Both are ``on_event`` callbacks of :func:`scripts.orchestrator.run_deployment`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from scripts.orchestrator import DeploymentEvent
+
+STYLES = {
+    "queued": "dim",
+    "running": "cyan",
+    "retrying": "yellow",
+    "succeeded": "green",
+    "failed": "bold red",
+}
+
+
+def change_text(changes: Mapping[str, int]) -> str:
+    """``+2 ~1 -0 ±1``-style summary of change counts."""
+    marks = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+    parts = [f"{mark}{changes.get(op, 0)}" for op, mark in marks.items() if changes.get(op)]
+    return " ".join(parts) or "no changes"
+
+
+class NdjsonEvents:
+    """One JSON object per line per event."""
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        self.stream = stream
+
+    def __call__(self, event: DeploymentEvent) -> None:
+        self.stream.write(json.dumps(event.as_json(), sort_keys=True) + "\n")
+        self.stream.flush()
+
+
+class LiveProgress:
+    """A progress bar per phase and a line per account as its stack changes state."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console(stderr=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=self.console,
+            transient=False,
+        )
+        self.phases: dict[int, TaskID] = {}
+
+    def __enter__(self) -> LiveProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, event: DeploymentEvent) -> None:
+        if event.status == "phase_started" and event.phase is not None:
+            self.phases[event.phase] = self.progress.add_task(
+                f"{event.kind} stacks", total=event.total
+            )
+            return
+        if event.status == "stopping":
+            self.console.print("[yellow]stopped: nothing new was scheduled[/yellow]")
+            return
+        if event.stack is None or event.status in ("phase_finished", "queued"):
+            return
+        detail = ""
+        if event.status == "succeeded":
+            detail = f"  {change_text(event.changes)}  ({event.duration_seconds:.1f}s)"
+        elif event.status in ("failed", "retrying"):
+            detail = f"  {event.error}"
+        style = STYLES.get(event.status, "")
+        self.console.print(
+            f"[{style}]{event.status:<9}[/{style}] {event.stack:<22} {event.account or ''}{detail}",
+            highlight=False,
+        )
+        if event.status in ("succeeded", "failed") and event.phase in self.phases:
+            self.progress.advance(self.phases[event.phase])
