@@ -374,6 +374,9 @@ def run_deployment(
         run.run_phase(phase, stacks)
         if any(r.status != "succeeded" for _, r in stacks):
             break  # a later phase needs every stack of the earlier ones
+    for stack_result in result.stacks:
+        if stack_result.status == "queued":
+            run.stack_event(stack_result, "not_run")
     result.interrupted = run.stop.is_set()
     if run.stop.is_set():
         run.emit(DeploymentEvent(status="stopping"))

@@ -75,6 +75,9 @@ def _add_run_verb(verbs: Any, verb: str) -> None:
     run.add_argument("--backend-url", help="s3://... or https://api.pulumi.com (default: local)")
     run.add_argument("--pulumi-cli", type=Path, help="the pulumi executable or its install folder")
     run.add_argument(
+        "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
+    )
+    run.add_argument(
         "--stack-owner",
         default="organization",
         help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
@@ -153,7 +156,6 @@ def _write_report(result: DeploymentResult, path: Path | None, state_dir: Path) 
 def _run(args: argparse.Namespace) -> int:
     from scripts.progress import LiveProgress, NdjsonEvents
     from scripts.pulumi_runner import (
-        STATE_DIR,
         AutomationRunner,
         BackendNotReady,
         PulumiCliMissing,
@@ -169,7 +171,10 @@ def _run(args: argparse.Namespace) -> int:
     )
     request = DeploymentRequest(org=load_org_file(args.config), verb=args.verb, options=options)
     runner = AutomationRunner(
-        backend_url=args.backend_url, pulumi_cli=args.pulumi_cli, stack_owner=args.stack_owner
+        state_dir=args.state_dir,
+        backend_url=args.backend_url,
+        pulumi_cli=args.pulumi_cli,
+        stack_owner=args.stack_owner,
     )
     stop, cancel = threading.Event(), threading.Event()
     _interrupts(stop, cancel, args.cancel_on_interrupt)
@@ -184,7 +189,7 @@ def _run(args: argparse.Namespace) -> int:
     except (PulumiCliMissing, BackendNotReady) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    report = _write_report(result, args.report, runner.project_dir / STATE_DIR)
+    report = _write_report(result, args.report, runner.state_dir)
     failed = result.failed
     summary = (
         f"{args.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "

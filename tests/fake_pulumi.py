@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -142,6 +143,8 @@ def main() -> None:
     }
     behaviour: dict[str, Any] = json.loads((root / "behaviour.json").read_text())
     stack = _option(argv, "--stack") or ""
+    if not stack and argv[0] == "cancel":  # `pulumi cancel [<stack>]`
+        stack = next((arg for arg in argv[1:] if not arg.startswith("-")), "")
     short = stack.split("/")[-1]
     entry["stack"] = short
     code, out, err = _dispatch(root, argv, stack, short, behaviour)
@@ -159,7 +162,13 @@ def _dispatch(
     command = argv[0]
     if command == "version":
         return 0, VERSION + "\n", ""
-    if command in ("install", "cancel"):
+    if command == "install":
+        return 0, "", ""
+    if command == "cancel":  # ends a hanging update, as the service would
+        with _locked_state(root) as state:
+            pid = state.get("hanging", {}).pop(short, None)
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
         return 0, "", ""
     if command == "stack":
         return _stack_command(root, argv, stack)
@@ -202,6 +211,8 @@ def _operation(
             state["locks_served"][short] = served + 1
             return 255, "", "error: the stack is currently locked by 1 lock(s). Either wait.\n"
     if short in behaviour.get("hang", []):
+        with _locked_state(root) as state:
+            state.setdefault("hanging", {})[short] = os.getpid()
         time.sleep(3600)
     time.sleep(float(behaviour.get("delay", 0)))
     if short in behaviour.get("fail", []):

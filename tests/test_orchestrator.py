@@ -1,0 +1,335 @@
+"""The org-wide run through pulumi.automation, against a fake ``pulumi`` executable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from config.model import OrgDeployment
+from config.validation import parse_org
+from scripts.orchestrator import (
+    ConfirmationRequired,
+    DeploymentEvent,
+    DeploymentOptions,
+    DeploymentRequest,
+    DeploymentResult,
+    run_deployment,
+)
+from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
+from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+from tests.fake_pulumi import calls, install_fake_pulumi, max_concurrency, operations, set_behaviour
+
+PASSPHRASE = "correct horse battery staple"
+PROJECT = "akeyless-gateway-org"
+
+
+@pytest.fixture
+def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
+    return install_fake_pulumi(tmp_path / "cli")
+
+
+def org_with_members(count: int) -> OrgDeployment:
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data["accounts"] = [{"id": f"{900000000000 + n}"} for n in range(count)]
+    return parse_org(data)
+
+
+def run(
+    fake: Path,
+    tmp_path: Path,
+    org: OrgDeployment,
+    verb: str = "up",
+    events: list[DeploymentEvent] | None = None,
+    **options: Any,
+) -> DeploymentResult:
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    request = DeploymentRequest(org, verb, DeploymentOptions(**options))  # type: ignore[arg-type]
+    return run_deployment(request, events.append if events is not None else None, runner=runner)
+
+
+def test_stacks_run_in_phase_order_with_their_config_written(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    result = run(fake, tmp_path, centralized_org)
+    assert result.ok
+    assert [s.name for s in result.stacks] == [
+        "org",
+        "hub",
+        "member-333333333333",
+        "member-444444444444",
+        "member-555555555555",
+    ]
+    assert all(s.changes == {"create": 3} for s in result.stacks)
+    ups = [c for c in operations(fake) if c["argv"][0] == "up"]
+    assert [c["stack"] for c in ups[:2]] == ["org", "hub"]
+    assert max(c["end"] for c in ups[:2]) <= min(c["start"] for c in ups[2:])
+    for call in ups:
+        assert f"organization/{PROJECT}/{call['stack']}" in call["argv"]
+        assert call["cwd"].endswith(f"/state/work/{call['stack']}")  # a work dir per stack
+        assert call["has_passphrase"]
+        assert call["backend"].startswith("file://")
+    settings = yaml.safe_load(
+        (tmp_path / "state/work/hub/Pulumi.hub.yaml").read_text(encoding="utf-8")
+    )
+    assert settings["config"][f"{PROJECT}:stackKind"] == "hub"
+    assert settings["config"][f"{PROJECT}:accountId"] == "222222222222"
+    assert settings["config"][f"{PROJECT}:pulumiOrganization"] == "organization"
+    project = yaml.safe_load((tmp_path / "state/work/hub/Pulumi.yaml").read_text())
+    assert project["main"] == str(Path(__file__).resolve().parent.parent)
+
+
+def test_the_cli_is_checked_and_plugins_installed_once_before_any_stack(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    run(fake, tmp_path, centralized_org)
+    commands = [c["argv"][0] for c in calls(fake)]
+    assert commands.count("version") == 1 and commands.count("install") == 1
+    assert commands.index("install") < commands.index("up")
+
+
+def test_no_secret_and_no_config_value_on_any_command_line(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    run(fake, tmp_path, centralized_org)
+    for call in calls(fake):
+        argv = " ".join(call["argv"])
+        assert "config" not in call["argv"]
+        assert PASSPHRASE not in argv
+        assert "p-deploy0exmpl" not in argv and "AKIA" not in argv
+
+
+def test_parallelism_is_bounded(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, delay=0.3)
+    result = run(fake, tmp_path, org_with_members(6), parallel=2)
+    assert result.ok
+    assert max_concurrency(fake) == 2
+
+
+def test_one_failing_account_never_hides_the_others(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, fail=["member-900000000001"])
+    result = run(fake, tmp_path, org_with_members(4), parallel=4, max_failures=3)
+    statuses = {s.name: s.status for s in result.stacks}
+    assert statuses["member-900000000001"] == "failed"
+    assert [status for status in statuses.values()].count("succeeded") == 5
+    assert "update failed for member-900000000001" in (result.failed[0].error or "")
+    assert not result.ok
+
+
+def test_max_failures_stops_scheduling_and_lets_in_flight_finish(
+    fake: Path, tmp_path: Path
+) -> None:
+    set_behaviour(fake, fail=["member-900000000000", "member-900000000001"], delay=0.2)
+    result = run(fake, tmp_path, org_with_members(6), parallel=2, max_failures=0)
+    statuses = [s.status for s in result.stacks if s.kind == "member"]
+    assert statuses[:2] == ["failed", "failed"]  # both were in flight; both finished
+    assert set(statuses[2:]) == {"not_run"}
+    assert {c["stack"] for c in operations(fake)} == {
+        "org",
+        "hub",
+        "member-900000000000",
+        "member-900000000001",
+    }
+
+
+def test_a_failed_phase_blocks_the_later_ones(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, fail=["hub"])
+    result = run(fake, tmp_path, org_with_members(2))
+    assert [s.status for s in result.stacks] == ["succeeded", "failed", "not_run", "not_run"]
+
+
+def test_a_locked_stack_is_retried(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, lock={"member-900000000000": 2})
+    events: list[DeploymentEvent] = []
+    result = run(fake, tmp_path, org_with_members(1), events=events, lock_backoff_seconds=0.01)
+    assert result.ok
+    retries = [e for e in events if e.status == "retrying"]
+    assert [e.attempt for e in retries] == [1, 2]
+    assert "locked" in (retries[0].error or "")
+
+
+def test_a_stack_locked_for_good_fails_clearly(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, lock={"member-900000000000": 99})
+    result = run(fake, tmp_path, org_with_members(1), lock_retries=1, lock_backoff_seconds=0.01)
+    assert result.failed[0].error is not None
+    assert result.failed[0].error.startswith("still locked after 2 attempts")
+
+
+def test_resume_reruns_only_what_failed_or_never_ran(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, fail=["member-900000000001"])
+    first = run(fake, tmp_path, org_with_members(3))
+    report = {s.name: s.status for s in first.stacks}
+    set_behaviour(fake)
+    before = len(operations(fake))
+    second = run(fake, tmp_path, org_with_members(3), resume_from=report)
+    rerun = [c["stack"] for c in operations(fake)[before:]]
+    assert rerun == ["member-900000000001"]
+    assert second.ok
+    assert {s.name: s.status for s in second.stacks}["org"] == "skipped"
+
+
+def test_only_runs_the_named_accounts(fake: Path, tmp_path: Path) -> None:
+    result = run(fake, tmp_path, org_with_members(3), only=("900000000002",))
+    assert [s.name for s in result.stacks] == ["member-900000000002"]
+
+
+def test_destroy_needs_yes_and_runs_the_phases_in_reverse(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    with pytest.raises(ConfirmationRequired, match="member-555555555555, .*hub, org$"):
+        run(fake, tmp_path, centralized_org, verb="destroy")
+    assert not operations(fake)
+    result = run(fake, tmp_path, centralized_org, verb="destroy", yes=True)
+    assert result.ok
+    order = [c["stack"] for c in operations(fake)]
+    assert order[-2:] == ["hub", "org"] and set(order[:3]) == {
+        "member-333333333333",
+        "member-444444444444",
+        "member-555555555555",
+    }
+    assert all(s.changes == {"delete": 3} for s in result.stacks)
+
+
+def test_an_account_that_left_is_destroyed_only_with_prune(fake: Path, tmp_path: Path) -> None:
+    run(fake, tmp_path, org_with_members(3))
+    smaller = org_with_members(2)
+    kept = run(fake, tmp_path, smaller)
+    assert kept.removed == ["member-900000000002"]
+    assert "destroy" not in [c["argv"][0] for c in calls(fake)]
+    pruned = run(fake, tmp_path, smaller, prune=True)
+    destroyed = [c for c in operations(fake) if c["argv"][0] == "destroy"]
+    assert [c["stack"] for c in destroyed] == ["member-900000000002"]
+    assert any(c["argv"][:2] == ["stack", "rm"] for c in calls(fake))
+    assert pruned.ok
+
+
+def test_stop_lets_in_flight_finish_and_reports_the_rest(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, delay=0.2)
+    stop = threading.Event()
+
+    def on_event(event: DeploymentEvent) -> None:
+        if event.status == "succeeded" and event.stack == "member-900000000000":
+            stop.set()
+
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    request = DeploymentRequest(org_with_members(4), "up", DeploymentOptions(parallel=1))
+    result = run_deployment(request, on_event, runner=runner, stop=stop)
+    assert result.interrupted and not result.ok
+    statuses = [s.status for s in result.stacks]
+    assert statuses == ["succeeded", "succeeded", "succeeded", "not_run", "not_run", "not_run"]
+
+
+def test_cancel_ends_a_hanging_update(fake: Path, tmp_path: Path) -> None:
+    set_behaviour(fake, hang=["member-900000000000"])
+    stop, cancel = threading.Event(), threading.Event()
+
+    def on_event(event: DeploymentEvent) -> None:
+        if event.status == "running" and event.stack == "member-900000000000":
+            threading.Timer(0.5, lambda: (stop.set(), cancel.set())).start()
+
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    request = DeploymentRequest(org_with_members(1), "up")
+    result = run_deployment(request, on_event, runner=runner, stop=stop, cancel=cancel)
+    assert result.stacks[-1].status == "failed"
+    assert any(c["argv"][0] == "cancel" for c in calls(fake))
+
+
+def test_preview_reports_change_counts_from_the_event_log(fake: Path, tmp_path: Path) -> None:
+    result = run(fake, tmp_path, org_with_members(1), verb="preview")
+    assert result.ok and result.stacks[-1].changes == {"create": 3}
+    assert all("--event-log" in c["argv"] for c in operations(fake))
+
+
+def test_a_missing_cli_says_how_to_install_it(
+    tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=tmp_path / "nowhere")
+    with pytest.raises(PulumiCliMissing, match="install it"):
+        run_deployment(DeploymentRequest(centralized_org, "preview"), runner=runner)
+
+
+def test_cli_writes_a_report_and_exits_non_zero_when_a_stack_failed(
+    fake: Path, tmp_path: Path
+) -> None:
+    set_behaviour(fake, fail=["member-444444444444"])
+    report = tmp_path / "report.json"
+    result = run_orgctl(
+        "up",
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--pulumi-cli",
+        str(fake),
+        "--json",
+        "--report",
+        str(report),
+        "--state-dir",
+        str(tmp_path / "state"),
+        home=tmp_path,
+        env={"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
+    )
+    assert result.returncode == 1, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    failed = [e for e in events if e["status"] == "failed"]
+    assert [e["stack"] for e in failed] == ["member-444444444444"]
+    assert events[0] == {"kind": "org", "phase": 0, "total": 1, "status": "phase_started"} or (
+        events[0]["status"] == "queued"
+    )
+    document = json.loads(report.read_text())
+    by_name = {s["name"]: s for s in document["stacks"]}
+    assert by_name["member-444444444444"]["status"] == "failed"
+    assert by_name["member-333333333333"]["changes"] == {"create": 3}
+    assert document["ok"] is False
+    assert "failed: member-444444444444" in result.stderr
+
+
+def test_cli_destroy_without_yes_lists_and_exits_2(fake: Path, tmp_path: Path) -> None:
+    result = run_orgctl(
+        "destroy",
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--pulumi-cli",
+        str(fake),
+        "--state-dir",
+        str(tmp_path / "state"),
+        home=tmp_path,
+        env={"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE},
+    )
+    assert result.returncode == 2
+    assert "member-333333333333" in result.stderr and "--yes" in result.stderr
+
+
+def test_cli_without_a_passphrase_for_the_local_backend_is_clear(
+    fake: Path, tmp_path: Path
+) -> None:
+    result = run_orgctl(
+        "preview",
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--pulumi-cli",
+        str(fake),
+        "--state-dir",
+        str(tmp_path / "state"),
+        home=tmp_path,
+    )
+    assert result.returncode == 1
+    assert "PULUMI_CONFIG_PASSPHRASE" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("pulumi") is None, reason="needs a real pulumi CLI on PATH")
+def test_real_cli_previews_the_example_on_the_local_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, centralized_org: OrgDeployment
+) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
+    runner = AutomationRunner(state_dir=tmp_path / "state")
+    result = run_deployment(
+        DeploymentRequest(centralized_org, "preview", DeploymentOptions(only=("111111111111",))),
+        runner=runner,
+    )
+    assert result.stacks[0].name == "org"
+    assert result.stacks[0].status in ("succeeded", "failed")  # failed without Akeyless access
