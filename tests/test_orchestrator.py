@@ -182,7 +182,7 @@ def test_only_runs_the_named_accounts(fake: Path, tmp_path: Path) -> None:
 def test_destroy_needs_yes_and_runs_the_phases_in_reverse(
     fake: Path, tmp_path: Path, centralized_org: OrgDeployment
 ) -> None:
-    with pytest.raises(ConfirmationRequired, match="member-555555555555, .*hub, org$"):
+    with pytest.raises(ConfirmationRequired, match=r"member-555555555555, .*hub, org$"):
         run(fake, tmp_path, centralized_org, verb="destroy")
     assert not operations(fake)
     result = run(fake, tmp_path, centralized_org, verb="destroy", yes=True)
@@ -229,9 +229,13 @@ def test_cancel_ends_a_hanging_update(fake: Path, tmp_path: Path) -> None:
     set_behaviour(fake, hang=["member-900000000000"])
     stop, cancel = threading.Event(), threading.Event()
 
+    def interrupt_twice() -> None:
+        stop.set()
+        cancel.set()
+
     def on_event(event: DeploymentEvent) -> None:
         if event.status == "running" and event.stack == "member-900000000000":
-            threading.Timer(0.5, lambda: (stop.set(), cancel.set())).start()
+            threading.Timer(0.5, interrupt_twice).start()
 
     runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
     request = DeploymentRequest(org_with_members(1), "up")
