@@ -71,7 +71,7 @@ class StackRunner(Protocol):
         """Once, before anything runs in parallel (CLI check, plugin install)."""
 
     def existing_stacks(self) -> list[str]:
-        """The names of the project's stacks in the backend (for ``--prune``)."""
+        """The short names of the project's stacks in the backend (for ``--prune``)."""
 
     def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
         """Write the stack's config and run ``verb``; raise StackLocked or StackFailed."""

@@ -16,6 +16,8 @@ Pulumi Cloud (``https://api.pulumi.com``).
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import os
 import shutil
 import threading
@@ -25,6 +27,9 @@ from typing import Any
 
 import yaml
 from pulumi import automation as auto
+
+# libyaml's loader when present (much faster), else the pure-Python one.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 from config.stack_config import flatten
 from config.stacks import StackSpec
@@ -94,6 +99,7 @@ class AutomationRunner:
         self.install = install
         self._command: auto.PulumiCommand | None = None
         self._stacks: dict[str, auto.Stack] = {}
+        self._existing: set[str] = set()
         self._lock = threading.Lock()
 
     # --- setup -----------------------------------------------------------------
@@ -126,6 +132,8 @@ class AutomationRunner:
         if self.install:
             # Plugins and the generated SDK once, so parallel stacks never race on PULUMI_HOME.
             self._workspace(self.project_dir).install()
+        # One listing instead of a failing `stack select` per new stack.
+        self._existing = set(self.existing_stacks())
 
     def _workspace(self, work_dir: Path) -> auto.LocalWorkspace:
         return auto.LocalWorkspace(
@@ -135,16 +143,21 @@ class AutomationRunner:
             secrets_provider="passphrase" if self._self_managed else None,
         )
 
-    def _work_dir(self, stack: str) -> Path:
-        """The stack's own work dir, with a Pulumi.yaml that runs this project's program."""
-        work_dir = self.state_dir / "work" / stack
-        work_dir.mkdir(parents=True, exist_ok=True)
+    @functools.cached_property
+    def _project_file(self) -> str:
+        """This project's Pulumi.yaml, pointed back at the project: ``main`` and the venv."""
         document = yaml.safe_load((self.project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
         document["main"] = str(self.project_dir)
         options = document.setdefault("runtime", {}).setdefault("options", {})
         if "virtualenv" in options:
             options["virtualenv"] = str(self.project_dir / options["virtualenv"])
-        (work_dir / "Pulumi.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        return yaml.safe_dump(document, sort_keys=False)
+
+    def _work_dir(self, stack: str) -> Path:
+        """The stack's own work dir, with a Pulumi.yaml that runs this project's program."""
+        work_dir = self.state_dir / "work" / stack
+        work_dir.mkdir(parents=True, exist_ok=True)
+        (work_dir / "Pulumi.yaml").write_text(self._project_file, encoding="utf-8")
         return work_dir
 
     def qualified(self, stack: str) -> str:
@@ -152,10 +165,18 @@ class AutomationRunner:
 
     def _select(self, stack: str) -> auto.Stack:
         with self._lock:
-            if stack not in self._stacks:
-                workspace = self._workspace(self._work_dir(stack))
-                self._stacks[stack] = auto.Stack.create_or_select(self.qualified(stack), workspace)
-            return self._stacks[stack]
+            selected = self._stacks.get(stack)
+        if selected is None:
+            # Outside the lock: each stack has its own work dir, so stacks select in parallel.
+            workspace = self._workspace(self._work_dir(stack))
+            name = self.qualified(stack)
+            if stack in self._existing:
+                selected = auto.Stack.select(name, workspace)
+            else:
+                selected = auto.Stack.create(name, workspace)
+            with self._lock:
+                self._stacks[stack] = selected
+        return selected
 
     def _write_config(self, spec: StackSpec) -> None:
         """The stack's settings file, from the typed config, keeping what the CLI put there."""
@@ -163,11 +184,12 @@ class AutomationRunner:
         path = self.state_dir / "work" / spec.name / f"Pulumi.{spec.name}.yaml"
         settings: dict[str, Any] = {}
         if path.exists():
-            settings = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            settings = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
         settings["config"] = {
             f"{self.project}:{key}": value for key, value in flatten(config).items()
         }
-        path.write_text(yaml.safe_dump(settings, sort_keys=True), encoding="utf-8")
+        # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.
+        path.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
 
     # --- running -----------------------------------------------------------------
 
