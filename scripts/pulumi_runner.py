@@ -28,14 +28,13 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-# libyaml's loader when present (much faster), else the pure-Python one.
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 from config.stack_config import flatten
 from config.stacks import StackSpec
 from scripts.orchestrator import StackFailed, StackLocked, StackOutcome, Verb
 from scripts.render import PROJECT_DIR, project_name
 
+# libyaml's loader when present (much faster), else the pure-Python one.
+SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 STATE_DIR = ".orgctl"
 PASSPHRASE_VARIABLE = "PULUMI_CONFIG_PASSPHRASE"
 INSTALL_HINT = (
