@@ -2,14 +2,17 @@
 
 For portals and scripts::
 
+    from config.validation import load_org_file
     from scripts.orchestrator import DeploymentOptions, DeploymentRequest, run_deployment
+    from scripts.pulumi_runner import AutomationRunner
 
     result = run_deployment(
         DeploymentRequest(org=load_org_file(path), verb="preview",
                           options=DeploymentOptions(parallel=8)),
         on_event=lambda event: queue.put(event.as_json()),
+        runner=AutomationRunner(state_dir=Path("/var/lib/portal/orgctl")),
     )
-    if not result.ok: ...
+    for stack in result.failed: ...
 
 It never prints and never exits; it may be called from several threads (each
 call keeps its own state; ``on_event`` is called one event at a time). Stacks
@@ -322,17 +325,23 @@ def run_deployment(
     request: DeploymentRequest,
     on_event: Callable[[DeploymentEvent], None] | None = None,
     *,
-    runner: StackRunner,
+    runner: StackRunner | None = None,
     stop: threading.Event | None = None,
     cancel: threading.Event | None = None,
 ) -> DeploymentResult:
     """Run ``request.verb`` over every selected stack and return what happened to each.
 
-    ``stop`` (set it from a signal handler or another thread) stops scheduling;
-    ``cancel`` also asks the backend to cancel the in-flight updates. Raises
+    ``runner`` defaults to ``scripts.pulumi_runner.AutomationRunner()`` (the
+    ``pulumi`` on PATH, the local backend in ``.orgctl/``). ``stop`` (set it from
+    a signal handler or another thread) stops scheduling; ``cancel`` also asks
+    the backend to cancel the in-flight updates. Raises
     ConfirmationRequired for ``destroy`` without ``yes``, DiscoveryError /
     ConfigError for a bad selection, before anything runs.
     """
+    if runner is None:
+        from scripts.pulumi_runner import AutomationRunner  # the edge, imported on demand
+
+        runner = AutomationRunner()
     options = request.options
     org = resolve_accounts(request.org)
     plan = plan_stacks(org)

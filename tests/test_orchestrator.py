@@ -244,6 +244,35 @@ def test_cancel_ends_a_hanging_update(fake: Path, tmp_path: Path) -> None:
     assert any(c["argv"][0] == "cancel" for c in calls(fake))
 
 
+def test_the_library_runs_from_several_threads_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two portal requests in parallel, each with its own state; nothing printed."""
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
+    fakes = [install_fake_pulumi(tmp_path / f"cli-{n}", delay=0.1) for n in range(2)]
+    results: dict[int, DeploymentResult] = {}
+
+    def deploy(n: int) -> None:
+        runner = AutomationRunner(state_dir=tmp_path / f"state-{n}", pulumi_cli=fakes[n])
+        request = DeploymentRequest(org_with_members(2 + n), "up")
+        results[n] = run_deployment(request, runner=runner)
+
+    threads = [threading.Thread(target=deploy, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[0].ok and results[1].ok
+    assert [len(results[n].stacks) for n in range(2)] == [4, 5]
+    assert capsys.readouterr() == ("", "")
+    assert {c["stack"] for c in operations(fakes[0])} == {
+        "org",
+        "hub",
+        "member-900000000000",
+        "member-900000000001",
+    }
+
+
 def test_preview_reports_change_counts_from_the_event_log(fake: Path, tmp_path: Path) -> None:
     result = run(fake, tmp_path, org_with_members(1), verb="preview")
     assert result.ok and result.stacks[-1].changes == {"create": 3}
