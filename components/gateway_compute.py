@@ -39,7 +39,9 @@ from components.gateway_runtime import (
 )
 from components.iam_documents import ecs_execution_policy, ecs_execution_trust_policy
 from components.iam_role import role_with_inline_policy
+from config.fields import is_open_to_the_internet
 from config.model import GatewaySettings, GatewaySite
+from policy.rules import EXCEPTION_TAG, INTERNET_INGRESS_RULE
 
 HTTPS_EGRESS_PORT = 443
 
@@ -106,6 +108,10 @@ class GatewayCompute(pulumi.ComponentResource):
         args, settings = self.args, self.args.settings
         ipv4 = [cidr for cidr in settings.allowed_cidrs if ":" not in cidr]
         ipv6 = [cidr for cidr in settings.allowed_cidrs if ":" in cidr]
+        # An internet-wide source passed validation only as an explicit exception;
+        # the tag tells the policy pack so, on the one resource it concerns.
+        open_to_internet = any(is_open_to_the_internet(cidr) for cidr in settings.allowed_cidrs)
+        exception = {EXCEPTION_TAG: INTERNET_INGRESS_RULE} if open_to_internet else {}
         lb_sg = aws.ec2.SecurityGroup(
             f"{name}-lb-sg",
             vpc_id=args.site.vpc_id,
@@ -116,7 +122,7 @@ class GatewayCompute(pulumi.ComponentResource):
                 ipv6_cidr_blocks=ipv6 or None,
                 security_groups=list(settings.allowed_security_group_ids) or None,
             ),
-            tags=args.tags,
+            tags={**args.tags, **exception},
             opts=self.child,
         )
         gateway_sg = aws.ec2.SecurityGroup(

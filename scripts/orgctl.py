@@ -77,6 +77,17 @@ def _add_run_verb(verbs: Any, verb: str) -> None:
     run.add_argument(
         "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
     )
+    if verb in ("preview", "up"):
+        packs = run.add_mutually_exclusive_group()
+        packs.add_argument(
+            "--policy-pack",
+            type=Path,
+            action="append",
+            help="policy pack(s) to enforce (default: this project's policy/)",
+        )
+        packs.add_argument(
+            "--no-policy-pack", action="store_true", help="run without any policy pack"
+        )
     run.add_argument(
         "--stack-owner",
         default="organization",
@@ -110,7 +121,7 @@ def _accounts(config: Path, as_json: bool) -> int:
 
 
 def _render(config: Path, out: Path) -> int:
-    from scripts.render import RenderError, render, write_render
+    from scripts.render import RenderError, policy_violations, render, write_render
 
     org = load_org_file(config)
     if org.discovery.source == "file":
@@ -128,6 +139,13 @@ def _render(config: Path, out: Path) -> int:
     json_path, md_path = write_render(stacks, out)
     resources = sum(len(stack.resources) for stack in stacks)
     print(f"rendered {len(stacks)} stacks, {resources} resources: {json_path}, {md_path}")
+    violations = policy_violations(stacks)
+    for violation in violations:
+        print(f"policy violation: {violation}", file=sys.stderr)
+    if violations:
+        print(f"error: {len(violations)} policy violation(s)", file=sys.stderr)
+        return EXIT_FAILED
+    print("policy: every rule of policy/rules.py holds for every resource")
     return EXIT_OK
 
 
@@ -170,11 +188,13 @@ def _run(args: argparse.Namespace) -> int:
         prune=getattr(args, "prune", False),
     )
     request = DeploymentRequest(org=load_org_file(args.config), verb=args.verb, options=options)
+    packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)
     runner = AutomationRunner(
         state_dir=args.state_dir,
         backend_url=args.backend_url,
         pulumi_cli=args.pulumi_cli,
         stack_owner=args.stack_owner,
+        policy_packs=packs,
     )
     stop, cancel = threading.Event(), threading.Event()
     _interrupts(stop, cancel, args.cancel_on_interrupt)

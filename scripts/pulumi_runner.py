@@ -36,6 +36,8 @@ from scripts.render import PROJECT_DIR, project_name
 # libyaml's loader when present (much faster), else the pure-Python one.
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 STATE_DIR = ".orgctl"
+DEFAULT_POLICY_PACKS = (PROJECT_DIR / "policy",)
+"""The security invariants, enforced on every preview and up unless told otherwise."""
 PASSPHRASE_VARIABLE = "PULUMI_CONFIG_PASSPHRASE"
 INSTALL_HINT = (
     "the Pulumi CLI was not found{where}: install it (https://www.pulumi.com/docs/install/, "
@@ -88,6 +90,7 @@ class AutomationRunner:
         pulumi_cli: Path | None = None,
         stack_owner: str = "organization",
         install: bool = True,
+        policy_packs: Sequence[Path] | None = None,
     ) -> None:
         self.project_dir = project_dir
         self.project = project_name(project_dir)
@@ -96,6 +99,9 @@ class AutomationRunner:
         self.pulumi_cli = pulumi_cli
         self.stack_owner = stack_owner
         self.install = install
+        self.policy_packs = [
+            str(path) for path in (DEFAULT_POLICY_PACKS if policy_packs is None else policy_packs)
+        ]
         self._command: auto.PulumiCommand | None = None
         self._stacks: dict[str, auto.Stack] = {}
         self._existing: set[str] = set()
@@ -200,10 +206,11 @@ class AutomationRunner:
         try:
             stack = self._select(spec.name)
             self._write_config(spec)
+            packs = self.policy_packs or None
             if verb == "preview":
-                return StackOutcome(_changes(stack.preview().change_summary))
+                return StackOutcome(_changes(stack.preview(policy_packs=packs).change_summary))
             if verb == "up":
-                summary = stack.up().summary
+                summary = stack.up(policy_packs=packs).summary
             elif verb == "refresh":
                 summary = stack.refresh().summary
             else:

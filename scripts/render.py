@@ -33,6 +33,7 @@ from components.program import require_provider_sdk
 from config.model import OrgDeployment
 from config.stack_config import flat_keys, flatten
 from config.stacks import StackSpec, plan_stacks
+from policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
@@ -354,6 +355,29 @@ def render(org: OrgDeployment) -> list[StackRender]:
         earlier = {stack.spec.name: stack.outputs for stack in rendered}
         rendered.append(render_stack(spec, project, earlier))
     return rendered
+
+
+# --- the security invariants, offline -------------------------------------------
+
+
+def policy_violations(
+    stacks: Sequence[StackRender], required_tags: Sequence[str] = DEFAULT_REQUIRED_TAGS
+) -> list[Violation]:
+    """The policy pack's rules over every rendered resource, as the pack would see them."""
+    return [
+        violation
+        for stack in stacks
+        for resource in stack.resources
+        for violation in check(
+            Resource(
+                type=resource.type,
+                name=f"{stack.spec.name}/{resource.name}",
+                props=resource.raw_inputs,
+                account_id=resource.provider_account,
+                required_tags=required_tags,
+            )
+        )
+    ]
 
 
 # --- writing ----------------------------------------------------------------

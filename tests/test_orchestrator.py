@@ -86,6 +86,27 @@ def test_stacks_run_in_phase_order_with_their_config_written(
     assert project["main"] == str(Path(__file__).resolve().parent.parent)
 
 
+def test_preview_and_up_enforce_the_policy_pack(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    run(fake, tmp_path, org_with_members(1), verb="preview")
+    run(fake, tmp_path, org_with_members(1), verb="up")
+    run(fake, tmp_path, org_with_members(1), verb="refresh")
+    pack = str(Path(__file__).resolve().parent.parent / "policy")
+    for call in operations(fake):
+        argv = call["argv"]
+        if argv[0] in ("preview", "up"):
+            assert argv[argv.index("--policy-pack") + 1] == pack
+        else:
+            assert "--policy-pack" not in argv
+
+
+def test_the_policy_pack_can_be_turned_off(fake: Path, tmp_path: Path) -> None:
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake, policy_packs=[])
+    run_deployment(DeploymentRequest(org_with_members(1), "preview"), runner=runner)
+    assert all("--policy-pack" not in call["argv"] for call in operations(fake))
+
+
 def test_the_cli_is_checked_and_plugins_installed_once_before_any_stack(
     fake: Path, tmp_path: Path, centralized_org: OrgDeployment
 ) -> None:
