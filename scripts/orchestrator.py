@@ -65,6 +65,8 @@ class StackOutcome:
 
     changes: Mapping[str, int] = field(default_factory=dict)
     """Resource changes by operation (``create``, ``update``, ``delete``, ``same``, ...)."""
+    steps: Sequence[Mapping[str, Any]] = ()
+    """preview: each resource's planned step (engine event metadata, secrets masked)."""
 
 
 class StackRunner(Protocol):
@@ -151,6 +153,7 @@ class StackResult:
     changes: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
     error: str | None = None
+    steps: list[Mapping[str, Any]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -264,6 +267,7 @@ class _Run:
                     time.sleep(self.options.lock_backoff_seconds * 2 ** (attempt - 1))
                     continue
                 result.changes = dict(outcome.changes)
+                result.steps = list(outcome.steps)
                 result.duration_seconds = round(time.monotonic() - started, 3)
                 self.stack_event(
                     result,

@@ -34,6 +34,12 @@ from scripts.orchestrator import (
     load_report,
     run_deployment,
 )
+from scripts.pr_comment import (
+    StackPreview,
+    render_comment,
+    stacks_from_render,
+    stacks_from_results,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -50,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--config", required=True, type=Path, help="the org deployment YAML")
     render.add_argument(
         "--out", type=Path, default=Path("build/render"), help="output folder (build/render)"
+    )
+    render.add_argument(
+        "--pr-comment", type=Path, metavar="FILE", help="also write a desired-state PR comment"
     )
     accounts = verbs.add_parser(
         "accounts", help="list the accounts the selection reaches (AWS_ENDPOINT_URL honoured)"
@@ -77,6 +86,10 @@ def _add_run_verb(verbs: Any, verb: str) -> None:
     run.add_argument(
         "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
     )
+    if verb == "preview":
+        run.add_argument(
+            "--pr-comment", type=Path, metavar="FILE", help="write the preview as a PR comment"
+        )
     if verb in ("preview", "up"):
         packs = run.add_mutually_exclusive_group()
         packs.add_argument(
@@ -120,7 +133,7 @@ def _accounts(config: Path, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _render(config: Path, out: Path) -> int:
+def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
     from scripts.render import RenderError, policy_violations, render, write_render
 
     org = load_org_file(config)
@@ -139,6 +152,13 @@ def _render(config: Path, out: Path) -> int:
     json_path, md_path = write_render(stacks, out)
     resources = sum(len(stack.resources) for stack in stacks)
     print(f"rendered {len(stacks)} stacks, {resources} resources: {json_path}, {md_path}")
+    if pr_comment is not None:
+        document = json.loads(json_path.read_text(encoding="utf-8"))
+        _write_comment(
+            stacks_from_render(document),
+            pr_comment,
+            "Akeyless Gateway: desired state (offline render, no credentials)",
+        )
     violations = policy_violations(stacks)
     for violation in violations:
         print(f"policy violation: {violation}", file=sys.stderr)
@@ -160,6 +180,12 @@ def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bo
         print("\nstopping: nothing new is scheduled (Ctrl-C again to cancel)", file=sys.stderr)
 
     signal.signal(signal.SIGINT, handler)
+
+
+def _write_comment(stacks: list[StackPreview], path: Path, title: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_comment(stacks, title=title), encoding="utf-8")
+    print(f"PR comment: {path}", file=sys.stderr)
 
 
 def _write_report(result: DeploymentResult, path: Path | None, state_dir: Path) -> Path:
@@ -210,6 +236,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     report = _write_report(result, args.report, runner.state_dir)
+    if getattr(args, "pr_comment", None) is not None:
+        _write_comment(
+            stacks_from_results(result.stacks),
+            args.pr_comment,
+            "Akeyless Gateway: org-wide preview",
+        )
     failed = result.failed
     summary = (
         f"{args.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
@@ -231,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == "render":
-            return _render(args.config, args.out)
+            return _render(args.config, args.out, args.pr_comment)
         if args.verb == "accounts":
             return _accounts(args.config, args.json)
         if args.verb in VERBS:

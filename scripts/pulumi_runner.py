@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,28 @@ def cli_root(pulumi_cli: Path | None) -> str | None:
 def _changes(changes: Mapping[Any, int] | None) -> dict[str, int]:
     """Change counts keyed by the operation's name (``create``, ``update``, ...)."""
     return {str(getattr(op, "value", op)): count for op, count in (changes or {}).items()}
+
+
+def _collect_steps(into: list[dict[str, Any]]) -> Callable[[auto.events.EngineEvent], None]:
+    """An engine-event callback keeping each resource's planned step as plain data."""
+
+    def collect(event: auto.events.EngineEvent) -> None:
+        pre = event.resource_pre_event
+        if pre is None:
+            return
+        meta = pre.metadata
+        into.append(
+            {
+                "op": str(getattr(meta.op, "value", meta.op)),
+                "urn": meta.urn,
+                "type": meta.type,
+                "diffs": list(meta.diffs or []),
+                "old": {"inputs": meta.old.inputs} if meta.old else None,
+                "new": {"inputs": meta.new.inputs} if meta.new else None,
+            }
+        )
+
+    return collect
 
 
 def _failure_text(error: auto.errors.CommandError) -> str:
@@ -208,7 +230,9 @@ class AutomationRunner:
             self._write_config(spec)
             packs = self.policy_packs or None
             if verb == "preview":
-                return StackOutcome(_changes(stack.preview(policy_packs=packs).change_summary))
+                steps: list[dict[str, Any]] = []
+                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps))
+                return StackOutcome(_changes(preview.change_summary), steps)
             if verb == "up":
                 summary = stack.up(policy_packs=packs).summary
             elif verb == "refresh":

@@ -61,6 +61,10 @@ case $command in
       if [[ -f $root/behaviour/fail/$short ]]; then
         code=255; err="error: update failed for $short: resource creation failed"
       else
+        if [[ -n $event_log && $command == preview ]]; then
+          printf '{"sequence": 0, "timestamp": 0, "resourcePreEvent": {"metadata": {"op": "create", "urn": "urn:pulumi:%s::akeyless-gateway-org::aws:iam/role:Role::%s-role", "type": "aws:iam/role:Role", "provider": "", "new": {"type": "aws:iam/role:Role", "urn": "", "inputs": {"name": "%s", "assumeRolePolicy": "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": []}", "tags": "[secret]"}}}}}\n' \
+            "$short" "$short" "$short" >> "$event_log"
+        fi
         if [[ -n $event_log ]]; then
           printf '{"sequence": 0, "timestamp": 0, "summaryEvent": {"maybeCorrupt": false, "durationSeconds": 0, "resourceChanges": %s}}\n{"sequence": 1, "timestamp": 0, "cancelEvent": {}}\n' "$summary" >> "$event_log"
         fi

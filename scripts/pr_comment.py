@@ -1,0 +1,259 @@
+"""One Markdown pull-request comment for the whole organization, from plain data.
+
+Input: per stack, its status, change counts and resource steps (op, type, name,
+changed properties, old and new inputs), from a live ``preview`` (engine events)
+or from the offline render (every resource a ``create``: the desired state).
+Output: a summary table of every stack first, then one collapsed ``<details>``
+per stack that changes, with property-level diffs (an IAM policy as a readable
+JSON diff); stacks without changes in one line. Secrets stay masked. The
+comment is capped at 64,000 characters: per-stack details are trimmed, never
+the summary, and the comment says what was trimmed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scripts.orchestrator import StackResult
+
+MAX_CHARS = 64_000
+MARKER = "<!-- akeyless-gateway-org:preview -->"
+"""Identifies the comment, so CI edits it in place instead of adding another."""
+SECRET_MASK = "[secret]"
+COUNTED_OPS = ("create", "update", "delete", "replace")
+OP_MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
+VALUE_WIDTH = 120
+COMPONENT_PREFIX = "akeyless-gateway:"
+
+
+@dataclass(frozen=True)
+class ResourceStep:
+    """One resource's planned change."""
+
+    op: str
+    """create, update, delete, replace (create-replacement/delete-replaced fold into it), same."""
+    type: str
+    name: str
+    diffs: Sequence[str] = ()
+    """The properties that change (updates and replacements)."""
+    old: Mapping[str, Any] | None = None
+    new: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StackPreview:
+    name: str
+    account: str
+    status: str
+    """succeeded, failed, not_run, skipped."""
+    changes: Mapping[str, int] = field(default_factory=dict)
+    steps: Sequence[ResourceStep] = ()
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(self.changes.get(op) for op in COUNTED_OPS)
+
+
+def stacks_from_render(document: Mapping[str, Any]) -> list[StackPreview]:
+    """The desired state: each rendered resource as a ``create`` (secrets already masked).
+
+    Component resources (``akeyless-gateway:*``) only group others and are left out.
+    """
+    stacks = []
+    for stack in document["stacks"]:
+        steps = [
+            ResourceStep("create", r["type"], r["name"], new=r["inputs"])
+            for r in stack["resources"]
+            if not r["type"].startswith(COMPONENT_PREFIX)
+        ]
+        stacks.append(
+            StackPreview(
+                name=stack["name"],
+                account=stack["account"],
+                status="rendered",
+                changes={"create": len(steps)},
+                steps=steps,
+            )
+        )
+    return stacks
+
+
+def stacks_from_results(results: Sequence[StackResult]) -> list[StackPreview]:
+    """A live run's stacks, with the steps the engine reported during preview."""
+    return [
+        StackPreview(
+            name=result.name,
+            account=result.account,
+            status=result.status,
+            changes=result.changes,
+            steps=[step_from_event(step) for step in result.steps],
+            error=result.error,
+        )
+        for result in results
+    ]
+
+
+def normalize_op(op: str) -> str:
+    """Engine step ops as a reviewer counts them."""
+    if op in ("create-replacement", "delete-replaced", "replace"):
+        return "replace"
+    if op in ("import", "import-replacement"):
+        return "create"
+    return op
+
+
+def step_from_event(metadata: Mapping[str, Any]) -> ResourceStep:
+    """A step from an engine ``resourcePreEvent``'s metadata (wire names)."""
+    urn = str(metadata.get("urn", ""))
+    old, new = metadata.get("old") or {}, metadata.get("new") or {}
+    return ResourceStep(
+        op=normalize_op(str(metadata.get("op", ""))),
+        type=str(metadata.get("type", "")),
+        name=urn.split("::")[-1] if urn else "",
+        diffs=tuple(metadata.get("diffs") or ()),
+        old=old.get("inputs"),
+        new=new.get("inputs"),
+    )
+
+
+# --- rendering ---------------------------------------------------------------------
+
+
+def _policy(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            document = json.loads(value)
+        except json.JSONDecodeError:
+            return None
+        return document if isinstance(document, dict) and "Statement" in document else None
+    return value if isinstance(value, dict) and "Statement" in value else None
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def _policy_lines(value: Any) -> list[str]:
+    document = _policy(value)
+    if document is None:
+        return []
+    return json.dumps(document, indent=2, sort_keys=False).splitlines()
+
+
+def _property_lines(step: ResourceStep) -> list[str]:
+    old, new = step.old or {}, step.new or {}
+    if step.op == "create":
+        keys: Iterable[str] = sorted(new)
+    elif step.op in ("update", "replace"):
+        keys = step.diffs or sorted(k for k in {*old, *new} if old.get(k) != new.get(k))
+    else:
+        return []
+    lines: list[str] = []
+    for key in keys:
+        before, after = old.get(key), new.get(key)
+        if _policy(after) is not None or _policy(before) is not None:
+            diff = difflib.unified_diff(
+                _policy_lines(before), _policy_lines(after), lineterm="", n=2
+            )
+            body = [line for line in diff if not line.startswith(("---", "+++"))]
+            if step.op == "create":
+                body = [f"+{line}" for line in _policy_lines(after)]
+            lines += [f"  - `{key}`:", "", "    ```diff", *(f"    {b}" for b in body), "    ```"]
+        elif step.op == "create":
+            lines.append(f"  - `{key}`: `{_short(after)}`")
+        else:
+            lines.append(f"  - `{key}`: `{_short(before)}` → `{_short(after)}`")
+    return lines
+
+
+def _counts(stack: StackPreview) -> list[str]:
+    return [str(stack.changes.get(op, 0)) for op in COUNTED_OPS]
+
+
+def _summary(stacks: Sequence[StackPreview], title: str) -> list[str]:
+    changed = [s for s in stacks if s.changed]
+    failed = [s for s in stacks if s.status == "failed"]
+    lines = [
+        MARKER,
+        f"## {title}",
+        "",
+        f"{len(stacks)} stacks: {len(changed)} with changes, "
+        f"{len(stacks) - len(changed) - len(failed)} without, {len(failed)} failed.",
+        "",
+        "| stack | account | + | ~ | - | ± | status |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for stack in stacks:
+        status = "❌ failed" if stack.status == "failed" else stack.status
+        lines.append(
+            f"| `{stack.name}` | {stack.account} | {' | '.join(_counts(stack))} | {status} |"
+        )
+    return lines
+
+
+def _details(stack: StackPreview) -> list[str]:
+    marks = " ".join(
+        f"{OP_MARKS[op]}{stack.changes.get(op)}" for op in COUNTED_OPS if stack.changes.get(op)
+    )
+    lines = [
+        "<details>",
+        f"<summary><b>{stack.name}</b> ({stack.account}) {marks}</summary>",
+        "",
+    ]
+    if stack.error:
+        lines += [f"**Error:** {stack.error}", ""]
+    for step in stack.steps:
+        if step.op == "same":
+            continue
+        mark = OP_MARKS.get(step.op, "·")
+        lines.append(f"- `{mark} {step.op}` `{step.type}` **{step.name}**")
+        lines += _property_lines(step)
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def render_comment(
+    stacks: Sequence[StackPreview],
+    *,
+    title: str = "Akeyless Gateway: org-wide preview",
+    max_chars: int = MAX_CHARS,
+) -> str:
+    """The comment, at most ``max_chars`` long; details trimmed first, then noted."""
+    head = "\n".join(_summary(stacks, title)) + "\n\n"
+    quiet = [s.name for s in stacks if not s.changed and s.status != "failed"]
+    tail = f"No changes: {', '.join(f'`{n}`' for n in quiet)}.\n" if quiet else ""
+    sections = [
+        (stack.name, "\n".join(_details(stack)) + "\n")
+        for stack in stacks
+        if stack.changed or stack.status == "failed"
+    ]
+    note_room = 400  # what the trimming note itself may take
+    budget = max_chars - len(head) - len(tail) - note_room
+    kept: list[str] = []
+    trimmed: list[str] = []
+    for name, section in sections:
+        if not trimmed and len(section) <= budget:
+            kept.append(section)
+            budget -= len(section)
+        else:
+            trimmed.append(name)
+    note = ""
+    if trimmed:
+        shown = ", ".join(f"`{n}`" for n in trimmed[:10])
+        more = f" and {len(trimmed) - 10} more" if len(trimmed) > 10 else ""
+        note = (
+            f"\n> Trimmed: the details of {len(trimmed)} stack(s) ({shown}{more}) are left out "
+            f"to stay under {max_chars:,} characters; the summary above is complete and the "
+            "run report has every stack.\n"
+        )
+    comment = head + "".join(kept) + tail + note
+    if len(comment) > max_chars:  # a summary alone beyond the cap: keep its start, say so
+        cut = "\n> Trimmed: the summary table itself exceeds the comment limit.\n"
+        comment = comment[: max_chars - len(cut)] + cut
+    return comment

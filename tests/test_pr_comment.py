@@ -1,0 +1,190 @@
+"""The PR comment, from recorded preview results and from the offline render."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from config.model import OrgDeployment
+from scripts.pr_comment import (
+    MARKER,
+    MAX_CHARS,
+    ResourceStep,
+    StackPreview,
+    render_comment,
+    stacks_from_render,
+    step_from_event,
+)
+from scripts.render import render, render_json
+from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+from tests.fake_pulumi import install_fake_pulumi
+
+
+def policy(*actions: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
+        }
+    )
+
+
+def event(
+    op: str, name: str, diffs: list[str], old: dict[str, Any], new: dict[str, Any]
+) -> dict[str, Any]:
+    """A recorded ``resourcePreEvent`` metadata, as the engine writes it."""
+    return {
+        "op": op,
+        "urn": f"urn:pulumi:member-1::akeyless-gateway-org::aws:iam/rolePolicy:RolePolicy::{name}",
+        "type": "aws:iam/rolePolicy:RolePolicy",
+        "diffs": diffs,
+        "old": {"inputs": old},
+        "new": {"inputs": new},
+    }
+
+
+RECORDED = [
+    StackPreview("org", "111111111111", "succeeded", {"same": 4}),
+    StackPreview("hub", "222222222222", "succeeded", {"same": 16}),
+    StackPreview(
+        "member-333333333333",
+        "333333333333",
+        "succeeded",
+        {"update": 1, "replace": 1, "same": 8},
+        [
+            step_from_event(
+                event(
+                    "update",
+                    "member-policy",
+                    ["policy"],
+                    {"policy": policy("iam:CreateUser")},
+                    {"policy": policy("iam:CreateUser", "iam:DeleteUser")},
+                )
+            ),
+            step_from_event(
+                event(
+                    "create-replacement",
+                    "member-role",
+                    ["assumeRolePolicy", "name"],
+                    {"name": "old-name", "assumeRolePolicy": "[secret]"},
+                    {"name": "new-name", "assumeRolePolicy": "[secret]"},
+                )
+            ),
+        ],
+    ),
+    StackPreview(
+        "member-444444444444",
+        "444444444444",
+        "failed",
+        {},
+        error="error: update failed: AccessDenied assuming OrganizationAccountAccessRole",
+    ),
+]
+
+
+def test_summary_first_then_details_of_changing_stacks_only() -> None:
+    comment = render_comment(RECORDED)
+    assert comment.startswith(MARKER)
+    table = comment.index("| stack | account |")
+    assert table < comment.index("<details>")
+    for stack in RECORDED:
+        assert f"| `{stack.name}` |" in comment
+    assert comment.count("<details>") == 2  # the changing stack and the failed one
+    assert "No changes: `org`, `hub`." in comment
+    assert "| `member-333333333333` | 333333333333 | 0 | 1 | 0 | 1 | succeeded |" in comment
+    assert "❌ failed" in comment and "AccessDenied" in comment
+
+
+def test_an_iam_policy_change_reads_as_a_json_diff() -> None:
+    comment = render_comment(RECORDED)
+    assert '    +        "iam:DeleteUser"' in comment
+    assert '    -        "iam:CreateUser"' in comment
+    assert "```diff" in comment
+
+
+def test_replacements_and_plain_properties_show_old_and_new() -> None:
+    comment = render_comment(RECORDED)
+    assert "- `± replace` `aws:iam/rolePolicy:RolePolicy` **member-role**" in comment
+    assert "`name`: `old-name` → `new-name`" in comment
+
+
+def test_secrets_stay_masked() -> None:
+    comment = render_comment(RECORDED)
+    assert "`assumeRolePolicy`: `[secret]` → `[secret]`" in comment
+
+
+def test_no_changes_at_all_is_one_table_and_one_line() -> None:
+    quiet = [StackPreview(f"member-{n}", str(n), "succeeded", {"same": 3}) for n in range(3)]
+    comment = render_comment(quiet)
+    assert "<details>" not in comment
+    assert "3 stacks: 0 with changes, 3 without, 0 failed." in comment
+
+
+def test_the_cap_trims_details_never_the_summary() -> None:
+    big_policy = policy(*(f"iam:Action{n}" for n in range(60)))
+    stacks = [
+        StackPreview(
+            f"member-{n:012d}",
+            f"{n:012d}",
+            "succeeded",
+            {"create": 1},
+            [
+                ResourceStep(
+                    "create", "aws:iam/rolePolicy:RolePolicy", f"p{n}", new={"policy": big_policy}
+                )
+            ],
+        )
+        for n in range(400)
+    ]
+    comment = render_comment(stacks)
+    assert len(comment) <= MAX_CHARS
+    for stack in stacks:
+        assert f"| `{stack.name}` |" in comment  # every row of the summary
+    assert "> Trimmed: the details of" in comment
+    kept = comment.count("<details>")
+    assert 0 < kept < 400
+    assert f"the details of {400 - kept} stack(s)" in comment
+
+
+def test_desired_state_from_the_render_of_the_example(centralized_org: OrgDeployment) -> None:
+    document = json.loads(render_json(render(centralized_org)))
+    comment = render_comment(stacks_from_render(document), title="desired state")
+    assert len(comment) <= MAX_CHARS
+    assert comment.count("<details>") == 5
+    assert "akeyless-gateway-member" in comment
+    assert '"sts:ExternalId": "[secret]"' in comment  # masked, the rest of the trust readable
+    assert "akeyless-gateway:centralized:Member" not in comment  # components left out
+
+
+def test_cli_render_and_preview_write_the_comment(tmp_path: Path) -> None:
+    rendered = run_orgctl(
+        "render",
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--out",
+        str(tmp_path / "out"),
+        "--pr-comment",
+        str(tmp_path / "desired.md"),
+        home=tmp_path,
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    assert (tmp_path / "desired.md").read_text().startswith(MARKER)
+    fake = install_fake_pulumi(tmp_path / "cli")
+    previewed = run_orgctl(
+        "preview",
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--pulumi-cli",
+        str(fake),
+        "--state-dir",
+        str(tmp_path / "state"),
+        "--pr-comment",
+        str(tmp_path / "preview.md"),
+        home=tmp_path,
+        env={"PULUMI_CONFIG_PASSPHRASE": "p"},
+    )
+    assert previewed.returncode == 0, previewed.stderr
+    comment = (tmp_path / "preview.md").read_text()
+    assert "## Akeyless Gateway: org-wide preview" in comment
+    assert "- `+ create` `aws:iam/role:Role` **hub-role**" in comment  # from engine events
