@@ -203,7 +203,7 @@ def _details(stack: StackPreview) -> list[str]:
     )
     lines = [
         "<details>",
-        f"<summary><b>{stack.name}</b> ({stack.account}) {marks}</summary>",
+        f"<summary><b>{stack.name}</b> ({stack.account}) {marks}".rstrip() + "</summary>",
         "",
     ]
     if stack.error:

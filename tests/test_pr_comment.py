@@ -31,13 +31,18 @@ def policy(*actions: str) -> str:
 
 
 def event(
-    op: str, name: str, diffs: list[str], old: dict[str, Any], new: dict[str, Any]
+    op: str,
+    name: str,
+    diffs: list[str],
+    old: dict[str, Any],
+    new: dict[str, Any],
+    type_: str = "aws:iam/rolePolicy:RolePolicy",
 ) -> dict[str, Any]:
     """A recorded ``resourcePreEvent`` metadata, as the engine writes it."""
     return {
         "op": op,
-        "urn": f"urn:pulumi:member-1::akeyless-gateway-org::aws:iam/rolePolicy:RolePolicy::{name}",
-        "type": "aws:iam/rolePolicy:RolePolicy",
+        "urn": f"urn:pulumi:member-1::akeyless-gateway-org::{type_}::{name}",
+        "type": type_,
         "diffs": diffs,
         "old": {"inputs": old},
         "new": {"inputs": new},
@@ -69,6 +74,7 @@ RECORDED = [
                     ["assumeRolePolicy", "name"],
                     {"name": "old-name", "assumeRolePolicy": "[secret]"},
                     {"name": "new-name", "assumeRolePolicy": "[secret]"},
+                    "aws:iam/role:Role",
                 )
             ),
         ],
@@ -105,7 +111,7 @@ def test_an_iam_policy_change_reads_as_a_json_diff() -> None:
 
 def test_replacements_and_plain_properties_show_old_and_new() -> None:
     comment = render_comment(RECORDED)
-    assert "- `± replace` `aws:iam/rolePolicy:RolePolicy` **member-role**" in comment
+    assert "- `± replace` `aws:iam/role:Role` **member-role**" in comment
     assert "`name`: `old-name` → `new-name`" in comment
 
 
@@ -188,3 +194,19 @@ def test_cli_render_and_preview_write_the_comment(tmp_path: Path) -> None:
     comment = (tmp_path / "preview.md").read_text()
     assert "## Akeyless Gateway: org-wide preview" in comment
     assert "- `+ create` `aws:iam/role:Role` **hub-role**" in comment  # from engine events
+
+
+def test_the_ci_workflow_edits_one_comment_with_oidc_credentials() -> None:
+    import yaml
+
+    path = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "pr-preview.yml"
+    workflow = yaml.safe_load(path.read_text())
+    assert workflow["permissions"]["id-token"] == "write"
+    steps = workflow["jobs"]["preview"]["steps"]
+    aws = next(s for s in steps if str(s.get("uses", "")).startswith("aws-actions/"))
+    assert "role-to-assume" in aws["with"]
+    assert not any("aws-access-key-id" in json.dumps(s) for s in steps)
+    script = next(s for s in steps if "github-script" in str(s.get("uses", "")))["with"]["script"]
+    assert MARKER in script and "updateComment" in script
+    runs = " ".join(str(s.get("run", "")) for s in steps)
+    assert "orgctl preview" in runs and "--pr-comment" in runs and "orgctl render" in runs
