@@ -72,3 +72,24 @@ def run_orgctl(
             **(env or {}),
         },
     )
+
+
+FAKE_PASSPHRASE = "correct horse battery staple"
+
+
+def orgctl_with_fake(
+    verb: str, fake: Path, tmp_path: Path, *extra: str, passphrase: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """``orgctl VERB`` on the centralized example with the fake CLI and a private state dir."""
+    return run_orgctl(
+        verb,
+        "--config",
+        str(CENTRALIZED_EXAMPLE),
+        "--pulumi-cli",
+        str(fake),
+        "--state-dir",
+        str(tmp_path / "state"),
+        *extra,
+        home=tmp_path,
+        env={"PULUMI_CONFIG_PASSPHRASE": FAKE_PASSPHRASE} if passphrase else {},
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ from scripts.orchestrator import (
     run_deployment,
 )
 from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
-from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, orgctl_with_fake
 from tests.fake_pulumi import calls, install_fake_pulumi, max_concurrency, operations, set_behaviour
 
-PASSPHRASE = "correct horse battery staple"
+PASSPHRASE = FAKE_PASSPHRASE
 PROJECT = "akeyless-gateway-org"
 
 
@@ -314,7 +313,7 @@ def test_cli_writes_a_report_and_exits_non_zero_when_a_stack_failed(
 ) -> None:
     set_behaviour(fake, fail=["member-444444444444"])
     report = tmp_path / "report.json"
-    result = orgctl("up", fake, tmp_path, "--json", "--report", str(report))
+    result = orgctl_with_fake("up", fake, tmp_path, "--json", "--report", str(report))
     assert result.returncode == 1, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     failed = [e for e in events if e["status"] == "failed"]
@@ -330,26 +329,8 @@ def test_cli_writes_a_report_and_exits_non_zero_when_a_stack_failed(
     assert "failed: member-444444444444" in result.stderr
 
 
-def orgctl(
-    verb: str, fake: Path, tmp_path: Path, *extra: str, passphrase: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """``orgctl VERB`` on the centralized example with the fake CLI and a private state dir."""
-    return run_orgctl(
-        verb,
-        "--config",
-        str(CENTRALIZED_EXAMPLE),
-        "--pulumi-cli",
-        str(fake),
-        "--state-dir",
-        str(tmp_path / "state"),
-        *extra,
-        home=tmp_path,
-        env={"PULUMI_CONFIG_PASSPHRASE": PASSPHRASE} if passphrase else {},
-    )
-
-
 def test_cli_destroy_without_yes_lists_and_exits_2(fake: Path, tmp_path: Path) -> None:
-    result = orgctl("destroy", fake, tmp_path)
+    result = orgctl_with_fake("destroy", fake, tmp_path)
     assert result.returncode == 2
     assert "member-333333333333" in result.stderr and "--yes" in result.stderr
 
@@ -357,7 +338,7 @@ def test_cli_destroy_without_yes_lists_and_exits_2(fake: Path, tmp_path: Path) -
 def test_cli_without_a_passphrase_for_the_local_backend_is_clear(
     fake: Path, tmp_path: Path
 ) -> None:
-    result = orgctl("preview", fake, tmp_path, passphrase=False)
+    result = orgctl_with_fake("preview", fake, tmp_path, passphrase=False)
     assert result.returncode == 1
     assert "PULUMI_CONFIG_PASSPHRASE" in result.stderr and "Traceback" not in result.stderr
 

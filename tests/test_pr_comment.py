@@ -17,7 +17,7 @@ from scripts.pr_comment import (
     step_from_event,
 )
 from scripts.render import render, render_json
-from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+from tests.conftest import CENTRALIZED_EXAMPLE, orgctl_with_fake, run_orgctl
 from tests.fake_pulumi import install_fake_pulumi
 
 
@@ -177,18 +177,8 @@ def test_cli_render_and_preview_write_the_comment(tmp_path: Path) -> None:
     assert rendered.returncode == 0, rendered.stderr
     assert (tmp_path / "desired.md").read_text().startswith(MARKER)
     fake = install_fake_pulumi(tmp_path / "cli")
-    previewed = run_orgctl(
-        "preview",
-        "--config",
-        str(CENTRALIZED_EXAMPLE),
-        "--pulumi-cli",
-        str(fake),
-        "--state-dir",
-        str(tmp_path / "state"),
-        "--pr-comment",
-        str(tmp_path / "preview.md"),
-        home=tmp_path,
-        env={"PULUMI_CONFIG_PASSPHRASE": "p"},
+    previewed = orgctl_with_fake(
+        "preview", fake, tmp_path, "--pr-comment", str(tmp_path / "preview.md")
     )
     assert previewed.returncode == 0, previewed.stderr
     comment = (tmp_path / "preview.md").read_text()
