@@ -15,6 +15,8 @@ reads what an earlier phase produced through a stack reference.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pulumi
 import pulumi_akeyless
 
@@ -77,6 +79,16 @@ def earlier_stack(
     )
 
 
+def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
+    """The access ID the org stack made for ``account_id``'s Gateway, or a clear error."""
+    if account_id not in access_ids:
+        raise ValueError(
+            f"the org stack's {GATEWAY_ACCESS_IDS} output has no access ID for account "
+            f"{account_id}: update the org stack first (it binds the accounts it lists)"
+        )
+    return str(access_ids[account_id])
+
+
 def gateway_role_arn(config: StackConfig, account_id: str) -> str:
     """The Gateway identity role's ARN in ``account_id`` (deterministic from config)."""
     return role_arn(
@@ -136,7 +148,7 @@ class _AccountComponent(pulumi.ComponentResource):
         identity = self._gateway_identity(name, policy)
         org = earlier_stack(config, ORG_STACK, pulumi.ResourceOptions(parent=self))
         access_id = org.require_output(GATEWAY_ACCESS_IDS).apply(
-            lambda ids: str(ids[config.account_id])
+            lambda ids: access_id_of(ids, config.account_id)
         )
         cluster = cluster_name(config.akeyless.path, config.account_id)
         # Who may administer the Gateway from its first start: the admins, and

@@ -232,3 +232,11 @@ def test_no_resource_uses_the_ambient_default_provider(
 def test_org_stack_has_no_aws_resources(distributed_org: OrgDeployment) -> None:
     resources = stack(distributed_org, "org")
     assert not [r for r in resources if r.type.startswith(("aws:", "pulumi:providers:aws"))]
+
+
+def test_a_gateway_account_missing_from_the_org_stack_is_named() -> None:
+    from components.stacks import access_id_of
+
+    assert access_id_of({"333333333333": "p-abc123"}, "333333333333") == "p-abc123"
+    with pytest.raises(ValueError, match="no access ID for account 444444444444"):
+        access_id_of({"333333333333": "p-abc123"}, "444444444444")
