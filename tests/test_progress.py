@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 
@@ -18,16 +19,22 @@ def test_change_counts_read_as_marks() -> None:
 def test_a_line_per_account_state_and_a_bar_per_phase() -> None:
     out = io.StringIO()
     console = Console(file=out, width=120, force_terminal=False, color_system=None)
-    member = {"stack": "member-333333333333", "kind": "member", "account": "333333333333"}
+
+    def member(status: str, **extra: Any) -> DeploymentEvent:
+        return DeploymentEvent(
+            status,  # type: ignore[arg-type]
+            stack="member-333333333333",
+            kind="member",
+            account="333333333333",
+            phase=2,
+            **extra,
+        )
+
     with LiveProgress(console) as live:
         live(DeploymentEvent("phase_started", phase=2, kind="member", total=2))
-        live(DeploymentEvent("running", phase=2, **member))
-        live(
-            DeploymentEvent(
-                "succeeded", phase=2, changes={"create": 3}, duration_seconds=1.25, **member
-            )
-        )
-        live(DeploymentEvent("failed", phase=2, error="error: AccessDenied", **member))
+        live(member("running"))
+        live(member("succeeded", changes={"create": 3}, duration_seconds=1.25))
+        live(member("failed", error="error: AccessDenied"))
         live(DeploymentEvent("stopping"))
     text = out.getvalue()
     assert "running   member-333333333333    333333333333" in text
