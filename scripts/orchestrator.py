@@ -76,7 +76,7 @@ class StackRunner(Protocol):
         """Once, before anything runs in parallel (CLI check, plugin install)."""
 
     def existing_stacks(self) -> list[str]:
-        """The short names of the project's stacks in the backend (for ``--prune``)."""
+        """The short names of the project's stacks in the backend, as of ``prepare``."""
 
     def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
         """Write the stack's config and run ``verb``; raise StackLocked or StackFailed."""
@@ -195,11 +195,6 @@ def load_report(path: Path) -> dict[str, Status]:
     """Stack name -> status, from a report written by an earlier run (for resume)."""
     document = json.loads(path.read_text(encoding="utf-8"))
     return {stack["name"]: stack["status"] for stack in document["stacks"]}
-
-
-def destroy_targets(org: OrgDeployment) -> list[str]:
-    """The stacks ``destroy`` would destroy, in the order it would (members first)."""
-    return [spec.name for spec in sorted(plan_stacks(org), key=lambda s: -s.phase)]
 
 
 # --- running ----------------------------------------------------------------------

@@ -23,7 +23,6 @@ from scripts.orchestrator import StackResult
 MAX_CHARS = 64_000
 MARKER = "<!-- akeyless-gateway-org:preview -->"
 """Identifies the comment, so CI edits it in place instead of adding another."""
-SECRET_MASK = "[secret]"
 COUNTED_OPS = ("create", "update", "delete", "replace")
 OP_MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
 VALUE_WIDTH = 120

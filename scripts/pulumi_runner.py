@@ -159,8 +159,9 @@ class AutomationRunner:
         if self.install:
             # Plugins and the generated SDK once, so parallel stacks never race on PULUMI_HOME.
             self._workspace(self.project_dir).install()
-        # One listing instead of a failing `stack select` per new stack.
-        self._existing = set(self.existing_stacks())
+        # One listing, for --prune and instead of a failing `stack select` per new stack.
+        workspace = self._workspace(self._work_dir("_project"))
+        self._existing = {summary.name.split("/")[-1] for summary in workspace.list_stacks()}
 
     def _workspace(self, work_dir: Path) -> auto.LocalWorkspace:
         return auto.LocalWorkspace(
@@ -221,8 +222,7 @@ class AutomationRunner:
     # --- running -----------------------------------------------------------------
 
     def existing_stacks(self) -> list[str]:
-        workspace = self._workspace(self._work_dir("_project"))
-        return sorted(summary.name.split("/")[-1] for summary in workspace.list_stacks())
+        return sorted(self._existing)
 
     def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
         try:
