@@ -35,22 +35,24 @@ GATEWAY_HEALTH_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GatewayHealth"
 EXTERNAL_ID_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GeneratedExternalId"
 
 
-def _replace_on(keys: tuple[str, ...], olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-    changed = [key for key in keys if olds.get(key) != news.get(key)]
-    return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
+class _ReplacingProvider(ResourceProvider):
+    """A step that is redone (replaced) when one of its ``REPLACE_ON`` inputs changes."""
+
+    REPLACE_ON: tuple[str, ...] = ()
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in self.REPLACE_ON if olds.get(key) != news.get(key)]
+        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
 
 
-class _GatewayHealthProvider(ResourceProvider):
-    KEYS = ("api_url", "health_url")
+class _GatewayHealthProvider(_ReplacingProvider):
+    REPLACE_ON = ("api_url", "health_url")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         wait_for_gateway_health(
             props["health_url"], timeout_seconds=float(props["timeout_seconds"])
         )
         return CreateResult(id_=props["health_url"], outs=props)
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return _replace_on(self.KEYS, olds, news)
 
 
 class GatewayHealth(Resource, module=DYNAMIC_MODULE, name="GatewayHealth"):
@@ -95,8 +97,8 @@ def _read_external_id(props: dict[str, Any]) -> str:
     )
 
 
-class _ExternalIdProvider(ResourceProvider):
-    KEYS = ("api_url", "target_name", "target_id")
+class _ExternalIdProvider(_ReplacingProvider):
+    REPLACE_ON = ("api_url", "target_name", "target_id")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(
@@ -105,9 +107,6 @@ class _ExternalIdProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, {**props, "external_id": _read_external_id(props)})
-
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        return _replace_on(self.KEYS, olds, news)
 
 
 class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExternalId"):
