@@ -1,0 +1,190 @@
+"""A stand-in resource provider plugin: ``python -m tests.engine.standin_provider NAME VERSION``.
+
+The real engine launches it as ``pulumi-resource-<NAME>`` (a script in the plugin folder that
+``tests/engine/plugins.py`` installs) and reads the port it listens on from its first line of
+stdout (sdk/go/common/resource/plugin/plugin.go, ``newPlugin``). It replaces only the cloud: it
+accepts every resource and invoke, returns the inputs as outputs plus deterministic computed
+outputs (IDs, ARNs, a load balancer's DNS name, an auth method's access ID), and keeps nothing:
+the engine's state is the only record, so ``up`` twice is a no-op and ``refresh`` reads back
+what the state holds.
+
+Served with the gRPC stubs the Python SDK ships (``pulumi.runtime.proto``), as
+``pulumi/dynamic/__main__.py`` serves the dynamic provider. The protocol is
+proto/pulumi/provider.proto; the calls the engine makes are in
+sdk/go/common/resource/plugin/provider_plugin.go (Unimplemented ``Handshake``, ``GetSchema`` and
+the rest are tolerated there).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Mapping
+from concurrent import futures
+from threading import Event
+from typing import Any
+
+import grpc  # type: ignore[import-untyped]
+from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf.json_format import MessageToDict
+from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+# The sentinel the engine sends for a value not known during a preview
+# (sdk/go/common/resource/plugin/rpc.go, UnknownStringValue).
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
+def _digest(urn: str, length: int = 12) -> str:
+    return hashlib.sha256(urn.encode()).hexdigest()[:length]
+
+
+def _name(urn: str) -> str:
+    """The resource's logical name: the URN's last ``::`` segment."""
+    return urn.rsplit("::", 1)[-1]
+
+
+def _aws_arn(token: str, urn: str, inputs: Mapping[str, Any], account: str) -> str:
+    """An ARN of the right service and resource type, e.g. ``arn:aws:iam::<acct>:role/<name>``."""
+    module = token.split(":")[1].split("/")[0]  # aws:iam/role:Role -> iam
+    kind = token.rsplit(":", 1)[-1]
+    kind = kind[0].lower() + kind[1:]
+    name = inputs.get("name") or _name(urn)
+    region = "" if module == "iam" else "us-east-1"
+    return f"arn:aws:{module}:{region}:{account}:{kind}/{name}"
+
+
+def computed_outputs(
+    token: str, urn: str, inputs: Mapping[str, Any], config: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The outputs a real provider computes, derived only from the URN and the inputs."""
+    outputs: dict[str, Any] = {}
+    package = token.split(":")[0]
+    if package == "aws":
+        accounts = config.get("allowedAccountIds") or ["000000000000"]
+        account = str(accounts[0]) if isinstance(accounts, list) else "000000000000"
+        outputs["arn"] = _aws_arn(token, urn, inputs, account)
+        outputs.setdefault("tagsAll", inputs.get("tags") or {})
+        if token == "aws:lb/loadBalancer:LoadBalancer":
+            outputs["dnsName"] = f"{_name(urn)[:20]}-{_digest(urn, 8)}.elb.us-east-1.amazonaws.com"
+        if token == "aws:iam/role:Role":
+            outputs["uniqueId"] = "AROA" + _digest(urn, 16).upper()
+    if package == "akeyless" and token.startswith("akeyless:index/authMethod"):
+        outputs["accessId"] = f"p-{_digest(urn)}"
+    if "name" not in inputs and package != "pulumi":
+        outputs["name"] = _name(urn)
+    return outputs
+
+
+INVOKE_RESULTS: dict[str, Any] = {
+    # aws.eks.get_cluster: what the Helm release's kubeconfig reads.
+    "aws:eks/getCluster:getCluster": lambda args: {
+        "name": args.get("name"),
+        "endpoint": f"https://{_digest(str(args.get('name')))}.gr7.us-east-1.eks.amazonaws.com",
+        "certificateAuthorities": [{"data": "c3RhbmQtaW4tY2E="}],
+        "arn": f"arn:aws:eks:us-east-1:000000000000:cluster/{args.get('name')}",
+    },
+}
+
+
+def _dict(message: struct_pb2.Struct) -> dict[str, Any]:
+    return MessageToDict(message) if message is not None else {}
+
+
+def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(dict(values))
+    return message
+
+
+class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc]
+    def __init__(self, name: str, version: str) -> None:
+        self.name = name
+        self.version = version
+        self.config: dict[str, Any] = {}
+
+    # --- the provider itself ---------------------------------------------------------
+
+    def GetPluginInfo(self, request: Any, context: Any) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=self.version)
+
+    def CheckConfig(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
+        return provider_pb2.CheckResponse(inputs=request.news)
+
+    def DiffConfig(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
+        return self._diff(_dict(request.old_inputs or request.olds), _dict(request.news))
+
+    def Configure(self, request: Any, context: Any) -> provider_pb2.ConfigureResponse:
+        self.config = _dict(request.args)
+        # No supportsPreview: the engine shows every computed output as unknown in a preview,
+        # as it does for a create with a real provider.
+        return provider_pb2.ConfigureResponse(acceptSecrets=True, acceptResources=True)
+
+    # --- resources -------------------------------------------------------------------
+
+    def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
+        return provider_pb2.CheckResponse(inputs=request.news)
+
+    def Diff(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
+        olds = _dict(request.old_inputs) if request.HasField("old_inputs") else _dict(request.olds)
+        return self._diff(olds, _dict(request.news))
+
+    @staticmethod
+    def _diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> provider_pb2.DiffResponse:
+        changed = sorted(key for key in set(olds) | set(news) if olds.get(key) != news.get(key))
+        return provider_pb2.DiffResponse(
+            changes=provider_pb2.DiffResponse.DIFF_SOME
+            if changed
+            else provider_pb2.DiffResponse.DIFF_NONE,
+            diffs=changed,
+        )
+
+    def _outputs(self, token: str, urn: str, inputs: dict[str, Any]) -> struct_pb2.Struct:
+        return _struct({**inputs, **computed_outputs(token, urn, inputs, self.config)})
+
+    def Create(self, request: Any, context: Any) -> provider_pb2.CreateResponse:
+        inputs = _dict(request.properties)
+        token = request.type or request.urn.split("::")[-2].split("$")[-1]
+        return provider_pb2.CreateResponse(
+            id=f"{_name(request.urn)}-{_digest(request.urn, 8)}",
+            properties=self._outputs(token, request.urn, inputs),
+        )
+
+    def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
+        return provider_pb2.ReadResponse(
+            id=request.id, properties=request.properties, inputs=request.inputs
+        )
+
+    def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:
+        token = request.type or request.urn.split("::")[-2].split("$")[-1]
+        return provider_pb2.UpdateResponse(
+            properties=self._outputs(token, request.urn, _dict(request.news))
+        )
+
+    def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+    def Invoke(self, request: Any, context: Any) -> provider_pb2.InvokeResponse:
+        args = _dict(request.args)
+        result = INVOKE_RESULTS.get(request.tok, lambda values: dict(values))(args)
+        return provider_pb2.InvokeResponse(**{"return": _struct(result)})
+
+    def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:
+        return empty_pb2.Empty()
+
+
+def main(argv: list[str]) -> None:
+    name, version = argv[1], argv[2]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(StandInProvider(name, version), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    sys.stdout.write(f"{port}\n")
+    sys.stdout.flush()
+    try:
+        Event().wait()
+    except KeyboardInterrupt:
+        server.stop(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
