@@ -1,0 +1,126 @@
+"""Both example organizations through ``orgctl`` on the real Pulumi engine.
+
+Per pattern, in order: a preview of the fresh organization, ``up`` (later phases read the
+earlier ones' outputs through real stack references; the policy pack runs in the real
+analyzer), a preview and an ``up`` with nothing to change, the state checked for secrets in
+plain text, a by-hand ``pulumi preview``, and ``destroy --yes``. Slow (minutes): run
+separately, ``pytest tests/engine``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import (
+    EXAMPLES,
+    FAKE_AWS_SECRET,
+    Engine,
+    Run,
+    external_id,
+    org_file,
+    orgctl,
+    pulumi_cli,
+    resources_in,
+    stack_file,
+)
+from tests.fake_akeyless import FakeAkeyless
+
+
+@pytest.fixture(scope="module", params=sorted(EXAMPLES))
+def deployment(
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    fake_gateway: FakeAkeyless,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, Path, Path]]:
+    """(pattern, org file, state dir) of one example, for the tests below in file order."""
+    pattern: str = request.param
+    folder = tmp_path_factory.mktemp(pattern)
+    yield pattern, org_file(EXAMPLES[pattern], fake_gateway, folder), folder / "state"
+
+
+def _all_succeeded(run: Run) -> None:
+    assert run.returncode == 0 and set(run.statuses().values()) == {"succeeded"}, run.explain()
+
+
+def test_preview_of_the_fresh_organization_succeeds_for_every_stack(
+    engine: Engine, deployment: tuple[str, Path, Path], tmp_path: Path
+) -> None:
+    """A first preview, before anything exists: later phases cannot read earlier outputs yet."""
+    _pattern, org, _state = deployment
+    run = orgctl(engine, "preview", org, tmp_path / "fresh")
+    _all_succeeded(run)
+
+
+def test_up_deploys_every_stack_in_phase_order(
+    engine: Engine, deployment: tuple[str, Path, Path], fake_gateway: FakeAkeyless
+) -> None:
+    pattern, org, state = deployment
+    run = orgctl(engine, "up", org, state)
+    _all_succeeded(run)
+    for stack in run.report["stacks"]:
+        assert stack["changes"].get("create", 0) > 0, stack
+    started = [e["stack"] for e in run.events if e.get("status") == "running"]
+    assert started[0] == "org", started
+    if pattern == "centralized":
+        # Each member read its Target's External ID through the hub Gateway's URL, which it
+        # got from the hub stack's outputs through a stack reference.
+        read = {body["name"] for path, body in fake_gateway.requests if path == "/target-get-details"}
+        members = [s["name"] for s in run.report["stacks"] if s["kind"] == "member"]
+        assert len(read) >= len(members) == 3, (read, members)
+
+
+def test_preview_after_up_has_nothing_to_change(
+    engine: Engine, deployment: tuple[str, Path, Path]
+) -> None:
+    _pattern, org, state = deployment
+    run = orgctl(engine, "preview", org, state)
+    _all_succeeded(run)
+    for stack in run.report["stacks"]:
+        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
+        assert not changed, (stack["name"], changed)
+
+
+def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, Path]) -> None:
+    _pattern, org, state = deployment
+    run = orgctl(engine, "up", org, state)
+    _all_succeeded(run)
+    for stack in run.report["stacks"]:
+        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
+        assert not changed, (stack["name"], changed)
+
+
+def test_state_holds_no_external_id_or_key_in_plain_text(
+    deployment: tuple[str, Path, Path],
+) -> None:
+    pattern, org, state = deployment
+    files = sorted((state / "state").rglob("*.json"))
+    assert any(path.parent.name == "akeyless-gateway-org" for path in files), files
+    text = "\n".join(path.read_text(encoding="utf-8") for path in files)
+    assert FAKE_AWS_SECRET not in text
+    if pattern == "centralized":
+        for account in ("333333333333", "444444444444", "555555555555"):
+            assert external_id(account) not in text, f"External ID of {account} in plain text"
+        # ...and yet the member role's trust holds it, encrypted: the secret made it through.
+        member = resources_in(state, "member-333333333333")
+        roles = [r for r in member if r["type"] == "aws:iam/role:Role"]
+        assert roles and all(
+            r["outputs"]["assumeRolePolicy"].get("4dabf18193072939515e22adb298388d")
+            == "1b47061264138c4ac30d75fd1eb44270"
+            for r in roles
+        ), roles
+
+
+def test_destroy_leaves_every_stack_empty(
+    engine: Engine, deployment: tuple[str, Path, Path]
+) -> None:
+    _pattern, org, state = deployment
+    run = orgctl(engine, "destroy", org, state, "--yes")
+    _all_succeeded(run)
+    for stack in run.report["stacks"]:
+        assert stack_file(state, stack["name"]).exists(), stack["name"]
+        assert resources_in(state, stack["name"]) == [], stack["name"]
+
