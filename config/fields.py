@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from functools import cache
 from typing import Annotated, Any
 
@@ -15,6 +16,26 @@ import botocore.session
 from pydantic import AfterValidator, BeforeValidator
 
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
+
+MAX_SHOWN = 80
+"""How much of a rejected value an error message repeats: input is untrusted and may be huge."""
+
+
+def shown(value: Any) -> str:
+    """A rejected value for an error message: a string cut to MAX_SHOWN, anything else by type."""
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 4] + "...'"
+    if isinstance(value, bool | int | float) or value is None:
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def bounded(message: str, limit: int = 400) -> str:
+    """``message`` cut to ``limit`` characters (messages may quote field paths from input)."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
 _PARTITION = "(?:" + "|".join(re.escape(p) for p in PARTITIONS) + ")"
 
 # IAM name characters, ASCII only (Python's \w would admit Unicode letters).
@@ -62,14 +83,14 @@ def _account_id(value: Any) -> Any:
                 "so leading zeros are kept"
             )
     if not isinstance(value, str) or not re.fullmatch(r"\d{12}", value):
-        raise ValueError(f"must be a 12-digit AWS account ID, got {value!r}")
+        raise ValueError(f"must be a 12-digit AWS account ID, got {shown(value)}")
     return value
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
     def check(value: str) -> str:
         if not pattern.fullmatch(value):
-            raise ValueError(f"must be {what}, got {value!r}")
+            raise ValueError(f"must be {what}, got {shown(value)}")
         return value
 
     return AfterValidator(check)
@@ -95,7 +116,7 @@ def known_regions() -> frozenset[str]:
 
 def _region(value: str) -> str:
     if value not in known_regions():
-        raise ValueError(f"unknown AWS region {value!r}")
+        raise ValueError(f"unknown AWS region {shown(value)}")
     return value
 
 
@@ -104,7 +125,7 @@ def _cidr(value: str) -> str:
         ipaddress.ip_network(value, strict=True)
     except ValueError:
         raise ValueError(
-            f"must be a CIDR block like 10.0.0.0/16 (host bits zero), got {value!r}"
+            f"must be a CIDR block like 10.0.0.0/16 (host bits zero), got {shown(value)}"
         ) from None
     return value
 
@@ -123,18 +144,43 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+MAX_TAGS_PER_RESOURCE = 50
+"""AWS's limit of user tags on one resource
+(https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)."""
+
+RESERVED_TAGS = 5
+"""Kept free on every resource for the tags the product sets itself (policy exceptions)."""
+
+MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - RESERVED_TAGS
+"""Org tags and an account's own tags together, on any one resource."""
+
+_TAG_PUNCTUATION = frozenset("+-=._:/@")
+
+
+def _tag_characters(value: str, what: str) -> str:
+    """AWS's tag character set, ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$`` (tagging docs above):
+    letters, separators (spaces), numbers and ``+ - = . _ : / @``."""
+    for char in value:
+        if char not in _TAG_PUNCTUATION and unicodedata.category(char)[0] not in "LZN":
+            raise ValueError(
+                f"{what} may hold letters, digits, spaces and + - = . _ : / @ only; "
+                f"{shown(char)} is not allowed"
+            )
+    return value
+
+
 def _tag_key(value: str) -> str:
     if not 1 <= len(value) <= 128:
         raise ValueError("tag keys must be 1-128 characters")
     if value.lower().startswith("aws:"):
-        raise ValueError(f"tag key {value!r} uses the reserved 'aws:' prefix")
-    return value
+        raise ValueError(f"tag key {shown(value)} uses the reserved 'aws:' prefix")
+    return _tag_characters(value, "a tag key")
 
 
 def _tag_value(value: str) -> str:
     if len(value) > 256:
         raise ValueError("tag values must be at most 256 characters")
-    return value
+    return _tag_characters(value, "a tag value")
 
 
 AccountId = Annotated[str, BeforeValidator(_account_id)]

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.fields import (
+    MAX_USER_TAGS,
     AccessKeyId,
     AccountId,
     AkeylessAccessId,
@@ -392,7 +393,9 @@ class AccountSpec(GatewaySite):
         description="Per capability, replaces the one in default_capabilities.",
     )
     tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Added to the organization's tags."
+        default_factory=dict,
+        max_length=MAX_USER_TAGS,
+        description="Added to the organization's tags.",
     )
 
 
@@ -425,7 +428,9 @@ class OrgDeployment(StrictModel):
         "discovery from organizations, per-account settings of discovered accounts.",
     )
     tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Tags on every taggable resource."
+        default_factory=dict,
+        max_length=MAX_USER_TAGS,
+        description="Tags on every taggable resource.",
     )
 
     def capabilities_of(self, account: AccountSpec) -> Capabilities:
