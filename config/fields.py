@@ -7,8 +7,10 @@ with a message that says what a valid value looks like.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import unicodedata
+import urllib.parse
 from functools import cache
 from typing import Annotated, Any
 
@@ -216,6 +218,36 @@ AkeylessPath = Annotated[
     _matching(_AKEYLESS_PATH, "an Akeyless path like /aws-org (starts with '/', no trailing '/')"),
 ]
 HttpsUrl = Annotated[str, _matching(_HTTPS_URL, "an https:// URL")]
+
+AKEYLESS_SAAS_API_HOSTS = frozenset({"api.akeyless.io", "api.us.akeyless.io", "api.eu.akeyless.io"})
+"""The SaaS environments' API hosts (https://docs.akeyless.io/docs/sdks, "Available
+Environments"). The deployment sends its signed AWS login to ``akeyless.api_url``, so
+a host outside this list must be vouched for by the deployer, not by the org file."""
+
+EXTRA_API_HOSTS_VARIABLE = "AKEYLESS_GATEWAY_ORG_API_HOSTS"
+"""Comma-separated extra hosts (e.g. a Gateway's) the deployer allows for ``api_url``.
+It lives in the deployer's environment because the org file arrives in pull requests."""
+
+
+def allowed_api_hosts() -> frozenset[str]:
+    extra = os.environ.get(EXTRA_API_HOSTS_VARIABLE, "")
+    return AKEYLESS_SAAS_API_HOSTS | {
+        host.strip().lower() for host in extra.split(",") if host.strip()
+    }
+
+
+def _akeyless_api_url(value: str) -> str:
+    host = (urllib.parse.urlsplit(value).hostname or "").lower()
+    if host not in allowed_api_hosts():
+        raise ValueError(
+            f"host {shown(host)} is not an Akeyless SaaS API host "
+            f"({', '.join(sorted(AKEYLESS_SAAS_API_HOSTS))}); to use another (a Gateway's "
+            f"API), list it in the deployer's environment variable {EXTRA_API_HOSTS_VARIABLE}"
+        )
+    return value
+
+
+AkeylessApiUrl = Annotated[HttpsUrl, AfterValidator(_akeyless_api_url)]
 HttpUrl = Annotated[str, _matching(_HTTP_URL, "an http:// or https:// URL")]
 VpcId = Annotated[str, _matching(_VPC_ID, "a VPC ID like vpc-0123456789abcdef0")]
 SubnetId = Annotated[str, _matching(_SUBNET_ID, "a subnet ID like subnet-0123456789abcdef0")]

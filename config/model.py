@@ -17,6 +17,7 @@ from config.fields import (
     AccessKeyId,
     AccountId,
     AkeylessAccessId,
+    AkeylessApiUrl,
     AkeylessPath,
     AvailabilityZone,
     Cidr,
@@ -166,7 +167,7 @@ class AkeylessSettings(StrictModel):
     path: AkeylessPath = Field(
         "/aws-org", description="Akeyless folder holding every object this deployment names."
     )
-    api_url: HttpsUrl = Field(
+    api_url: AkeylessApiUrl = Field(
         "https://api.akeyless.io",
         description="Akeyless API for auth methods and roles (the SaaS, or a Gateway's /api/v2).",
     )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.fields import MAX_USER_TAGS
+from config.fields import EXTRA_API_HOSTS_VARIABLE, MAX_USER_TAGS
 from config.model import OrgDeployment
 from config.org_file import MAX_DEPTH, MAX_FILE_BYTES, OrgFileError, parse_org_yaml
 from config.validation import ConfigError, load_org_file, parse_org
@@ -176,3 +176,18 @@ def test_mutated_org_files_never_raise_anything_but_a_config_error(raw: bytes) -
 )
 def test_generated_documents_never_raise_anything_but_a_config_error(data: object) -> None:
     assert _outcome(lambda: parse_org(data, "generated.yaml"))
+
+
+def test_the_akeyless_api_url_must_be_an_akeyless_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A YAML-only pull request must not be able to send the deployer's signed AWS
+    # login to a host of its choosing.
+    org = load_org_file(CENTRALIZED_EXAMPLE).model_dump(mode="json")
+    org["akeyless"]["api_url"] = "https://api.akeyless.io.collector.example"
+    monkeypatch.delenv(EXTRA_API_HOSTS_VARIABLE, raising=False)
+    with pytest.raises(ConfigError) as caught:
+        parse_org(org, "collector.yaml")
+    assert "akeyless.api_url" in [problem.path for problem in caught.value.problems]
+    assert EXTRA_API_HOSTS_VARIABLE in str(caught.value)
+    org["akeyless"]["api_url"] = "https://gateway.internal.example:8000/api/v2"
+    monkeypatch.setenv(EXTRA_API_HOSTS_VARIABLE, "gateway.internal.example")
+    assert parse_org(org, "gateway.yaml").akeyless.api_url.startswith("https://gateway.internal")
