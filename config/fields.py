@@ -42,10 +42,18 @@ _PARTITION = "(?:" + "|".join(re.escape(p) for p in PARTITIONS) + ")"
 
 # IAM name characters, ASCII only (Python's \w would admit Unicode letters).
 _IAM_NAME = r"[A-Za-z0-9_+=,.@-]"
-_IAM_PATH = re.compile(r"^(?:/|/[\x21-\x7e]{1,510}/)$")
+# IAM allows any printable ASCII in a path, but a path ends up inside policy
+# resources, where `*` and `?` are wildcards and `${...}` is a policy variable; and
+# Akeyless takes a role ARN list as one comma-separated string, so a comma in an ARN
+# would split it into two. Paths and role ARNs here use the name characters less `,`.
+_SAFE_SEGMENT = r"[A-Za-z0-9_+=.@-]"
+_IAM_PATH = re.compile(rf"^/(?:{_SAFE_SEGMENT}+/)*$")
 _ROLE_ARN = re.compile(
-    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,64}}$"
+    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:{_SAFE_SEGMENT}+/)*{_SAFE_SEGMENT}{{1,64}}$"
 )
+# A temporary-user prefix of at least 3 characters ending in a separator, so it
+# cannot be the start of an ordinary user name (`a` covers `admin`; `tmp.` does not).
+_USER_NAME_PREFIX = re.compile(r"^[A-Za-z0-9_+=@-][A-Za-z0-9_+=.@-]{1,61}[._-]$")
 _POLICY_ARN = re.compile(
     rf"^arn:{_PARTITION}:iam::(?:\d{{12}}|aws):policy/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,128}}$"
 )
@@ -189,13 +197,28 @@ AccountId = Annotated[str, BeforeValidator(_account_id)]
 RoleName = Annotated[str, _iam_name(64, "an IAM role name")]
 UserName = Annotated[str, _iam_name(64, "an IAM user name")]
 GroupName = Annotated[str, _iam_name(128, "an IAM group name")]
-UserNamePrefix = Annotated[str, _iam_name(63, "an IAM user-name prefix")]
+UserNamePrefix = Annotated[
+    str,
+    _matching(
+        _USER_NAME_PREFIX,
+        "a user-name prefix of 3-63 IAM name characters ending in '.', '-' or '_' (like tmp.)",
+    ),
+]
 IamPath = Annotated[
     str,
-    _matching(_IAM_PATH, "an IAM path: '/' or '/segment/.../' (printable ASCII, ends with '/')"),
+    _matching(
+        _IAM_PATH,
+        "an IAM path: '/' or '/segment/.../', segments of letters, digits and _+=.@- "
+        "(no wildcards, policy variables or commas)",
+    ),
 ]
 RoleArn = Annotated[
-    str, _matching(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    str,
+    _matching(
+        _ROLE_ARN,
+        "an IAM role ARN (arn:aws:iam::<account>:role/<path/><name>) without commas, "
+        "wildcards or policy variables",
+    ),
 ]
 PolicyArn = Annotated[
     str, _matching(_POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account|aws>:policy/<name>)")

@@ -90,6 +90,25 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         problems.append(Problem("hub", "required for the centralized pattern"))
     if org.pattern == "distributed" and org.hub is not None:
         problems.append(Problem("hub", "only the centralized pattern has a hub; remove it"))
+    if org.pattern == "centralized" and org.organization_id is None:
+        problems.append(
+            Problem(
+                "organization_id",
+                "required for the centralized pattern: without it the hub could assume a role "
+                "of that name in any AWS account (discovery prints it: orgctl accounts)",
+            )
+        )
+    if org.pattern == "distributed" and org.akeyless.auth_method_scope == "shared":
+        problems.append(
+            Problem(
+                "akeyless.auth_method_scope",
+                "the distributed pattern needs per_account: with one shared auth method every "
+                "account's Gateway could read every other account's secrets",
+            )
+        )
+    own_roles = frozenset(
+        {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
+    )
     if not org.accounts and org.discovery.source == "file":
         problems.append(Problem("accounts", "list at least one account"))
     if not org.regions:
@@ -136,6 +155,10 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             if account.capabilities.dynamic_assume_role is not None
             else "default_capabilities"
         )
+        problems += [
+            Problem(f"{where}.capabilities.{field}", message)
+            for field, message in org.capabilities_of(account).privileged_grants(own_roles)
+        ]
         role_arns = org.capabilities_of(account).dynamic_assume_role.role_arns
         for arn_index, arn in enumerate(role_arns):
             if account_of_arn(arn) != account.id:
