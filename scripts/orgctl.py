@@ -7,6 +7,9 @@ Verbs:
                                      run the verb over every stack with the Automation API
 
 Exit status: 0 success, 1 a stack failed (or the run could not start), 2 invalid input.
+``render``: 0 every policy rule holds; 1 a policy violation (render.json and render.md
+are still written, the violations listed in render.md) or a stack's program failed;
+2 invalid input (the org file, or an output folder that cannot be written).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ secret values are masked. It needs the generated ``pulumi_akeyless`` SDK
 
 The JSON written by :func:`write_render` is a contract other tools read:
 ``{"stacks": [{"name", "kind", "account", "resources": [{"type", "name",
-"parent", "provider_account", "inputs"}]}]}``.
+"parent", "provider_account", "inputs"}]}]}``. ``render.md`` is the review document
+built from that same masked record (``scripts.review_document``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ from config.model import OrgDeployment
 from config.stack_config import flat_keys, flatten
 from config.stacks import StackSpec, plan_stacks
 from policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
-from scripts.review_document import SECRET_MASK, ReviewStack, SummaryFacts, review_document
+
+# One mask for the render and the review document that reads it.
+from scripts.review_document import SECRET_MASK as SECRET_MASK
+from scripts.review_document import ReviewStack, SummaryFacts, review_document
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"

@@ -168,7 +168,7 @@ def test_hub_ec2_stack_trust_policies_rules_and_user_data(centralized: Rendered)
     ) in trust
     policies = section(centralized.markdown, "hub", 3)
     assert '"Sid": "AssumeMemberRoles"' in policies
-    assert "```json\n{\n  \"Version\": \"2012-10-17\"" in policies  # pretty, not one line
+    assert '```json\n{\n  "Version": "2012-10-17"' in policies  # pretty, not one line
     rules = section(centralized.markdown, "hub", 4)
     assert "| SG hub-compute-lb-sg | ingress | tcp | 8000 | CIDR 10.0.0.0/8 |" in rules
     assert "| SG hub-compute-gateway-sg | ingress | tcp | 8080 | SG hub-compute-lb-sg |" in rules
@@ -224,9 +224,7 @@ def test_distributed_ecs_stack_shows_the_container_environment(distributed: Rend
         rules
     )
     workloads = section(distributed.markdown, stack, 6)
-    task = next(
-        r for r in resources_of(distributed, stack) if r["name"].endswith("-compute-task")
-    )
+    task = next(r for r in resources_of(distributed, stack) if r["name"].endswith("-compute-task"))
     for variable in json.loads(task["inputs"]["containerDefinitions"])[0]["environment"]:
         assert f"| `{variable['name']}` | `{variable['value']}` |" in workloads
     assert "image `akeyless/gateway:5.0.1`" in workloads
@@ -266,7 +264,7 @@ def test_render_writes_byte_identical_files_across_runs(
     example: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     first: Rendered = request.getfixturevalue(example)
-    second = _render(first.source, tmp_path)
+    _render(first.source, tmp_path)
     for name in ("render.json", "render.md"):
         assert (first.out / name).read_bytes() == (tmp_path / name).read_bytes(), name
 
@@ -298,7 +296,9 @@ def test_exit_1_on_a_policy_violation_with_both_files_written_and_listed(
     for line in printed:  # Violation.__str__: "rule: resource (type): message"
         rule, resource = line.split(" ", 2)[:2]
         rule = rule.removesuffix(":")
-        assert re.search(rf"\| `{re.escape(rule)}` \| `{re.escape(resource)}` \|", rendered.markdown)
+        assert re.search(
+            rf"\| `{re.escape(rule)}` \| `{re.escape(resource)}` \|", rendered.markdown
+        )
     assert "Traceback" not in rendered.stderr
 
 
@@ -413,9 +413,7 @@ def test_a_stack_with_nothing_to_show_says_so_in_every_section() -> None:
     assert "This stack runs no EC2 instance." in section(markdown, "s", 5)
     assert "This stack runs no container" in section(markdown, "s", 6)
     assert "This stack creates no Akeyless object." in section(markdown, "s", 7)
-    assert "Nothing: every value of this stack is known before deploy." in section(
-        markdown, "s", 8
-    )
+    assert "Nothing: every value of this stack is known before deploy." in section(markdown, "s", 8)
     assert "| Source file | (not given) |" in markdown
 
 
