@@ -226,15 +226,18 @@ def _account_of_arn(arn: str) -> str | None:
 
 
 def _decoded_user_data(resource: Mapping[str, Any]) -> str | None:
-    """The user data of a launch template (base64) or an instance, as the instance reads it."""
-    inputs = resource["inputs"]
-    if resource["type"] == INSTANCE_TYPE and isinstance(inputs.get("userData"), str):
+    """The user data of a launch template or an instance, as the instance reads it.
+
+    A launch template's ``userData`` is base64 (pulumi_aws ``ec2/launch_template.py``:
+    "The base64-encoded user data"); an instance has plain ``userData`` or ``userDataBase64``.
+    """
+    kind, inputs = resource["type"], resource["inputs"]
+    if kind == INSTANCE_TYPE and inputs.get("userData"):
         return str(inputs["userData"])
-    encoded = inputs.get("userDataBase64" if resource["type"] == INSTANCE_TYPE else "userData")
-    if resource["type"] not in (LAUNCH_TEMPLATE_TYPE, INSTANCE_TYPE) or not encoded:
-        return None
-    if encoded == SECRET_MASK:
-        return SECRET_MASK
+    key = {LAUNCH_TEMPLATE_TYPE: "userData", INSTANCE_TYPE: "userDataBase64"}.get(kind)
+    encoded = inputs.get(key) if key else None
+    if not encoded or encoded == SECRET_MASK:
+        return encoded or None
     try:
         return base64.b64decode(str(encoded), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
