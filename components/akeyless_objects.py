@@ -252,7 +252,7 @@ class AccountSecrets(pulumi.ComponentResource):
                 "aws_user_policies": ",".join(iam_user.policy_arns) or None,
                 "aws_user_groups": ",".join(iam_user.group_names) or None,
                 "aws_user_programmatic_access": True,
-                "aws_user_console_access": False,
+                "aws_user_console_access": iam_user.console_access,
             }
         if capabilities.dynamic_assume_role.enabled:
             dynamic["assume_role"] = {

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from config.model import Capabilities
+from config.model import Capabilities, DynamicIamUser
 
 Statement = dict[str, Any]
 PolicyDocument = dict[str, Any]
@@ -30,19 +30,19 @@ COMPUTE_SERVICE_PRINCIPALS = {
 TEMP_USER_ACTIONS = (
     "iam:CreateUser",
     "iam:DeleteUser",
-    "iam:TagUser",
-    "iam:UntagUser",
     "iam:CreateAccessKey",
     "iam:DeleteAccessKey",
     "iam:ListAccessKeys",
-    "iam:CreateLoginProfile",
-    "iam:GetLoginProfile",
-    "iam:DeleteLoginProfile",
     "iam:ListUserPolicies",
     "iam:ListAttachedUserPolicies",
     "iam:ListGroupsForUser",
     "iam:ListUserTags",
 )
+# Only when the temporary users get a console password (dynamic_iam_user.console_access).
+LOGIN_PROFILE_ACTIONS = ("iam:CreateLoginProfile", "iam:GetLoginProfile", "iam:DeleteLoginProfile")
+# Only for the tag keys the org file lists, through aws:TagKeys: tags on users can
+# satisfy attribute-based access control elsewhere in the account.
+USER_TAG_ACTIONS = ("iam:TagUser", "iam:UntagUser")
 USER_POLICY_ACTIONS = ("iam:AttachUserPolicy", "iam:DetachUserPolicy")
 GROUP_MEMBERSHIP_ACTIONS = ("iam:AddUserToGroup", "iam:RemoveUserFromGroup")
 ROTATED_KEY_ACTIONS = (
@@ -102,7 +102,23 @@ class ServiceAccountSubject:
         return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
-def _compute_statement(compute: str, subject: ServiceAccountSubject | None) -> Statement:
+def _compute_statement(
+    compute: str, subject: ServiceAccountSubject | None, *, partition: str, account_id: str
+) -> Statement:
+    if compute == "ecs":
+        # ECS tasks of this account only: the confused-deputy conditions AWS documents
+        # for task roles (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html,
+        # "aws:SourceAccount" and "aws:SourceArn").
+        return {
+            "Sid": "GatewayCompute",
+            "Effect": "Allow",
+            "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS[compute]},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:*:{account_id}:*"},
+            },
+        }
     if compute != "eks":
         return {
             "Sid": "GatewayCompute",
@@ -146,7 +162,9 @@ def gateway_trust_policy(
     """
     return policy_document(
         [
-            _compute_statement(compute, service_account),
+            _compute_statement(
+                compute, service_account, partition=partition, account_id=account_id
+            ),
             {
                 "Sid": "GatewaySelfAssume",
                 "Effect": "Allow",
@@ -228,6 +246,53 @@ def assume_member_roles_statement(
     return statement
 
 
+def _temporary_user_statements(
+    dynamic: DynamicIamUser, *, partition: str, account_id: str
+) -> list[Statement]:
+    """The temporary users of ``iam_user`` dynamic secrets: only at path ``/``, only by prefix.
+
+    ``user/<prefix>*`` alone would also match ``user/<prefix>x/admin``, a user named
+    ``admin`` at path ``/<prefix>x/`` (a resource ``*`` matches ``/``, see
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html),
+    so every user with a path is denied explicitly.
+    """
+    temp_users = iam_arn(partition, account_id, "user", "/", f"{dynamic.user_name_prefix}*")
+    actions = list(TEMP_USER_ACTIONS)
+    if dynamic.console_access:
+        actions += LOGIN_PROFILE_ACTIONS
+    statements = [_allow("DynamicSecretTempUsers", actions, [temp_users])]
+    if dynamic.tag_keys:
+        statements.append(
+            _allow(
+                "DynamicSecretTempUserTags",
+                USER_TAG_ACTIONS,
+                [temp_users],
+                Condition={"ForAllValues:StringEquals": {"aws:TagKeys": list(dynamic.tag_keys)}},
+            )
+        )
+    if dynamic.policy_arns:
+        statements.append(
+            _allow(
+                "DynamicSecretUserPolicies",
+                USER_POLICY_ACTIONS,
+                [temp_users],
+                Condition={"ArnEquals": {"iam:PolicyARN": list(dynamic.policy_arns)}},
+            )
+        )
+    if dynamic.group_names:
+        groups = [iam_arn(partition, account_id, "group", "/", g) for g in dynamic.group_names]
+        statements.append(_allow("DynamicSecretUserGroups", GROUP_MEMBERSHIP_ACTIONS, groups))
+    statements.append(
+        {
+            "Sid": "NoTempUsersUnderAPath",
+            "Effect": "Deny",
+            "Action": [*actions, *USER_TAG_ACTIONS, *USER_POLICY_ACTIONS],
+            "Resource": [iam_arn(partition, account_id, "user", "/", "*/*")],
+        }
+    )
+    return statements
+
+
 def capability_statements(
     capabilities: Capabilities, *, partition: str, account_id: str, regions: Sequence[str]
 ) -> list[Statement]:
@@ -242,20 +307,9 @@ def capability_statements(
         statements.append(_allow("ListIamUsers", ["iam:ListUsers"], "*"))
 
     if dynamic.enabled:
-        temp_users = iam_arn(partition, account_id, "user", "/", f"{dynamic.user_name_prefix}*")
-        statements.append(_allow("DynamicSecretTempUsers", TEMP_USER_ACTIONS, [temp_users]))
-        if dynamic.policy_arns:
-            statements.append(
-                _allow(
-                    "DynamicSecretUserPolicies",
-                    USER_POLICY_ACTIONS,
-                    [temp_users],
-                    Condition={"ArnEquals": {"iam:PolicyARN": list(dynamic.policy_arns)}},
-                )
-            )
-        if dynamic.group_names:
-            groups = [iam_arn(partition, account_id, "group", "/", g) for g in dynamic.group_names]
-            statements.append(_allow("DynamicSecretUserGroups", GROUP_MEMBERSHIP_ACTIONS, groups))
+        statements += _temporary_user_statements(
+            dynamic, partition=partition, account_id=account_id
+        )
 
     if assume.enabled:
         statements.append(_allow("DynamicSecretAssumeRoles", ["sts:AssumeRole"], assume.role_arns))

@@ -7,7 +7,10 @@ with a message that says what a valid value looks like.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
+import unicodedata
+import urllib.parse
 from functools import cache
 from typing import Annotated, Any
 
@@ -15,14 +18,42 @@ import botocore.session
 from pydantic import AfterValidator, BeforeValidator
 
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
+
+MAX_SHOWN = 80
+"""How much of a rejected value an error message repeats: input is untrusted and may be huge."""
+
+
+def shown(value: Any) -> str:
+    """A rejected value for an error message: a string cut to MAX_SHOWN, anything else by type."""
+    if isinstance(value, str):
+        text = repr(value)
+        return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 4] + "...'"
+    if isinstance(value, bool | int | float) or value is None:
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def bounded(message: str, limit: int = 400) -> str:
+    """``message`` cut to ``limit`` characters (messages may quote field paths from input)."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
 _PARTITION = "(?:" + "|".join(re.escape(p) for p in PARTITIONS) + ")"
 
 # IAM name characters, ASCII only (Python's \w would admit Unicode letters).
 _IAM_NAME = r"[A-Za-z0-9_+=,.@-]"
-_IAM_PATH = re.compile(r"^(?:/|/[\x21-\x7e]{1,510}/)$")
+# IAM allows any printable ASCII in a path, but a path ends up inside policy
+# resources, where `*` and `?` are wildcards and `${...}` is a policy variable; and
+# Akeyless takes a role ARN list as one comma-separated string, so a comma in an ARN
+# would split it into two. Paths and role ARNs here use the name characters less `,`.
+_SAFE_SEGMENT = r"[A-Za-z0-9_+=.@-]"
+_IAM_PATH = re.compile(rf"^/(?:{_SAFE_SEGMENT}+/)*$")
 _ROLE_ARN = re.compile(
-    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,64}}$"
+    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:{_SAFE_SEGMENT}+/)*{_SAFE_SEGMENT}{{1,64}}$"
 )
+# A temporary-user prefix of at least 3 characters ending in a separator, so it
+# cannot be the start of an ordinary user name (`a` covers `admin`; `tmp.` does not).
+_USER_NAME_PREFIX = re.compile(r"^[A-Za-z0-9_+=@-][A-Za-z0-9_+=.@-]{1,61}[._-]$")
 _POLICY_ARN = re.compile(
     rf"^arn:{_PARTITION}:iam::(?:\d{{12}}|aws):policy/(?:[\x21-\x7e]*/)?{_IAM_NAME}{{1,128}}$"
 )
@@ -62,14 +93,14 @@ def _account_id(value: Any) -> Any:
                 "so leading zeros are kept"
             )
     if not isinstance(value, str) or not re.fullmatch(r"\d{12}", value):
-        raise ValueError(f"must be a 12-digit AWS account ID, got {value!r}")
+        raise ValueError(f"must be a 12-digit AWS account ID, got {shown(value)}")
     return value
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
     def check(value: str) -> str:
         if not pattern.fullmatch(value):
-            raise ValueError(f"must be {what}, got {value!r}")
+            raise ValueError(f"must be {what}, got {shown(value)}")
         return value
 
     return AfterValidator(check)
@@ -95,7 +126,7 @@ def known_regions() -> frozenset[str]:
 
 def _region(value: str) -> str:
     if value not in known_regions():
-        raise ValueError(f"unknown AWS region {value!r}")
+        raise ValueError(f"unknown AWS region {shown(value)}")
     return value
 
 
@@ -104,7 +135,7 @@ def _cidr(value: str) -> str:
         ipaddress.ip_network(value, strict=True)
     except ValueError:
         raise ValueError(
-            f"must be a CIDR block like 10.0.0.0/16 (host bits zero), got {value!r}"
+            f"must be a CIDR block like 10.0.0.0/16 (host bits zero), got {shown(value)}"
         ) from None
     return value
 
@@ -123,31 +154,71 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+MAX_TAGS_PER_RESOURCE = 50
+"""AWS's limit of user tags on one resource
+(https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)."""
+
+RESERVED_TAGS = 5
+"""Kept free on every resource for the tags the product sets itself (policy exceptions)."""
+
+MAX_USER_TAGS = MAX_TAGS_PER_RESOURCE - RESERVED_TAGS
+"""Org tags and an account's own tags together, on any one resource."""
+
+_TAG_PUNCTUATION = frozenset("+-=._:/@")
+
+
+def _tag_characters(value: str, what: str) -> str:
+    """AWS's tag character set, ``^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$`` (tagging docs above):
+    letters, separators (spaces), numbers and ``+ - = . _ : / @``."""
+    for char in value:
+        if char not in _TAG_PUNCTUATION and unicodedata.category(char)[0] not in "LZN":
+            raise ValueError(
+                f"{what} may hold letters, digits, spaces and + - = . _ : / @ only; "
+                f"{shown(char)} is not allowed"
+            )
+    return value
+
+
 def _tag_key(value: str) -> str:
     if not 1 <= len(value) <= 128:
         raise ValueError("tag keys must be 1-128 characters")
     if value.lower().startswith("aws:"):
-        raise ValueError(f"tag key {value!r} uses the reserved 'aws:' prefix")
-    return value
+        raise ValueError(f"tag key {shown(value)} uses the reserved 'aws:' prefix")
+    return _tag_characters(value, "a tag key")
 
 
 def _tag_value(value: str) -> str:
     if len(value) > 256:
         raise ValueError("tag values must be at most 256 characters")
-    return value
+    return _tag_characters(value, "a tag value")
 
 
 AccountId = Annotated[str, BeforeValidator(_account_id)]
 RoleName = Annotated[str, _iam_name(64, "an IAM role name")]
 UserName = Annotated[str, _iam_name(64, "an IAM user name")]
 GroupName = Annotated[str, _iam_name(128, "an IAM group name")]
-UserNamePrefix = Annotated[str, _iam_name(63, "an IAM user-name prefix")]
+UserNamePrefix = Annotated[
+    str,
+    _matching(
+        _USER_NAME_PREFIX,
+        "a user-name prefix of 3-63 IAM name characters ending in '.', '-' or '_' (like tmp.)",
+    ),
+]
 IamPath = Annotated[
     str,
-    _matching(_IAM_PATH, "an IAM path: '/' or '/segment/.../' (printable ASCII, ends with '/')"),
+    _matching(
+        _IAM_PATH,
+        "an IAM path: '/' or '/segment/.../', segments of letters, digits and _+=.@- "
+        "(no wildcards, policy variables or commas)",
+    ),
 ]
 RoleArn = Annotated[
-    str, _matching(_ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    str,
+    _matching(
+        _ROLE_ARN,
+        "an IAM role ARN (arn:aws:iam::<account>:role/<path/><name>) without commas, "
+        "wildcards or policy variables",
+    ),
 ]
 PolicyArn = Annotated[
     str, _matching(_POLICY_ARN, "an IAM policy ARN (arn:aws:iam::<account|aws>:policy/<name>)")
@@ -170,6 +241,36 @@ AkeylessPath = Annotated[
     _matching(_AKEYLESS_PATH, "an Akeyless path like /aws-org (starts with '/', no trailing '/')"),
 ]
 HttpsUrl = Annotated[str, _matching(_HTTPS_URL, "an https:// URL")]
+
+AKEYLESS_SAAS_API_HOSTS = frozenset({"api.akeyless.io", "api.us.akeyless.io", "api.eu.akeyless.io"})
+"""The SaaS environments' API hosts (https://docs.akeyless.io/docs/sdks, "Available
+Environments"). The deployment sends its signed AWS login to ``akeyless.api_url``, so
+a host outside this list must be vouched for by the deployer, not by the org file."""
+
+EXTRA_API_HOSTS_VARIABLE = "AKEYLESS_GATEWAY_ORG_API_HOSTS"
+"""Comma-separated extra hosts (e.g. a Gateway's) the deployer allows for ``api_url``.
+It lives in the deployer's environment because the org file arrives in pull requests."""
+
+
+def allowed_api_hosts() -> frozenset[str]:
+    extra = os.environ.get(EXTRA_API_HOSTS_VARIABLE, "")
+    return AKEYLESS_SAAS_API_HOSTS | {
+        host.strip().lower() for host in extra.split(",") if host.strip()
+    }
+
+
+def _akeyless_api_url(value: str) -> str:
+    host = (urllib.parse.urlsplit(value).hostname or "").lower()
+    if host not in allowed_api_hosts():
+        raise ValueError(
+            f"host {shown(host)} is not an Akeyless SaaS API host "
+            f"({', '.join(sorted(AKEYLESS_SAAS_API_HOSTS))}); to use another (a Gateway's "
+            f"API), list it in the deployer's environment variable {EXTRA_API_HOSTS_VARIABLE}"
+        )
+    return value
+
+
+AkeylessApiUrl = Annotated[HttpsUrl, AfterValidator(_akeyless_api_url)]
 HttpUrl = Annotated[str, _matching(_HTTP_URL, "an http:// or https:// URL")]
 VpcId = Annotated[str, _matching(_VPC_ID, "a VPC ID like vpc-0123456789abcdef0")]
 SubnetId = Annotated[str, _matching(_SUBNET_ID, "a subnet ID like subnet-0123456789abcdef0")]

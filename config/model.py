@@ -8,14 +8,17 @@ error rather than a silently ignored setting.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.fields import (
+    MAX_USER_TAGS,
     AccessKeyId,
     AccountId,
     AkeylessAccessId,
+    AkeylessApiUrl,
     AkeylessPath,
     AvailabilityZone,
     Cidr,
@@ -44,6 +47,7 @@ from config.fields import (
     VpcId,
     is_open_to_the_internet,
 )
+from config.privileged import privileged_group, privileged_policy, privileged_role
 
 Pattern = Literal["centralized", "distributed"]
 
@@ -68,6 +72,16 @@ class DynamicIamUser(StrictModel):
     )
     group_names: tuple[GroupName, ...] = Field(
         (), description="Groups the Gateway may add the temporary users to."
+    )
+    console_access: bool = Field(
+        False,
+        description="Give temporary users a console password (grants the login-profile "
+        "actions; off by default: access keys only).",
+    )
+    tag_keys: tuple[TagKey, ...] = Field(
+        (),
+        description="Tag keys the Gateway may set on temporary users (iam:TagUser is "
+        "limited to these through aws:TagKeys; none: no tagging is granted).",
     )
 
 
@@ -128,6 +142,41 @@ class Capabilities(StrictModel):
     dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
     rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
     usc_secrets_manager: UscSecretsManager = UscSecretsManager()
+    unsafe_allow_privileged_grants: bool = Field(
+        False,
+        description="UNSAFE: let dynamic secrets hand out administrator-like policies, groups "
+        "or roles (config/privileged.py). Anyone who may read such a secret becomes admin.",
+    )
+
+    def privileged_grants(self, own_role_names: frozenset[str]) -> list[tuple[str, str]]:
+        """``(field, message)`` for every privileged grant, unless explicitly allowed."""
+        if self.unsafe_allow_privileged_grants:
+            return []
+        found: list[tuple[str, str]] = []
+        dynamic, assume = self.dynamic_iam_user, self.dynamic_assume_role
+        found += [
+            (f"dynamic_iam_user.policy_arns[{index}]", f"{arn} is an administrator-like policy")
+            for index, arn in enumerate(dynamic.policy_arns)
+            if privileged_policy(arn)
+        ]
+        found += [
+            (f"dynamic_iam_user.group_names[{index}]", f"group {name} looks privileged")
+            for index, name in enumerate(dynamic.group_names)
+            if privileged_group(name)
+        ]
+        found += [
+            (f"dynamic_assume_role.role_arns[{index}]", f"{arn} is an administrator-like role")
+            for index, arn in enumerate(assume.role_arns)
+            if privileged_role(arn, also=own_role_names)
+        ]
+        return [
+            (
+                where,
+                f"{message}; a dynamic secret must not hand it out (set "
+                "unsafe_allow_privileged_grants: true only if you accept that)",
+            )
+            for where, message in found
+        ]
 
 
 class CapabilityOverrides(StrictModel):
@@ -137,6 +186,7 @@ class CapabilityOverrides(StrictModel):
     dynamic_assume_role: DynamicAssumeRole | None = None
     rotated_access_keys: RotatedAccessKeys | None = None
     usc_secrets_manager: UscSecretsManager | None = None
+    unsafe_allow_privileged_grants: bool | None = None
 
 
 class IamSettings(StrictModel):
@@ -165,7 +215,7 @@ class AkeylessSettings(StrictModel):
     path: AkeylessPath = Field(
         "/aws-org", description="Akeyless folder holding every object this deployment names."
     )
-    api_url: HttpsUrl = Field(
+    api_url: AkeylessApiUrl = Field(
         "https://api.akeyless.io",
         description="Akeyless API for auth methods and roles (the SaaS, or a Gateway's /api/v2).",
     )
@@ -181,7 +231,8 @@ class AkeylessSettings(StrictModel):
     )
     auth_method_scope: AuthMethodScope = Field(
         "shared",
-        description="One AWS IAM auth method for every Gateway (shared) or one per account.",
+        description="One AWS IAM auth method for every Gateway (shared; centralized only) or "
+        "one per account (per_account; the distributed pattern's default and only choice).",
     )
     admin_access_ids: tuple[AkeylessAccessId, ...] = Field(
         (), description="Access IDs allowed to administer every Gateway."
@@ -392,7 +443,9 @@ class AccountSpec(GatewaySite):
         description="Per capability, replaces the one in default_capabilities.",
     )
     tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Added to the organization's tags."
+        default_factory=dict,
+        max_length=MAX_USER_TAGS,
+        description="Added to the organization's tags.",
     )
 
 
@@ -425,8 +478,22 @@ class OrgDeployment(StrictModel):
         "discovery from organizations, per-account settings of discovered accounts.",
     )
     tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Tags on every taggable resource."
+        default_factory=dict,
+        max_length=MAX_USER_TAGS,
+        description="Tags on every taggable resource.",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scope_per_pattern(cls, data: Any) -> Any:
+        # Distributed: each Gateway reaches only its own account's objects, so the
+        # auth method is per account unless the file says otherwise (which the
+        # consistency check then rejects, naming the field).
+        if isinstance(data, Mapping) and data.get("pattern") == "distributed":
+            akeyless = data.get("akeyless")
+            if isinstance(akeyless, Mapping) and "auth_method_scope" not in akeyless:
+                data = {**data, "akeyless": {**akeyless, "auth_method_scope": "per_account"}}
+        return data
 
     def capabilities_of(self, account: AccountSpec) -> Capabilities:
         """The organization defaults with the account's own capabilities laid over them."""

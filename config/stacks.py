@@ -59,7 +59,11 @@ def _config(
         gateway=org.gateway,
         **(site.model_dump(include=site.site_fields_set) if site else {}),
         tags=org.tags_of(account),
-        **(capabilities.model_dump() if capabilities else {}),
+        **(
+            capabilities.model_dump(exclude={"unsafe_allow_privileged_grants"})
+            if capabilities
+            else {}
+        ),
     )
 
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from config.fields import account_of_arn
+from config.fields import MAX_USER_TAGS, account_of_arn, bounded
 from config.model import OrgDeployment
+from config.org_file import OrgFileError, read_org_yaml
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -31,7 +31,12 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        message = bounded(self.message)
+        return f"{bounded(self.path, 200)}: {message}" if self.path else message
+
+
+MAX_PROBLEMS_LISTED = 50
+"""A message lists this many problems at most; ``problems`` keeps them all."""
 
 
 class ConfigError(Exception):
@@ -40,8 +45,13 @@ class ConfigError(Exception):
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"{source} is invalid ({len(self.problems)} problem(s)):\n{lines}")
+        listed = self.problems[:MAX_PROBLEMS_LISTED]
+        lines = "\n".join(f"  - {problem}" for problem in listed)
+        if len(self.problems) > len(listed):
+            lines += f"\n  - ... and {len(self.problems) - len(listed)} more"
+        super().__init__(
+            f"{bounded(source)} is invalid ({len(self.problems)} problem(s)):\n{lines}"
+        )
 
 
 def field_path(location: Sequence[int | str]) -> str:
@@ -80,6 +90,25 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         problems.append(Problem("hub", "required for the centralized pattern"))
     if org.pattern == "distributed" and org.hub is not None:
         problems.append(Problem("hub", "only the centralized pattern has a hub; remove it"))
+    if org.pattern == "centralized" and org.organization_id is None:
+        problems.append(
+            Problem(
+                "organization_id",
+                "required for the centralized pattern: without it the hub could assume a role "
+                "of that name in any AWS account (discovery prints it: orgctl accounts)",
+            )
+        )
+    if org.pattern == "distributed" and org.akeyless.auth_method_scope == "shared":
+        problems.append(
+            Problem(
+                "akeyless.auth_method_scope",
+                "the distributed pattern needs per_account: with one shared auth method every "
+                "account's Gateway could read every other account's secrets",
+            )
+        )
+    own_roles = frozenset(
+        {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
+    )
     if not org.accounts and org.discovery.source == "file":
         problems.append(Problem("accounts", "list at least one account"))
     if not org.regions:
@@ -109,6 +138,14 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 Problem(f"{where}.{name}", message)
                 for name, message in account.problems(org.gateway)
             ]
+        if len(org.tags_of(account)) > MAX_USER_TAGS:
+            problems.append(
+                Problem(
+                    f"{where}.tags",
+                    f"with the organization's tags this account's resources would carry "
+                    f"{len(org.tags_of(account))} tags; at most {MAX_USER_TAGS} are allowed",
+                )
+            )
         if account.regions is not None:
             if not account.regions:
                 problems.append(Problem(f"{where}.regions", "list at least one region, or omit it"))
@@ -118,6 +155,10 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             if account.capabilities.dynamic_assume_role is not None
             else "default_capabilities"
         )
+        problems += [
+            Problem(f"{where}.capabilities.{field}", message)
+            for field, message in org.capabilities_of(account).privileged_grants(own_roles)
+        ]
         role_arns = org.capabilities_of(account).dynamic_assume_role.role_arns
         for arn_index, arn in enumerate(role_arns):
             if account_of_arn(arn) != account.id:
@@ -164,13 +205,7 @@ def load_org_file(path: str | Path) -> OrgDeployment:
     """Read and validate an org deployment YAML file, or raise ConfigError."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(
-            source, [Problem("", f"cannot read the file: {error.strerror}")]
-        ) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(source, [Problem("", f"not valid YAML: {error}")]) from None
+        data = read_org_yaml(Path(path))
+    except OrgFileError as error:
+        raise ConfigError(source, [Problem("", str(error))]) from None
     return parse_org(data, source)

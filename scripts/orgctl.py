@@ -7,6 +7,9 @@ Verbs:
                                      run the verb over every stack with the Automation API
 
 Exit status: 0 success, 1 a stack failed (or the run could not start), 2 invalid input.
+``render``: 0 every policy rule holds; 1 a policy violation (render.json and render.md
+are still written, the violations listed in render.md) or a stack's program failed;
+2 invalid input (the org file, or an output folder that cannot be written).
 """
 
 from __future__ import annotations
@@ -135,6 +138,7 @@ def _accounts(config: Path, as_json: bool) -> int:
 
 def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
     from scripts.render import RenderError, policy_violations, render, write_render
+    from scripts.review_document import summary_facts
 
     org = load_org_file(config)
     if org.discovery.source == "file":
@@ -149,7 +153,11 @@ def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
     except RenderError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
-    json_path, md_path = write_render(stacks, out)
+    try:
+        json_path, md_path = write_render(stacks, out, summary_facts(config, org))
+    except OSError as error:
+        print(f"error: cannot write the render into {out}: {error.strerror}", file=sys.stderr)
+        return EXIT_INVALID
     resources = sum(len(stack.resources) for stack in stacks)
     print(f"rendered {len(stacks)} stacks, {resources} resources: {json_path}, {md_path}")
     if pr_comment is not None:
@@ -163,7 +171,7 @@ def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
     for violation in violations:
         print(f"policy violation: {violation}", file=sys.stderr)
     if violations:
-        print(f"error: {len(violations)} policy violation(s)", file=sys.stderr)
+        print(f"error: {len(violations)} policy violation(s), listed in {md_path}", file=sys.stderr)
         return EXIT_FAILED
     print("policy: every rule of policy/rules.py holds for every resource")
     return EXIT_OK

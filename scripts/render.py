@@ -10,7 +10,8 @@ secret values are masked. It needs the generated ``pulumi_akeyless`` SDK
 
 The JSON written by :func:`write_render` is a contract other tools read:
 ``{"stacks": [{"name", "kind", "account", "resources": [{"type", "name",
-"parent", "provider_account", "inputs"}]}]}``.
+"parent", "provider_account", "inputs"}]}]}``. ``render.md`` is the review document
+built from that same masked record (``scripts.review_document``).
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ from config.stack_config import flat_keys, flatten
 from config.stacks import StackSpec, plan_stacks
 from policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 
+# One mask for the render and the review document that reads it.
+from scripts.review_document import SECRET_MASK as SECRET_MASK
+from scripts.review_document import ReviewStack, SummaryFacts, review_document
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
-SECRET_MASK = "[secret]"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 DYNAMIC_PROVIDER_INPUT = "__provider"
@@ -387,52 +391,31 @@ def render_json(stacks: list[StackRender]) -> str:
     return json.dumps({"stacks": [s.as_json() for s in stacks]}, indent=2, sort_keys=True) + "\n"
 
 
-def _policies(inputs: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(key, policy) for key, value in sorted(inputs.items()) if (policy := _as_policy(value))]
+def review_stack(stack: StackRender) -> ReviewStack:
+    """What the review document reads of a rendered stack: its ``render.json`` record."""
+    config = stack.spec.config
+    return ReviewStack(
+        name=stack.spec.name,
+        kind=stack.spec.kind,
+        account=stack.spec.account_id,
+        resources=[resource.as_json() for resource in stack.resources],
+        phase=stack.spec.phase,
+        regions=tuple(config.regions),
+        compute=config.compute if stack.spec.kind in ("hub", "account") else None,
+    )
 
 
-def render_markdown(stacks: list[StackRender]) -> str:
-    """A review document: per stack, its resources, then each IAM policy in full."""
-    lines = [
-        "# Offline render",
-        "",
-        "Values marked `known after deploy` are placeholders; "
-        f"secret values show as `{SECRET_MASK}`.",
-        "",
-    ]
-    for stack in stacks:
-        lines += [
-            f"## Stack `{stack.spec.name}`",
-            "",
-            f"Kind `{stack.spec.kind}`, account `{stack.spec.account_id}`, "
-            f"{len(stack.resources)} resources.",
-            "",
-            "| type | name | parent | account |",
-            "|---|---|---|---|",
-        ]
-        for resource in stack.resources:
-            lines.append(
-                f"| `{resource.type}` | `{resource.name}` | {resource.parent or ''} "
-                f"| {resource.provider_account or ''} |"
-            )
-        lines.append("")
-        for resource in stack.resources:
-            for key, policy in _policies(resource.inputs):
-                lines += [
-                    f"### `{resource.name}`: {key}",
-                    "",
-                    "```json",
-                    json.dumps(policy, indent=2),
-                    "```",
-                    "",
-                ]
-    return "\n".join(lines)
+def render_markdown(stacks: list[StackRender], facts: SummaryFacts | None = None) -> str:
+    """The review document (``scripts.review_document``), with the policy pack's result."""
+    return review_document([review_stack(s) for s in stacks], policy_violations(stacks), facts)
 
 
-def write_render(stacks: list[StackRender], out_dir: Path) -> tuple[Path, Path]:
+def write_render(
+    stacks: list[StackRender], out_dir: Path, facts: SummaryFacts | None = None
+) -> tuple[Path, Path]:
     """Write ``render.json`` and ``render.md`` into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "render.json", out_dir / "render.md"
     json_path.write_text(render_json(stacks), encoding="utf-8")
-    md_path.write_text(render_markdown(stacks), encoding="utf-8")
+    md_path.write_text(render_markdown(stacks, facts), encoding="utf-8")
     return json_path, md_path

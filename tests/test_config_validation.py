@@ -58,7 +58,7 @@ def test_defaults_fill_what_is_left_out() -> None:
     assert org.regions == ("us-east-1",)
     assert org.akeyless.path == "/aws-org"
     assert org.akeyless.api_url == "https://api.akeyless.io"
-    assert org.akeyless.auth_method_scope == "shared"
+    assert org.akeyless.auth_method_scope == "per_account"  # distributed: never shared
     assert org.accounts[0].compute == "ec2"
     assert org.gateway.replicas == 2 and org.gateway.image == "akeyless/gateway:5.0.1"
     assert not org.gateway.associate_public_ip and not org.gateway.allow_internet_ingress

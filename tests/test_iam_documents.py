@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from typing import Any
 
@@ -29,6 +30,8 @@ EVERYTHING = Capabilities.model_validate(
             "enabled": True,
             "policy_arns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"],
             "group_names": ["temporary"],
+            "console_access": True,
+            "tag_keys": ["akeyless-managed"],
         },
         "dynamic_assume_role": {"enabled": True, "role_arns": [f"arn:aws:iam::{ACCOUNT}:role/app"]},
         "rotated_access_keys": {"enabled": True, "access_keys": {"svc-ci": "AKIAIOSFODNN7EXAMPLE"}},
@@ -301,3 +304,59 @@ def test_no_grant_is_broader_than_the_seeds() -> None:
             assert within(resource, allowed), (action, resource)
     assert within(f"arn:aws:iam::{ACCOUNT}:user/tmp.*", [SEED_USERS])
     assert not within("*", [SEED_USERS])  # the check can fail
+
+
+def _statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def _dynamic_only(**settings: Any) -> dict[str, Any]:
+    capabilities = Capabilities.model_validate({"dynamic_iam_user": {"enabled": True, **settings}})
+    policy = member_role_policy(
+        capabilities, partition="aws", account_id=ACCOUNT, regions=["us-east-1"]
+    )
+    assert policy is not None
+    return policy
+
+
+def test_temporary_users_get_no_console_and_no_tags_unless_asked() -> None:
+    actions = {
+        action
+        for statement in _dynamic_only()["Statement"]
+        if statement["Effect"] == "Allow"
+        for action in statement["Action"]
+    }
+    assert not actions & {"iam:CreateLoginProfile", "iam:GetLoginProfile", "iam:DeleteLoginProfile"}
+    assert not actions & {"iam:TagUser", "iam:UntagUser"}
+
+
+def test_tagging_temporary_users_is_limited_to_the_listed_keys() -> None:
+    tags = _statements(_dynamic_only(tag_keys=["akeyless-managed"]))["DynamicSecretTempUserTags"]
+    assert tags["Condition"] == {"ForAllValues:StringEquals": {"aws:TagKeys": ["akeyless-managed"]}}
+
+
+def test_a_user_under_a_path_never_matches_the_temporary_user_grant() -> None:
+    # `CreateUser --path /tmp.x/ --user-name admin` makes arn:...:user/tmp.x/admin,
+    # which the allow pattern user/tmp.* matches; the explicit deny covers it.
+    statements = _statements(_dynamic_only())
+    allow = statements["DynamicSecretTempUsers"]["Resource"][0]
+    deny = statements["NoTempUsersUnderAPath"]
+    assert statements["NoTempUsersUnderAPath"]["Effect"] == "Deny"
+    assert "iam:CreateUser" in deny["Action"]
+    pathed = f"arn:aws:iam::{ACCOUNT}:user/tmp.x/admin"
+    plain = f"arn:aws:iam::{ACCOUNT}:user/tmp.8f3a"
+    assert fnmatch.fnmatchcase(pathed, allow) and fnmatch.fnmatchcase(plain, allow)
+    assert fnmatch.fnmatchcase(pathed, deny["Resource"][0])
+    assert not fnmatch.fnmatchcase(plain, deny["Resource"][0])
+
+
+def test_the_ecs_task_role_trusts_only_tasks_of_its_own_account() -> None:
+    trust = gateway_trust_policy(
+        partition="aws", account_id=ACCOUNT, gateway_role_arn=GATEWAY_ROLE, compute="ecs"
+    )
+    compute = _statements(trust)["GatewayCompute"]
+    assert compute["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    assert compute["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:*:{ACCOUNT}:*"},
+    }

@@ -184,19 +184,3 @@ def test_cli_render_and_preview_write_the_comment(tmp_path: Path) -> None:
     comment = (tmp_path / "preview.md").read_text()
     assert "## Akeyless Gateway: org-wide preview" in comment
     assert "- `+ create` `aws:iam/role:Role` **hub-role**" in comment  # from engine events
-
-
-def test_the_ci_workflow_edits_one_comment_with_oidc_credentials() -> None:
-    import yaml
-
-    path = Path(__file__).resolve().parent.parent / ".github" / "workflows" / "pr-preview.yml"
-    workflow = yaml.safe_load(path.read_text())
-    assert workflow["permissions"]["id-token"] == "write"
-    steps = workflow["jobs"]["preview"]["steps"]
-    aws = next(s for s in steps if str(s.get("uses", "")).startswith("aws-actions/"))
-    assert "role-to-assume" in aws["with"]
-    assert not any("aws-access-key-id" in json.dumps(s) for s in steps)
-    script = next(s for s in steps if "github-script" in str(s.get("uses", "")))["with"]["script"]
-    assert MARKER in script and "updateComment" in script
-    runs = " ".join(str(s.get("run", "")) for s in steps)
-    assert "orgctl preview" in runs and "--pr-comment" in runs and "orgctl render" in runs
