@@ -1,11 +1,14 @@
 """A local HTTP server speaking the documented JSON of the Akeyless endpoints we call.
 
-Bound to 127.0.0.1 on a free port, in a thread; records each request body.
+Bound to 127.0.0.1 on a free port, in a thread; records each request body. It answers
+both at the root (the SaaS API) and under ``/api/v2`` (how a Gateway serves the same API:
+https://<gateway>:8000/api/v2), and over TLS when given an SSL context.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,8 +55,12 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(data)
 
+        @property
+        def route(self) -> str:
+            return self.path.removeprefix("/api/v2")
+
         def do_GET(self) -> None:
-            if self.path == "/health":
+            if self.route == "/health":
                 self._reply(fake.health_status, {"status": "ok"})
             else:
                 self._reply(404, {"error": "not found"})
@@ -61,10 +68,10 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            fake.requests.append((self.path, body))
-            if self.path == "/auth":
+            fake.requests.append((self.route, body))
+            if self.route == "/auth":
                 self._auth(body)
-            elif self.path != "/target-get-details":
+            elif self.route != "/target-get-details":
                 self._reply(404, {"error": "not found"})
             elif body.get("token") != "t-valid":
                 self._reply(401, {"error": "Unauthorized"})
@@ -86,10 +93,13 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_fake_akeyless() -> Iterator[FakeAkeyless]:
+def running_fake_akeyless(tls: ssl.SSLContext | None = None) -> Iterator[FakeAkeyless]:
     fake = FakeAkeyless()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

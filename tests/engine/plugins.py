@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from importlib import util
 from pathlib import Path
 
-from tests.akeyless_standin import load_schema
+import yaml
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -35,13 +35,14 @@ def sdk_plugin_version(package: str) -> str:
 
 
 def akeyless_plugin_version() -> str:
-    """The Akeyless provider version the schema describes (the Terraform provider's).
+    """The Akeyless Terraform provider version ``Pulumi.yaml``'s ``packages:`` entry bridges.
 
     The schema-driven classes register ``pulumi:providers:akeyless`` without a version, so the
-    engine takes the newest ``akeyless`` plugin installed; this is the one installed.
+    engine takes the newest ``akeyless`` plugin installed: this one.
     """
-    version = load_schema().get("version") or "2.0.0"
-    return str(version).removeprefix("v")
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text(encoding="utf-8"))
+    _source, version = document["packages"]["akeyless"]["parameters"]
+    return str(version)
 
 
 def plugin_versions() -> dict[str, str]:
