@@ -23,6 +23,29 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
 DISTRIBUTED_EXAMPLE = PROJECT_DIR / "config" / "org.distributed.example.yaml"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+ENGINE_TESTS = Path(__file__).resolve().parent / "engine"
+
+
+def _asked_for_engine_tests(config: pytest.Config) -> bool:
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if path == ENGINE_TESTS or ENGINE_TESTS in path.parents:
+            return True
+    return False
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The end-to-end tests on the real engine take minutes: only ``pytest tests/engine``."""
+    if collection_path == ENGINE_TESTS and not _asked_for_engine_tests(config):
+        return True
+    return None
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not _asked_for_engine_tests(config):
+        terminalreporter.write_line(
+            "not run here: the end-to-end tests on the real Pulumi engine (`pytest tests/engine`)"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI for the end-to-end tests, at the version tests/engine/pulumi/go.mod pins,
+# Builds the Pulumi CLI for the end-to-end tests, at the version .pulumi-version pins (the one the
+# workflows install; tests/engine/pulumi/go.mod requires the same),
 # into a cache folder outside the repository:
 #   ${AKEYLESS_GATEWAY_ORG_CACHE:-~/.cache/akeyless-gateway-org}/pulumi-<version>/bin/ (e.g. pulumi-v3.274.1)
 # holding `pulumi` (the real CLI, from github.com/pulumi/pulumi/pkg/v3/cmd/pulumi),
@@ -21,7 +22,14 @@ if ! command -v go >/dev/null; then
   exit 1
 fi
 
-version="$(cd "$module_dir" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
+# One version for the workflows and these tests: .pulumi-version; go.mod must require it.
+version="v$(tr -d '[:space:]' < "$module_dir/../../../.pulumi-version")"
+required="$(cd "$module_dir" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)"
+if [[ "$required" != "$version" ]]; then
+  echo "build-pulumi: .pulumi-version is $version but $module_dir/go.mod requires $required;" \
+    "update go.mod (go get github.com/pulumi/pulumi/pkg/v3@$version sdk/v3@$version, go mod tidy)" >&2
+  exit 1
+fi
 cache_root="${AKEYLESS_GATEWAY_ORG_CACHE:-$HOME/.cache/akeyless-gateway-org}"
 bin="$cache_root/pulumi-$version/bin"
 wanted=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)

@@ -18,6 +18,7 @@ the rest are tolerated there).
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from collections.abc import Mapping
 from concurrent import futures
@@ -25,8 +26,8 @@ from threading import Event
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-from google.protobuf import empty_pb2, struct_pb2
-from google.protobuf.json_format import MessageToDict
+from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
+from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 # The sentinel the engine sends for a value not known during a preview
@@ -49,8 +50,18 @@ def _aws_arn(token: str, urn: str, inputs: Mapping[str, Any], account: str) -> s
     kind = token.rsplit(":", 1)[-1]
     kind = kind[0].lower() + kind[1:]
     name = inputs.get("name") or _name(urn)
-    region = "" if module == "iam" else "us-east-1"
-    return f"arn:aws:{module}:{region}:{account}:{kind}/{name}"
+    if module == "iam":  # global, and the path is part of the ARN: role/akeyless/<name>
+        return f"arn:aws:iam::{account}:{kind}{inputs.get('path') or '/'}{name}"
+    return f"arn:aws:{module}:us-east-1:{account}:{kind}/{name}"
+
+
+def _account(config: Mapping[str, Any]) -> str:
+    """The account the AWS provider is pinned to (``allowedAccountIds``; a bridged provider
+    may receive it JSON-encoded)."""
+    accounts = config.get("allowedAccountIds") or []
+    if isinstance(accounts, str):
+        accounts = json.loads(accounts) if accounts.startswith("[") else [accounts]
+    return str(accounts[0]) if accounts else "000000000000"
 
 
 def computed_outputs(
@@ -60,8 +71,7 @@ def computed_outputs(
     outputs: dict[str, Any] = {}
     package = token.split(":")[0]
     if package == "aws":
-        accounts = config.get("allowedAccountIds") or ["000000000000"]
-        account = str(accounts[0]) if isinstance(accounts, list) else "000000000000"
+        account = _account(config)
         outputs["arn"] = _aws_arn(token, urn, inputs, account)
         outputs.setdefault("tagsAll", inputs.get("tags") or {})
         if token == "aws:lb/loadBalancer:LoadBalancer":
@@ -96,7 +106,7 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
-class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):  # type: ignore[misc]
+class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def __init__(self, name: str, version: str) -> None:
         self.name = name
         self.version = version

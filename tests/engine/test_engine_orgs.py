@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import (
+from tests.engine.harness import (
     EXAMPLES,
     FAKE_AWS_SECRET,
     Engine,
@@ -22,7 +22,6 @@ from tests.engine.conftest import (
     external_id,
     org_file,
     orgctl,
-    pulumi_cli,
     resources_in,
     stack_file,
 )
@@ -68,7 +67,8 @@ def test_up_deploys_every_stack_in_phase_order(
     if pattern == "centralized":
         # Each member read its Target's External ID through the hub Gateway's URL, which it
         # got from the hub stack's outputs through a stack reference.
-        read = {body["name"] for path, body in fake_gateway.requests if path == "/target-get-details"}
+        requests = fake_gateway.requests
+        read = {body["name"] for path, body in requests if path == "/target-get-details"}
         members = [s["name"] for s in run.report["stacks"] if s["kind"] == "member"]
         assert len(read) >= len(members) == 3, (read, members)
 
@@ -96,7 +96,7 @@ def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, P
 def test_state_holds_no_external_id_or_key_in_plain_text(
     deployment: tuple[str, Path, Path],
 ) -> None:
-    pattern, org, state = deployment
+    pattern, _org, state = deployment
     files = sorted((state / "state").rglob("*.json"))
     assert any(path.parent.name == "akeyless-gateway-org" for path in files), files
     text = "\n".join(path.read_text(encoding="utf-8") for path in files)
@@ -123,4 +123,3 @@ def test_destroy_leaves_every_stack_empty(
     for stack in run.report["stacks"]:
         assert stack_file(state, stack["name"]).exists(), stack["name"]
         assert resources_in(state, stack["name"]) == [], stack["name"]
-

@@ -9,8 +9,11 @@ it instead of the public roots.
 
 import os
 
-_bundle = os.environ.get("AKEYLESS_E2E_CA_BUNDLE")
+_bundle = os.environ.get("AKEYLESS_E2E_CA_BUNDLE", "")
 if _bundle:
     import certifi
 
-    certifi.where = lambda: _bundle
+    def _where() -> str:
+        return _bundle
+
+    certifi.where = _where

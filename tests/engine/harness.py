@@ -1,0 +1,220 @@
+"""Helpers of the end-to-end tests on the real engine: where the CLI is, running orgctl, the state.
+
+See tests/engine/conftest.py for the fixtures and what is real and what is stood in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.akeyless_names import target_name
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+from tests.fake_akeyless import FakeAkeyless
+
+ENGINE_DIR = Path(__file__).resolve().parent
+SHIM_DIR = ENGINE_DIR / "shim"
+PASSPHRASE = "engine tests passphrase"
+FAKE_AWS_SECRET = "e2eFakeSecretAccessKey0000000000000000000"
+"""The deployment's AWS secret key in the environment; must never reach a state file."""
+DEPLOY_ACCESS_ID = "p-deploy0exmpl"
+"""``akeyless.login_access_id`` of both examples: the fake accepts its AWS IAM login."""
+
+
+def pinned_version() -> str:
+    """The Pulumi version the workflows install and build-pulumi.sh builds (``v3.x.y``)."""
+    return "v" + (PROJECT_DIR / ".pulumi-version").read_text(encoding="utf-8").strip()
+
+
+def go_mod_version() -> str:
+    """The pkg/v3 version tests/engine/pulumi/go.mod requires."""
+    go_mod = (ENGINE_DIR / "pulumi" / "go.mod").read_text(encoding="utf-8")
+    match = re.search(r"github\.com/pulumi/pulumi/pkg/v3 (v\S+)", go_mod)
+    assert match, "tests/engine/pulumi/go.mod does not require pkg/v3"
+    return match.group(1)
+
+
+def engine_bin() -> Path:
+    """``PULUMI_ENGINE_BIN``, else the build script's cache folder."""
+    if configured := os.environ.get("PULUMI_ENGINE_BIN"):
+        return Path(configured)
+    cache = Path(
+        os.environ.get("AKEYLESS_GATEWAY_ORG_CACHE", Path.home() / ".cache/akeyless-gateway-org")
+    )
+    return cache / f"pulumi-{pinned_version()}" / "bin"
+
+
+NOT_BUILT = (
+    "the Pulumi CLI is not built at {bin}: run tests/engine/build-pulumi.sh "
+    "(about 10 min the first time) or set PULUMI_ENGINE_BIN"
+)
+
+
+# --- the engine's environment ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Engine:
+    bin: Path
+    home: Path
+    env: dict[str, str]
+
+    @property
+    def pulumi(self) -> Path:
+        return self.bin / "pulumi"
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "fake-akeyless.pem", folder / "fake-akeyless.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def external_id(account: str) -> str:
+    """The External ID the fake "generated" for an account's Target: searched for in state."""
+    return f"e2e-external-id-{account}-0f3a9c"
+
+
+# --- the example organizations, pointed at the fake ---------------------------------------
+
+
+def org_file(example: Path, fake: FakeAkeyless, into: Path, **changes: Any) -> Path:
+    """A copy of an example org file whose Gateways are the fake; ``changes`` merged on top."""
+    document: dict[str, Any] = yaml.safe_load(example.read_text(encoding="utf-8"))
+    sites = [document["hub"]] if "hub" in document else document["accounts"]
+    for site in sites:
+        site["gateway_health_url"] = f"{fake.url}/health"
+        if "hub" in document:
+            site["gateway_url"] = f"{fake.url}/api/v2"
+    document.setdefault("akeyless", {})["gateway_health_timeout_seconds"] = 20
+    document.update(changes)
+    path = into / example.name
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    if "hub" in document:
+        for account in document["accounts"]:
+            role = f"arn:aws:iam::{account['id']}:role/akeyless/akeyless-gateway-member"
+            fake.add_aws_target(
+                target_name(document["akeyless"]["path"], account["id"]),
+                role,
+                external_id(account["id"]),
+            )
+    return path
+
+
+EXAMPLES = {"centralized": CENTRALIZED_EXAMPLE, "distributed": DISTRIBUTED_EXAMPLE}
+
+
+@dataclass
+class Run:
+    """One ``orgctl`` run: its exit status, NDJSON events, report and stderr."""
+
+    returncode: int
+    events: list[dict[str, Any]]
+    report: dict[str, Any]
+    stderr: str
+
+    def statuses(self) -> dict[str, str]:
+        return {stack["name"]: stack["status"] for stack in self.report["stacks"]}
+
+    def errors(self) -> dict[str, str]:
+        return {s["name"]: s["error"] for s in self.report["stacks"] if s["error"]}
+
+    def explain(self) -> str:
+        return f"exit {self.returncode}; errors: {self.errors()}\n{self.stderr[-3000:]}"
+
+
+def orgctl_command(
+    engine: Engine, verb: str, org: Path, state: Path, *extra: str, report: Path | None = None
+) -> list[str]:
+    report = report or state / f"{verb}-report.json"
+    return [
+        sys.executable,
+        "-m",
+        "tests.engine.orgctl",
+        verb,
+        "--config",
+        str(org),
+        "--pulumi-cli",
+        str(engine.pulumi),
+        "--state-dir",
+        str(state),
+        "--report",
+        str(report),
+        "--json",
+        *extra,
+        *(
+            ["--no-policy-pack"]
+            if verb in ("preview", "up") and "--policy-pack" not in extra
+            else []
+    ]
+
+
+def orgctl(engine: Engine, verb: str, org: Path, state: Path, *extra: str) -> Run:
+    """``orgctl VERB`` on the real engine, with the file backend under ``state``."""
+    report = state / f"{verb}-report.json"
+    report.unlink(missing_ok=True)
+    result = subprocess.run(
+        orgctl_command(engine, verb, org, state, *extra, report=report),
+        cwd=PROJECT_DIR,
+        env=engine.env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert report.exists(), f"orgctl {verb} wrote no report:\n{result.stderr[-3000:]}"
+    document = json.loads(report.read_text(encoding="utf-8"))
+    return Run(result.returncode, events, document, result.stderr)
+
+
+def backend_dir(state: Path) -> Path:
+    """Where orgctl's default file backend keeps its bookkeeping (``.pulumi/``)."""
+    return state / "state" / ".pulumi"
+
+
+def stack_file(state: Path, stack: str) -> Path:
+    return backend_dir(state) / "stacks" / "akeyless-gateway-org" / f"{stack}.json"
+
+
+def resources_in(state: Path, stack: str) -> list[dict[str, Any]]:
+    path = stack_file(state, stack)
+    if not path.exists():
+        return []
+    document = json.loads(path.read_text(encoding="utf-8"))
+    return list((document.get("checkpoint", {}).get("latest") or {}).get("resources") or [])
+
+
+def lock_files(state: Path) -> list[Path]:
+    locks = backend_dir(state) / "locks"
+    return sorted(path for path in locks.rglob("*.json")) if locks.exists() else []
+
+
+def pulumi_cli(
+    engine: Engine, *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(engine.pulumi), *args, "--non-interactive"],
+        cwd=cwd,
+        env={**engine.env, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

@@ -1,0 +1,172 @@
+"""The org-wide run's operations on the real engine, on the centralized example's org and hub.
+
+A stack's by-hand ``pulumi preview``, a mandatory policy rule failing a preview, a stack
+locked by another update, Ctrl-C during ``up``, and the PR comment from the engine's own
+preview events. Slow: run separately, ``pytest tests/engine``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CENTRALIZED_EXAMPLE, PROJECT_DIR
+from tests.engine.harness import (
+    Engine,
+    backend_dir,
+    lock_files,
+    org_file,
+    orgctl,
+    orgctl_command,
+    pulumi_cli,
+)
+from tests.fake_akeyless import FakeAkeyless
+
+ORG, HUB = "111111111111", "222222222222"
+PROJECT = "akeyless-gateway-org"
+
+
+@pytest.fixture(scope="module")
+def deployed(
+    engine: Engine, fake_gateway: FakeAkeyless, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, Path]]:
+    """(org file, state dir) with the org and hub stacks up."""
+    folder = tmp_path_factory.mktemp("operations")
+    org = org_file(CENTRALIZED_EXAMPLE, fake_gateway, folder)
+    state = folder / "state"
+    run = orgctl(engine, "up", org, state, "--only", ORG, HUB)
+    assert run.statuses() == {"org": "succeeded", "hub": "succeeded"}, run.explain()
+    yield org, state
+
+
+def test_by_hand_preview_of_each_stack_kind(engine: Engine, deployed: tuple[Path, Path]) -> None:
+    """``pulumi preview`` in the project folder with a stack's settings file, no orgctl.
+
+    The settings are the ones orgctl wrote for the stack (the same file a user writes by hand:
+    every key Pulumi.yaml declares); nothing changes since the org-wide up.
+    """
+    _org, state = deployed
+    for stack in ("org", "hub"):
+        settings = state / "work" / stack / f"Pulumi.{stack}.yaml"
+        result = pulumi_cli(
+            engine,
+            "preview",
+            "--stack",
+            f"organization/{PROJECT}/{stack}",
+            "--config-file",
+            str(settings),
+            "--policy-pack",
+            str(PROJECT_DIR / "policy"),
+            "--expect-no-changes",
+            cwd=PROJECT_DIR,
+            env={"PULUMI_BACKEND_URL": f"file://{state / 'state'}"},
+        )
+        assert result.returncode == 0, (stack, result.stdout[-3000:], result.stderr[-2000:])
+
+
+def test_mandatory_rule_violation_fails_the_preview_naming_the_rule(
+    engine: Engine, deployed: tuple[Path, Path], fake_gateway: FakeAkeyless, tmp_path: Path
+) -> None:
+    """Without the required ``owner`` tag, the hub's preview fails on ``required-tags``."""
+    _org, state = deployed
+    untagged = org_file(CENTRALIZED_EXAMPLE, fake_gateway, tmp_path, tags={"managed-by": "pulumi"})
+    run = orgctl(engine, "preview", untagged, state, "--only", HUB)
+    assert run.returncode == 1, run.explain()
+    assert run.statuses() == {"hub": "failed"}, run.explain()
+    assert "required-tags" in run.errors()["hub"], run.explain()
+
+
+def _lock(state: Path, stack: str) -> Path:
+    """A lock as another ``pulumi up`` elsewhere leaves it (pkg/backend/diy/lock.go)."""
+    folder = backend_dir(state) / "locks" / "organization" / PROJECT / stack
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4()}.json"
+    content = {
+        "pid": 4242,
+        "username": "someone-else",
+        "hostname": "another-runner",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
+    path.write_text(json.dumps(content), encoding="utf-8")
+    return path
+
+
+def test_a_stack_locked_by_another_update_is_retried(
+    engine: Engine, deployed: tuple[Path, Path]
+) -> None:
+    org, state = deployed
+    lock = _lock(state, "hub")
+    release = threading.Timer(4.0, lambda: lock.unlink(missing_ok=True))
+    release.start()
+    try:
+        run = orgctl(engine, "up", org, state, "--only", HUB)
+    finally:
+        release.cancel()
+        lock.unlink(missing_ok=True)
+    assert run.statuses() == {"hub": "succeeded"}, run.explain()
+    retries = [e for e in run.events if e.get("stack") == "hub" and e["status"] == "retrying"]
+    assert retries, run.events
+    assert lock_files(state) == []
+
+
+def test_pr_comment_from_the_real_preview_events(
+    engine: Engine, deployed: tuple[Path, Path], fake_gateway: FakeAkeyless, tmp_path: Path
+) -> None:
+    """A changed tag: the comment shows the hub's in-place updates with the tag's new value."""
+    _org, state = deployed
+    changed = org_file(
+        CENTRALIZED_EXAMPLE,
+        fake_gateway,
+        tmp_path,
+        tags={"owner": "platform-security-2", "managed-by": "pulumi"},
+    )
+    comment = tmp_path / "comment.md"
+    run = orgctl(
+        engine, "preview", changed, state, "--only", ORG, HUB, "--pr-comment", str(comment)
+    )
+    assert run.statuses() == {"org": "succeeded", "hub": "succeeded"}, run.explain()
+    text = comment.read_text(encoding="utf-8")
+    assert text.startswith("<!-- akeyless-gateway-org:preview -->"), text[:200]
+    hub_rows = [line for line in text.splitlines() if line.startswith("| `hub` |")]
+    assert hub_rows and hub_rows[0].endswith("| succeeded |"), text[:2000]
+    assert "`~ update`" in text and "platform-security-2" in text, text[:4000]
+    assert "No changes: `org`" in text, text[-1000:]
+
+
+def test_interrupt_during_up_lets_in_flight_stacks_finish(
+    engine: Engine, deployed: tuple[Path, Path]
+) -> None:
+    """Ctrl-C while the org stack runs: it finishes, nothing else starts, a report, no lock."""
+    org, state = deployed
+    report = state / "interrupted-report.json"
+    process = subprocess.Popen(
+        orgctl_command(engine, "up", org, state, report=report),
+        cwd=PROJECT_DIR,
+        env=engine.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        event = json.loads(line)
+        if event.get("stack") == "org" and event["status"] == "running":
+            os.kill(process.pid, signal.SIGINT)
+            break
+    _rest, stderr = process.communicate(timeout=600)
+    assert process.returncode != 0, stderr[-2000:]
+    document = json.loads(report.read_text(encoding="utf-8"))
+    statuses = {stack["name"]: stack["status"] for stack in document["stacks"]}
+    assert document["interrupted"] is True, document
+    assert statuses.pop("org") == "succeeded", (statuses, stderr[-2000:])
+    assert set(statuses.values()) == {"not_run"}, statuses
+    assert lock_files(state) == []
