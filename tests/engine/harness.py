@@ -158,10 +158,6 @@ def orgctl_command(
         str(report),
         "--json",
         *extra,
-        *(
-            ["--no-policy-pack"]
-            if verb in ("preview", "up") and "--policy-pack" not in extra
-            else []
     ]
 
 
