@@ -109,11 +109,6 @@ def _cidr(value: str) -> str:
     return value
 
 
-def is_open_to_the_internet(cidr: str) -> bool:
-    """Whether a CIDR block admits every address (``0.0.0.0/0`` or ``::/0``)."""
-    return ipaddress.ip_network(cidr).prefixlen == 0
-
-
 def partition_of(region: str) -> str:
     """The ARN partition a region belongs to (``aws``, ``aws-us-gov`` or ``aws-cn``)."""
     if region.startswith("us-gov-"):
