@@ -232,10 +232,10 @@ class GatewaySettings(StrictModel):
     allowed_security_group_ids: tuple[SecurityGroupId, ...] = Field(
         (), description="Security groups that may reach the Gateway's ports 8000 and 8080."
     )
+    # What counts as the internet: policy/networks.py (the union of allowed_cidrs, not
+    # only 0.0.0.0/0 or ::/0). The description is mirrored in Pulumi.yaml.
     allow_internet_ingress: bool = Field(
-        False,
-        description="Permit allowed_cidrs that together admit the internet (an explicit "
-        "exception; policy/networks.py says what counts).",
+        False, description="Permit 0.0.0.0/0 or ::/0 in allowed_cidrs (an explicit exception)."
     )
     associate_public_ip: bool = Field(False, description="EC2: give instances a public IP.")
     log_retention_days: int = Field(30, description="ECS: CloudWatch log retention in days.")

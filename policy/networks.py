@@ -9,15 +9,20 @@ addresses they cover per IP version, and call the union "the internet" when
 that count is more than one organization's own networks hold:
 
 - IPv4: more than 65,536 public addresses (a /16). An organization's egress
-  and office ranges are /24s to /28s, and a /16 is the largest block a regional
-  registry still hands out to one holder; more is a provider's customer base.
-- IPv6: more than a /32's worth, the minimum allocation to a whole provider (an
-  LIR) and 65,536 end sites of /48 each (RFC 6177).
+  and office ranges are /24s to /28s; a wider union is a provider's customers,
+  a cloud region's tenants, or more: anyone.
+- IPv6: more than a /32's worth: the usual minimum allocation to a whole
+  provider (an LIR) in the registries' IPv6 policies, room for 65,536 end sites
+  of a /48 each (RFC 6177).
 
 So ``0.0.0.0/0``, ``0.0.0.0/1`` + ``128.0.0.0/1``, ``52.0.0.0/15`` and
 ``2000::/3`` are the internet; ``10.0.0.0/8``, ``100.64.0.0/10`` and
 ``203.0.113.0/24`` are not. A count, not a prefix length, so splitting a wide
 range into many narrow ones changes nothing.
+
+Wider intended access (a partner's whole network, say) is what
+``gateway.allow_internet_ingress`` and the exception tag are for: explicit and
+on the one resource, never implied by a list of CIDRs.
 """
 
 from __future__ import annotations

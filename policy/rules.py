@@ -243,7 +243,8 @@ def encrypted_volumes(resource: Resource) -> list[str]:
 
 
 def _opens_gateway_port(rule: Mapping[str, Any]) -> bool:
-    protocol = str(rule.get("protocol", "tcp"))
+    # ``ipProtocol`` on aws.vpc.SecurityGroupIngressRule, ``protocol`` elsewhere.
+    protocol = str(rule.get("protocol", rule.get("ipProtocol", "tcp")))
     if protocol in ("-1", "all"):
         return True
     low, high = rule.get("fromPort", 0), rule.get("toPort", 0)
@@ -270,7 +271,8 @@ def no_internet_ingress_to_gateway_ports(resource: Resource) -> list[str]:
     else:
         return []
     # The union of every source that reaches a Gateway port: two halves of the
-    # internet in two rules are still the internet (policy/networks.py).
+    # internet in two rules are still the internet (policy/networks.py). A rule
+    # sees one resource, so standalone ingress-rule resources are judged one by one.
     sources = [
         cidr
         for rule in rules
@@ -283,8 +285,9 @@ def no_internet_ingress_to_gateway_ports(resource: Resource) -> list[str]:
         return [f"an ingress source is not a CIDR block: {error}"]
     if not open_to_internet:
         return []
+    shown = ", ".join(sources[:4]) + (f" and {len(sources) - 4} more" if len(sources) > 4 else "")
     return [
-        f"admits the internet ({', '.join(sources)}) to the Gateway ports "
+        f"admits the internet ({shown}) to the Gateway ports "
         f"{'/'.join(map(str, GATEWAY_PORTS))}; an intended exception carries the tag "
         f"{exception_tag_key(INTERNET_INGRESS_RULE)}={resource.name}"
     ]

@@ -181,6 +181,15 @@ MORE_VIOLATIONS: list[tuple[str, Resource]] = [
             {"ipProtocol": "tcp", "fromPort": 8000, "toPort": 8000, "cidrIpv4": "0.0.0.0/0"},
         ),
     ),
+    (INTERNET_INGRESS_RULE, security_group(ingress(["not-a-cidr"]))),  # reported, no traceback
+    (
+        INTERNET_INGRESS_RULE,  # all traffic: no ports at all
+        Resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "rule",
+            {"ipProtocol": "-1", "cidrIpv6": "2000::/3"},
+        ),
+    ),
     (
         EXCEPTION_RULE,  # the old, per-organization form: one tag listing rules
         security_group(
