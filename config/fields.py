@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import botocore.session
 from pydantic import AfterValidator, BeforeValidator
 
+from policy.rules import EXCEPTION_TAG_PREFIX
+
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 _PARTITION = "(?:" + "|".join(re.escape(p) for p in PARTITIONS) + ")"
 
@@ -123,6 +125,14 @@ def _tag_key(value: str) -> str:
         raise ValueError("tag keys must be 1-128 characters")
     if value.lower().startswith("aws:"):
         raise ValueError(f"tag key {value!r} uses the reserved 'aws:' prefix")
+    # A configured tag lands on every resource; an exception names one (policy/rules.py).
+    if value.casefold().startswith(EXCEPTION_TAG_PREFIX.casefold()):
+        raise ValueError(
+            f"tag keys starting {EXCEPTION_TAG_PREFIX!r} are policy exceptions, which the "
+            "program sets on the one resource an explicit setting (such as "
+            "gateway.allow_internet_ingress) concerns; as a configured tag it would try to "
+            "exempt every resource"
+        )
     return value
 
 

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ValidationError
 
 from config.fields import account_of_arn
 from config.model import OrgDeployment
-from policy.rules import EXCEPTION_TAG_PREFIX
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -86,11 +85,9 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
     if not org.regions:
         problems.append(Problem("regions", "list at least one region"))
     problems += _duplicates("regions", org.regions, "region")
-    problems += _exception_tags("tags", org.tags)
     seen: dict[str, int] = {}
     for index, account in enumerate(org.accounts):
         where = f"accounts[{index}]"
-        problems += _exception_tags(f"{where}.tags", account.tags)
         if account.id in seen:
             problems.append(
                 Problem(
@@ -142,20 +139,6 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         for name, message in org.gateway.problems(networked=networked)
     ]
     return problems
-
-
-def _exception_tags(path: str, tags: Mapping[str, str]) -> list[Problem]:
-    """Policy exceptions are never configured tags: those land on every resource."""
-    return [
-        Problem(
-            f"{path}.{key}",
-            "a policy exception cannot be a configured tag (it would exempt every resource); "
-            "the program marks the one resource an explicit setting such as "
-            "gateway.allow_internet_ingress concerns",
-        )
-        for key in tags
-        if key.casefold().startswith(EXCEPTION_TAG_PREFIX.casefold())
-    ]
 
 
 def _duplicates(path: str, values: Sequence[str], what: str) -> list[Problem]:
