@@ -332,6 +332,7 @@ def test_config_judges_the_union_of_the_allowed_networks(
 def test_an_allowed_internet_exception_marks_only_the_load_balancer_group() -> None:
     data = example()
     data["gateway"].update(allowed_cidrs=["0.0.0.0/1", "128.0.0.0/1"], allow_internet_ingress=True)
+    data["accounts"] = data["accounts"][:1]  # the hub's compute is what matters; keep it quick
     stacks = render(parse_org(data))
     assert policy_violations(stacks) == []
     marked = [
