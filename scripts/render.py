@@ -375,10 +375,11 @@ def policy_violations(
         for violation in check(
             Resource(
                 type=resource.type,
-                name=f"{stack.spec.name}/{resource.name}",
+                name=resource.name,
                 props=resource.raw_inputs,
                 account_id=resource.provider_account,
                 required_tags=required_tags,
+                stack=stack.spec.name,
             )
         )
     ]
