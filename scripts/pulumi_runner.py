@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from config.stack_config import flatten
+from config.stack_config import stack_config_entries
 from config.stacks import StackSpec
 from scripts.orchestrator import StackFailed, StackLocked, StackOutcome, Verb
 from scripts.render import PROJECT_DIR, project_name
@@ -207,17 +208,50 @@ class AutomationRunner:
         return selected
 
     def _write_config(self, spec: StackSpec) -> None:
-        """The stack's settings file, from the typed config, keeping what the CLI put there."""
+        """The stack's settings file, from the typed config, keeping what the CLI put there.
+
+        The plain ``settings`` object is written straight into the file; each secret
+        goes through the CLI, which encrypts it with the stack's secrets provider.
+        """
         config = spec.config.model_copy(update={"pulumi_organization": self.stack_owner})
-        path = self.state_dir / "work" / spec.name / f"Pulumi.{spec.name}.yaml"
+        work_dir = self.state_dir / "work" / spec.name
+        path = work_dir / f"Pulumi.{spec.name}.yaml"
         settings: dict[str, Any] = {}
         if path.exists():
             settings = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+        entries = stack_config_entries(config)
         settings["config"] = {
-            f"{self.project}:{key}": value for key, value in flatten(config).items()
+            f"{self.project}:{entry.key}": entry.value for entry in entries if not entry.secret
         }
         # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.
         path.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
+        for entry in entries:
+            if entry.secret:
+                self._set_secret(spec.name, work_dir, entry.key, str(entry.value))
+
+    def _set_secret(self, stack: str, work_dir: Path, key: str, value: str) -> None:
+        """``pulumi config set --secret KEY`` with the value on stdin, never on argv.
+
+        The Automation API's ``set_config`` passes the value as an argument
+        (sdk/python/lib/pulumi/automation/_local_workspace.py); the CLI reads it from
+        stdin when no value is given and stdin is not a terminal
+        (pkg/cmd/pulumi/config/config.go, ``configSetCmd.Run``).
+        """
+        assert self._command is not None  # prepare() ran
+        argv = [self._command.command, "config", "set", "--secret", "--non-interactive"]
+        argv += ["--stack", self.qualified(stack), f"{self.project}:{key}"]
+        done = subprocess.run(
+            argv,
+            input=value,
+            cwd=work_dir,
+            env={**os.environ, **self._env()},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            message = (done.stderr.strip() or done.stdout.strip()).replace(value, "[secret]")
+            raise StackFailed(f"setting the secret {key}: {message}")
 
     # --- running -----------------------------------------------------------------
 

@@ -31,7 +31,7 @@ from pulumi.runtime import rpc
 from components.akeyless_dynamic import EXTERNAL_ID_TYPE
 from components.program import require_provider_sdk
 from config.model import OrgDeployment
-from config.stack_config import flat_keys, flatten
+from config.stack_config import stack_config_entries
 from config.stacks import StackSpec, plan_stacks
 from policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 
@@ -238,12 +238,22 @@ def _tree_order(resources: list[RecordedResource]) -> list[RecordedResource]:
 
 
 def config_strings(spec: StackSpec, project: str) -> dict[str, str]:
-    """The stack's flat config as the engine hands it to a program: namespaced strings."""
-    as_text = {
-        key: value if isinstance(value, str) else json.dumps(value)
-        for key, value in flatten(spec.config).items()
+    """The stack's config as the engine hands it to a program: namespaced strings.
+
+    An object value reaches the program as its JSON text (``Config.get_object``
+    parses it), a plain or secure string as itself.
+    """
+    return {
+        f"{project}:{entry.key}": entry.value
+        if isinstance(entry.value, str)
+        else json.dumps(entry.value)
+        for entry in stack_config_entries(spec.config)
     }
-    return {f"{project}:{key}": value for key, value in as_text.items()}
+
+
+def secret_config_keys(spec: StackSpec, project: str) -> list[str]:
+    """The namespaced keys of the stack's secure config values."""
+    return [f"{project}:{entry.key}" for entry in stack_config_entries(spec.config) if entry.secret]
 
 
 @dataclass
@@ -334,7 +344,7 @@ def render_stack(
             project=name,
             stack=spec.name,
             config=config_strings(spec, name),
-            secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
+            secret_keys=secret_config_keys(spec, name),
             earlier_outputs=earlier_outputs,
         )
     except pulumi.RunError as error:
