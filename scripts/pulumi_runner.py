@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
+from components.earlier_phase import NOT_DEPLOYED_NOTE
 from config.stack_config import stack_config_entries
 from config.stacks import StackSpec
 from scripts.orchestrator import StackFailed, StackLocked, StackOutcome, Verb
@@ -69,10 +70,18 @@ def _changes(changes: Mapping[Any, int] | None) -> dict[str, int]:
     return {str(getattr(op, "value", op)): count for op, count in (changes or {}).items()}
 
 
-def _collect_steps(into: list[dict[str, Any]]) -> Callable[[auto.events.EngineEvent], None]:
-    """An engine-event callback keeping each resource's planned step as plain data."""
+def _collect_steps(
+    into: list[dict[str, Any]], notes: list[str]
+) -> Callable[[auto.events.EngineEvent], None]:
+    """An engine-event callback keeping each resource's planned step as plain data,
+    and the program's notes that earlier phases' values are unknown in this preview."""
 
     def collect(event: auto.events.EngineEvent) -> None:
+        diagnostic = event.diagnostic_event
+        if diagnostic is not None and NOT_DEPLOYED_NOTE in diagnostic.message:
+            note = diagnostic.message.strip()
+            if note not in notes:
+                notes.append(note)
         pre = event.resource_pre_event
         if pre is None:
             return
@@ -265,8 +274,9 @@ class AutomationRunner:
             packs = self.policy_packs or None
             if verb == "preview":
                 steps: list[dict[str, Any]] = []
-                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps))
-                return StackOutcome(_changes(preview.change_summary), steps)
+                notes: list[str] = []
+                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps, notes))
+                return StackOutcome(_changes(preview.change_summary), steps, notes)
             if verb == "up":
                 summary = stack.up(policy_packs=packs).summary
             elif verb == "refresh":

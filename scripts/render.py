@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from components.akeyless_dynamic import EXTERNAL_ID_TYPE
+from components.earlier_phase import READ_STACK_OUTPUTS
 from components.program import require_provider_sdk
 from config.model import OrgDeployment
 from config.stack_config import stack_config_entries
@@ -39,7 +41,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 SECRET_MASK = "[secret]"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
-STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 """A dynamic resource's serialized provider code: not a reviewable input."""
 
@@ -147,19 +148,32 @@ class RecordedResource:
         }
 
 
+class _EngineError(grpc.RpcError):  # type: ignore[misc]  # grpc ships no type stubs
+    """An error as the engine's resource monitor returns it over gRPC (``resmon.Invoke``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self.message
+
+
 class _RenderMocks(pulumi.runtime.Mocks):
     """Returns inputs as outputs, plus marked placeholders for cloud-assigned values.
 
-    A stack reference answers with the outputs of the earlier stack it names.
+    The read of an earlier stack's outputs answers with what that stack rendered,
+    and for a stack not rendered with the engine's error for a stack that does not
+    exist (pkg/backend/backend.go ``GetStackOutputs``).
     """
 
     def __init__(self, earlier_outputs: Mapping[str, Mapping[str, Any]]) -> None:
         self.earlier_outputs = earlier_outputs
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        if args.typ == STACK_REFERENCE_TYPE:
-            stack = args.name.split("/")[-1]
-            return args.name, {"name": args.name, "outputs": self.earlier_outputs.get(stack, {})}
         outputs = dict(args.inputs)
         outputs.setdefault("arn", after_deploy(args.name, "arn"))
         for prop in CLOUD_ASSIGNED_OUTPUTS.get(args.typ, ()):
@@ -169,7 +183,16 @@ class _RenderMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        """Lookups of existing infrastructure answer with marked placeholders."""
+        """Earlier stacks' outputs; lookups of existing infrastructure, marked placeholders."""
+        if args.token == READ_STACK_OUTPUTS:
+            name = args.args["name"]
+            outputs = self.earlier_outputs.get(name.split("/")[-1])
+            if outputs is None:
+                raise _EngineError(
+                    f"invocation of {READ_STACK_OUTPUTS} returned an error: "
+                    f"unknown stack {json.dumps(name)}"
+                )
+            return {"name": name, "outputs": dict(outputs), "secretOutputNames": []}, []
         if args.token == EKS_CLUSTER_LOOKUP:
             cluster = f"eks cluster {args.args.get('name')}"
             return {
@@ -272,19 +295,21 @@ def record_program(
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
     earlier_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
 ) -> RecordedProgram:
     """Run ``program`` under Pulumi's mocks and record what it registered and exported.
 
     Pulumi keeps its runtime state in context variables: running in a new
     context gives each call its own root Stack resource, config and monitor.
-    ``earlier_outputs`` (stack name -> outputs) answers the program's stack references.
+    ``earlier_outputs`` (stack name -> outputs) answers the program's reads of
+    earlier stacks; ``preview`` runs it as ``pulumi preview`` would (``is_dry_run``).
     """
 
     def run() -> RecordedProgram:
         mocks = _RenderMocks(earlier_outputs or {})
         monitor = _RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(
-            mocks, project=project, stack=stack, preview=False, monitor=monitor
+            mocks, project=project, stack=stack, preview=preview, monitor=monitor
         )
         pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
         exports: dict[str, Any] = {}
@@ -335,6 +360,7 @@ def render_stack(
     spec: StackSpec,
     project: str | None = None,
     earlier_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
 ) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
@@ -346,6 +372,7 @@ def render_stack(
             config=config_strings(spec, name),
             secret_keys=secret_config_keys(spec, name),
             earlier_outputs=earlier_outputs,
+            preview=preview,
         )
     except pulumi.RunError as error:
         raise RenderError(f"stack {spec.name!r}: {error}") from None

@@ -11,7 +11,8 @@ CLI's message.
 
 ``set_behaviour`` makes it misbehave per stack (short stack names): ``delay``
 seconds per operation, ``fail`` these stacks, ``lock`` a stack that many times
-(the self-managed backend's lock message), ``hang`` until cancelled;
+(the self-managed backend's lock message), ``hang`` until cancelled, ``warn``
+with this message (a program's warning diagnostic) in a preview's event log;
 ``check_config=False`` skips the config check (a Python start per operation,
 where the real CLI checks in-process: the benchmark turns it off).
 """
@@ -53,12 +54,13 @@ def set_behaviour(
     fail: Sequence[str] = (),
     lock: Mapping[str, int] | None = None,
     hang: Sequence[str] = (),
+    warn: Mapping[str, str] | None = None,
     check_config: bool = True,
 ) -> None:
     """How the fake misbehaves, per short stack name, as files the script reads."""
     folder = root / "behaviour"
     shutil.rmtree(folder, ignore_errors=True)
-    for name in ("fail", "lock", "hang"):
+    for name in ("fail", "lock", "hang", "warn"):
         (folder / name).mkdir(parents=True)
     (folder / "delay").write_text(str(delay))
     if check_config:
@@ -69,6 +71,8 @@ def set_behaviour(
         (folder / "lock" / stack).write_text(str(times))
     for stack in hang:
         (folder / "hang" / stack).touch()
+    for stack, message in (warn or {}).items():
+        (folder / "warn" / stack).write_text(json.dumps(message) + "\n")
 
 
 def calls(root: Path) -> list[dict[str, Any]]:

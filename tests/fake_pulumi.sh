@@ -77,6 +77,11 @@ case $command in
       if [[ -f $root/behaviour/fail/$short ]]; then
         code=255; err="error: update failed for $short: resource creation failed"
       else
+        if [[ -n $event_log && $command == preview && -f $root/behaviour/warn/$short ]]; then
+          read -r warning < "$root/behaviour/warn/$short"  # already a JSON string
+          printf '{"sequence": 0, "timestamp": 0, "diagnosticEvent": {"message": %s, "color": "never", "severity": "warning"}}\n' \
+            "$warning" >> "$event_log"
+        fi
         if [[ -n $event_log && $command == preview ]]; then
           printf '{"sequence": 0, "timestamp": 0, "resourcePreEvent": {"metadata": {"op": "create", "urn": "urn:pulumi:%s::akeyless-gateway-org::aws:iam/role:Role::%s-role", "type": "aws:iam/role:Role", "provider": "", "new": {"type": "aws:iam/role:Role", "urn": "", "inputs": {"name": "%s", "assumeRolePolicy": "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": []}", "tags": "[secret]"}}}}}\n' \
             "$short" "$short" "$short" >> "$event_log"

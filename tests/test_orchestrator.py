@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.earlier_phase import NOT_DEPLOYED_NOTE
 from config.model import OrgDeployment
 from config.stacks import plan_stacks
 from config.validation import parse_org
@@ -157,6 +158,20 @@ def test_a_secret_goes_to_the_cli_on_stdin_and_is_stored_encrypted(
     assert "k3y-v4lue" not in stored
     secure = json.loads(stored)["config"][f"{PROJECT}:akeylessAccessKey"]
     assert fake_decrypt(secure["secure"]) == "k3y-v4lue"
+
+
+def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events(
+    fake: Path, tmp_path: Path
+) -> None:
+    note = f"{NOT_DEPLOYED_NOTE}: the org stack does not exist yet: run `up` on org first"
+    set_behaviour(fake, warn={"hub": note, "org": "an unrelated warning"})
+    events: list[DeploymentEvent] = []
+    result = run(fake, tmp_path, org_with_members(1), verb="preview", events=events)
+    assert result.ok
+    by_name = {stack.name: stack for stack in result.stacks}
+    assert by_name["hub"].notes == [note] and by_name["org"].notes == []
+    (succeeded,) = [e for e in events if e.stack == "hub" and e.status == "succeeded"]
+    assert json.loads(json.dumps(succeeded.as_json()))["notes"] == [note]
 
 
 def test_parallelism_is_bounded(fake: Path, tmp_path: Path) -> None:

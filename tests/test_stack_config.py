@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from config.model import OrgDeployment
+from config.pulumi_stack import read_stack_config
 from config.stack_config import (
     ACCESS_KEY_KEY,
     SETTINGS_KEY,
@@ -23,7 +24,7 @@ from config.stacks import plan_stacks, stack_name
 from config.validation import ConfigError
 from scripts.pulumi_runner import AutomationRunner
 from scripts.pulumi_yaml import PULUMI_YAML, config_declarations, config_section
-from scripts.render import config_strings
+from scripts.render import config_strings, record_program
 from tests.conftest import PROJECT_DIR
 from tests.pulumi_config_rules import check_stack_config, check_stack_file, load_project
 
@@ -195,3 +196,44 @@ def test_the_readme_stack_files_pass_the_clis_rules_and_the_programs(stack: str)
     check_stack_config(project, stack, document["config"])
     config = parse_stack_config(document["config"][f"{PROJECT}:{SETTINGS_KEY}"])
     assert stack_name(config.stack_kind, config.account_id) == stack
+
+
+# --- the program's read side ------------------------------------------------------
+
+
+def read_in_program(config: dict[str, str], secret_keys: tuple[str, ...] = ()) -> Any:
+    """What ``read_stack_config`` returns, or the ConfigError it raises, under the mocks."""
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        try:
+            captured["read"] = read_stack_config()
+        except ConfigError as error:
+            captured["read"] = error
+
+    record_program(program, project=PROJECT, stack="org", config=config, secret_keys=secret_keys)
+    return captured["read"]
+
+
+def test_the_program_reads_the_settings_and_a_secure_access_key(
+    centralized_org: OrgDeployment,
+) -> None:
+    spec = plan_stacks(centralized_org)[0]
+    config = config_strings(spec, PROJECT) | {f"{PROJECT}:{ACCESS_KEY_KEY}": "s3cr3t"}
+    read = read_in_program(config, secret_keys=(f"{PROJECT}:{ACCESS_KEY_KEY}",))
+    assert read == spec.config.model_copy(update={"akeyless_access_key": "s3cr3t"})
+
+
+def test_the_program_refuses_a_plain_access_key_and_unknown_keys(
+    centralized_org: OrgDeployment,
+) -> None:
+    config = config_strings(plan_stacks(centralized_org)[0], PROJECT)
+    error = read_in_program(
+        config | {f"{PROJECT}:{ACCESS_KEY_KEY}": "s3cr3t", f"{PROJECT}:stackKind": "org"}
+    )
+    assert isinstance(error, ConfigError)
+    assert {p.path for p in error.problems} == {ACCESS_KEY_KEY, "stackKind"}
+    assert "s3cr3t" not in str(error) and "config set --secret" in str(error)
+    missing = read_in_program({})
+    assert isinstance(missing, ConfigError)
+    assert [p.path for p in missing.problems] == [SETTINGS_KEY]
