@@ -5,9 +5,9 @@ answers the commands ``pulumi.automation`` issues (version, install, stack
 select/init/ls/history/output/rm, preview/up/refresh/destroy with an event log,
 cancel, ``config set --secret`` with the value on stdin), keeps its stacks under
 ``root/stacks/`` and records every call, with its argv, working directory and
-timing, in ``root/calls.jsonl``. Before every operation it checks the stack's
-config as the real CLI does (``tests/pulumi_config_rules.py``) and fails with the
-CLI's message.
+timing, in ``root/calls.jsonl``. Before a preview or up (a refresh or destroy only
+with ``--run-program``) it checks the stack's config as the real CLI does
+(``tests/pulumi_config_rules.py``) and fails with the CLI's message.
 
 ``set_behaviour`` makes it misbehave per stack (short stack names): ``delay``
 seconds per operation, ``fail`` these stacks, ``lock`` a stack that many times

@@ -58,7 +58,13 @@ case $command in
       code=1; err="error: the fake pulumi only sets secrets from stdin: ${args[*]}"
     fi ;;
   preview|up|refresh|destroy)
-    if [[ -f $root/behaviour/check_config ]] && ! err=$(config_rules check "$PWD" "$short" 2>&1)
+    # preview and up validate the stack config; refresh and destroy only with --run-program
+    # (pkg/cmd/pulumi/operations/{preview,up,refresh,destroy}.go); --skip-config-validation.
+    validate=false
+    [[ $command == preview || $command == up || " ${args[*]} " == *" --run-program "* ]] &&
+      [[ " ${args[*]} " != *" --skip-config-validation "* ]] && validate=true
+    if [[ -f $root/behaviour/check_config && $validate == true ]] &&
+      ! err=$(config_rules check "$PWD" "$short" 2>&1)
     then
       code=255
     else

@@ -23,7 +23,8 @@ as ``yes``/``on``, which no stack file here uses).
 
 ``python tests/pulumi_config_rules.py check PROJECT_DIR STACK`` checks
 ``PROJECT_DIR/Pulumi.<STACK>.yaml`` and prints the CLI's error, exit 255: the fake
-CLI runs it before every operation, and ``set-secret`` for ``config set --secret``.
+CLI runs it where the real one validates (preview, up; refresh and destroy only
+with ``--run-program``), and ``set-secret`` for ``config set --secret``.
 """
 
 from __future__ import annotations

@@ -141,6 +141,9 @@ def test_the_fake_refuses_a_stack_without_its_settings_like_the_cli(
     assert org.name == "org"
     assert org.error is not None
     assert "Stack 'org' is missing configuration value 'settings'" in org.error
+    # refresh and destroy run no program, so the CLI does not validate their config
+    assert run(fake, tmp_path, org_with_members(1), verb="refresh").ok
+    assert run(fake, tmp_path, org_with_members(1), verb="destroy", yes=True).ok
 
 
 def test_a_secret_goes_to_the_cli_on_stdin_and_is_stored_encrypted(
