@@ -26,7 +26,7 @@ read_file() { local -n into=$1; into=0; [[ -f $2 ]] && read -r into < "$2"; }
 # keep a secret set with `config set --secret` (value on stdin) encrypted: both modelled,
 # with the Pulumi sources they follow, in tests/pulumi_config_rules.py.
 config_rules() { local python rules; { read -r python; read -r rules; } < "$root/checker"
-  "$python" "$rules" "$@"; }
+  "$python" -I "$rules" "$@"; }
 case $command in
   version) out="v3.200.0" ;;
   install) ;;
@@ -64,7 +64,7 @@ case $command in
     [[ $command == preview || $command == up || " ${args[*]} " == *" --run-program "* ]] &&
       [[ " ${args[*]} " != *" --skip-config-validation "* ]] && validate=true
     if [[ -f $root/behaviour/check_config && $validate == true ]] &&
-      ! err=$(config_rules check "$PWD" "$short" 2>&1)
+      ! err=$(config_rules check "$PWD" "$short" "$root" 2>&1)
     then
       code=255
     else

@@ -30,6 +30,7 @@ with ``--run-program``), and ``set-secret`` for ``config set --secret``.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import math
 import sys
@@ -37,8 +38,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 SIMPLE_TYPES = ("string", "integer", "boolean", "array", "object")
 DECLARATION_ATTRIBUTES = ("type", "items", "description", "secret", "default", "value")
@@ -286,31 +285,56 @@ def check_stack_config(
             )
 
 
-def check_stack_file(project_dir: Path, stack: str) -> None:
+def _parse(text: str) -> Any:
+    """YAML; JSON (what orgctl writes) without importing a YAML parser: the fake runs
+    this once per operation, and the import would be most of its cost."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        import yaml
+
+        return yaml.safe_load(text)
+
+
+def _project_document(path: Path, cache_dir: Path | None) -> Any:
+    """The parsed ``Pulumi.yaml``, cached as JSON by content in ``cache_dir``."""
+    text = path.read_text()
+    if cache_dir is None:
+        return _parse(text)
+    cached = cache_dir / f"project-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    document = _parse(text)
+    cached.write_text(json.dumps(document))
+    return document
+
+
+def check_stack_file(project_dir: Path, stack: str, cache_dir: Path | None = None) -> None:
     """Check ``Pulumi.<stack>.yaml`` in ``project_dir`` against its ``Pulumi.yaml``."""
-    project = load_project(yaml.safe_load((project_dir / "Pulumi.yaml").read_text()))
+    project = load_project(_project_document(project_dir / "Pulumi.yaml", cache_dir))
     path = project_dir / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) if path.exists() else None
+    document = _parse(path.read_text()) if path.exists() else None
     check_stack_config(project, stack, (document or {}).get("config"))
 
 
 def set_secret(project_dir: Path, stack: str, key: str, plaintext: str) -> None:
     """``pulumi config set --secret KEY`` (value from stdin): a secure value in the file."""
     path = project_dir / f"Pulumi.{stack}.yaml"
-    document = (yaml.safe_load(path.read_text()) if path.exists() else None) or {}
+    document = (_parse(path.read_text()) if path.exists() else None) or {}
     document.setdefault("config", {})[key] = {"secure": fake_encrypt(plaintext)}
     path.write_text(json.dumps(document, indent=2, sort_keys=True))
 
 
 def main(argv: list[str]) -> int:
-    """``check PROJECT_DIR STACK`` or ``set-secret PROJECT_DIR STACK KEY`` (value on stdin)."""
+    """``check PROJECT_DIR STACK [CACHE_DIR]`` or ``set-secret PROJECT_DIR STACK KEY``
+    (the value on stdin)."""
     command, project_dir, stack = argv[1], Path(argv[2]), argv[3]
     if command == "set-secret":
         # Trailing newlines are stripped unless --raw (configSetCmd.Run).
         set_secret(project_dir, stack, argv[4], sys.stdin.read().removesuffix("\n"))
         return 0
     try:
-        check_stack_file(project_dir, stack)
+        check_stack_file(project_dir, stack, Path(argv[4]) if len(argv) > 4 else None)
     except ConfigRejected as error:
         # The CLI wraps it: pkg/cmd/pulumi/operations/preview.go (and up, refresh, destroy).
         print(f"error: validating stack config: {error}", file=sys.stderr)
