@@ -55,6 +55,7 @@ SETTINGS_KEY = "settings"
 """The project config key holding a stack's settings, as one object."""
 ACCESS_KEY_KEY = "akeylessAccessKey"
 """The project config key of the api_key login's access key: a secure value, never plain."""
+SETTINGS_HINT = "see the settings comment in Pulumi.yaml"
 
 
 class StackConfig(GatewaySite):
@@ -194,14 +195,18 @@ def parse_stack_config(
     """
     if not isinstance(settings, Mapping):
         kind = "nothing" if settings is None else f"a {type(settings).__name__}"
-        return _invalid(source, SETTINGS_KEY, f"must be an object of settings, got {kind}")
-    for field, key in _SECRET_FIELDS.items():
-        if field in settings:
-            return _invalid(
-                source,
-                f"{SETTINGS_KEY}.{field}",
-                f"a secret: remove it here and run `pulumi config set --secret {key}`",
-            )
+        problem = Problem(SETTINGS_KEY, f"must be an object of settings, got {kind}")
+        raise ConfigError(source, [problem])
+    misplaced = [
+        Problem(
+            f"{SETTINGS_KEY}.{field}",
+            f"a secret: remove it here and run `pulumi config set --secret {key}`",
+        )
+        for field, key in _SECRET_FIELDS.items()
+        if field in settings
+    ]
+    if misplaced:
+        raise ConfigError(source, misplaced)
     by_field = {field: (secrets or {}).get(key) for field, key in _SECRET_FIELDS.items()}
     given = {field: value for field, value in by_field.items() if value is not None}
     try:
@@ -210,13 +215,6 @@ def parse_stack_config(
         raise ConfigError(
             source, problems_of(error, prefix=SETTINGS_KEY, unknown_hint=SETTINGS_HINT)
         ) from None
-
-
-SETTINGS_HINT = "see the settings comment in Pulumi.yaml"
-
-
-def _invalid(source: str, path: str, message: str) -> StackConfig:
-    raise ConfigError(source, [Problem(path, message)])
 
 
 @dataclass(frozen=True)
