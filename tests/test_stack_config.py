@@ -20,11 +20,11 @@ from config.stack_config import (
     setting_docs,
     stack_settings,
 )
-from config.stacks import plan_stacks, stack_name
+from config.stacks import StackSpec, plan_stacks, stack_name
 from config.validation import ConfigError
 from scripts.pulumi_runner import AutomationRunner
 from scripts.pulumi_yaml import PULUMI_YAML, config_declarations, config_section
-from scripts.render import config_strings, record_program
+from scripts.render import config_strings, record_program, render_stack
 from tests.conftest import PROJECT_DIR
 from tests.pulumi_config_rules import check_stack_config, check_stack_file, load_project
 
@@ -196,6 +196,9 @@ def test_the_readme_stack_files_pass_the_clis_rules_and_the_programs(stack: str)
     check_stack_config(project, stack, document["config"])
     config = parse_stack_config(document["config"][f"{PROJECT}:{SETTINGS_KEY}"])
     assert stack_name(config.stack_kind, config.account_id) == stack
+    # And the program builds the stack from it: a first preview, nothing deployed yet.
+    spec = StackSpec(stack, config.stack_kind, 0, config.account_id, config)
+    assert render_stack(spec, PROJECT, earlier_outputs={}, preview=True).resources
 
 
 # --- the program's read side ------------------------------------------------------
