@@ -39,9 +39,9 @@ from components.gateway_runtime import (
 )
 from components.iam_documents import ecs_execution_policy, ecs_execution_trust_policy
 from components.iam_role import role_with_inline_policy
-from config.fields import is_open_to_the_internet
 from config.model import GatewaySettings, GatewaySite
-from policy.rules import EXCEPTION_TAG, INTERNET_INGRESS_RULE
+from policy.networks import admits_the_internet
+from policy.rules import INTERNET_INGRESS_RULE, exception_tag
 
 HTTPS_EGRESS_PORT = 443
 
@@ -110,10 +110,11 @@ class GatewayCompute(pulumi.ComponentResource):
         ipv6 = [cidr for cidr in settings.allowed_cidrs if ":" in cidr]
         # An internet-wide source passed validation only as an explicit exception;
         # the tag tells the policy pack so, on the one resource it concerns.
-        open_to_internet = any(is_open_to_the_internet(cidr) for cidr in settings.allowed_cidrs)
-        exception = {EXCEPTION_TAG: INTERNET_INGRESS_RULE} if open_to_internet else {}
+        lb_sg_name = f"{name}-lb-sg"
+        open_to_internet = admits_the_internet(settings.allowed_cidrs)
+        exception = exception_tag(INTERNET_INGRESS_RULE, lb_sg_name) if open_to_internet else {}
         lb_sg = aws.ec2.SecurityGroup(
-            f"{name}-lb-sg",
+            lb_sg_name,
             vpc_id=args.site.vpc_id,
             description="Akeyless Gateway load balancer: ports 8000/8080 from allowed networks",
             ingress=_gateway_ports_from(

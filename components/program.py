@@ -6,6 +6,7 @@ import importlib
 
 import pulumi
 
+from components.earlier_phase import NotYetDeployed
 from config.pulumi_stack import read_stack_config
 from config.stack_config import StackConfig
 from config.stacks import stack_name
@@ -64,5 +65,6 @@ def main() -> None:
     """Entry point of ``__main__.py``: bad config or a missing SDK ends the run clearly."""
     try:
         build_stack(read_stack_config())
-    except (ConfigError, MissingProviderSdk) as error:
+    except (ConfigError, MissingProviderSdk, NotYetDeployed) as error:
+        # NotYetDeployed: outside a preview, an earlier phase not deployed yet ends the run.
         raise pulumi.RunError(str(error)) from None

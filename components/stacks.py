@@ -10,7 +10,7 @@
 Each takes the stack's validated :class:`StackConfig` as its args. Every AWS
 resource goes through the stack's own pinned account provider; every
 gateway-mediated Akeyless object through the Gateway's API provider. A stack
-reads what an earlier phase produced through a stack reference.
+reads what an earlier phase produced from that stack's outputs (:class:`EarlierPhase`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from components.akeyless_objects import (
     login_of,
 )
 from components.aws_account import account_provider, bootstrap_role_arn
+from components.earlier_phase import EarlierPhase, NotYetDeployed
 from components.gateway_compute import GatewayCompute, GatewayComputeArgs
 from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
 from components.gateway_runtime import (
@@ -70,19 +71,10 @@ GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
 
 
-def earlier_stack(
-    config: StackConfig, stack: str, opts: pulumi.ResourceOptions
-) -> pulumi.StackReference:
-    """A reference to an earlier phase's stack of this project (``<owner>/<project>/<stack>``)."""
-    return pulumi.StackReference(
-        f"{config.pulumi_organization}/{pulumi.get_project()}/{stack}", opts=opts
-    )
-
-
 def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
-    """The access ID the org stack made for ``account_id``'s Gateway, or a clear error."""
+    """The access ID the org stack made for ``account_id``'s Gateway, or NotYetDeployed."""
     if account_id not in access_ids:
-        raise ValueError(
+        raise NotYetDeployed(
             f"the org stack's {GATEWAY_ACCESS_IDS} output has no access ID for account "
             f"{account_id}: update the org stack first (it binds the accounts it lists)"
         )
@@ -146,9 +138,8 @@ class _AccountComponent(pulumi.ComponentResource):
         """
         config = self.config
         identity = self._gateway_identity(name, policy)
-        org = earlier_stack(config, ORG_STACK, pulumi.ResourceOptions(parent=self))
-        access_id = org.require_output(GATEWAY_ACCESS_IDS).apply(
-            lambda ids: access_id_of(ids, config.account_id)
+        access_id = EarlierPhase(config, ORG_STACK).value(
+            GATEWAY_ACCESS_IDS, lambda ids: access_id_of(ids, config.account_id)
         )
         cluster = cluster_name(config.akeyless.path, config.account_id)
         # Who may administer the Gateway from its first start: the admins, and
@@ -359,10 +350,10 @@ class MemberStack(_AccountComponent):
         super().__init__("akeyless-gateway:centralized:Member", name, config, opts)
         if config.hub_account_id is None:
             raise ValueError("a member stack needs hubAccountId")
-        hub = earlier_stack(config, HUB_STACK, pulumi.ResourceOptions(parent=self))
-        hub_gateway_url = hub.require_output(GATEWAY_URL)
+        hub = EarlierPhase(config, HUB_STACK)
+        hub_gateway_url = hub.value(GATEWAY_URL)
         gateway = self._gateway_api(
-            name, hub_gateway_url, hub.require_output(GATEWAY_HEALTH_URL), (), depends_on=[]
+            name, hub_gateway_url, hub.value(GATEWAY_HEALTH_URL), (), depends_on=[]
         )
         iam = config.iam
         target = gateway_identity_target(

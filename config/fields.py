@@ -17,6 +17,8 @@ from typing import Annotated, Any
 import botocore.session
 from pydantic import AfterValidator, BeforeValidator
 
+from policy.rules import EXCEPTION_TAG_PREFIX
+
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 
 MAX_SHOWN = 80
@@ -140,11 +142,6 @@ def _cidr(value: str) -> str:
     return value
 
 
-def is_open_to_the_internet(cidr: str) -> bool:
-    """Whether a CIDR block admits every address (``0.0.0.0/0`` or ``::/0``)."""
-    return ipaddress.ip_network(cidr).prefixlen == 0
-
-
 def partition_of(region: str) -> str:
     """The ARN partition a region belongs to (``aws``, ``aws-us-gov`` or ``aws-cn``)."""
     if region.startswith("us-gov-"):
@@ -184,6 +181,14 @@ def _tag_key(value: str) -> str:
         raise ValueError("tag keys must be 1-128 characters")
     if value.lower().startswith("aws:"):
         raise ValueError(f"tag key {shown(value)} uses the reserved 'aws:' prefix")
+    # A configured tag lands on every resource; an exception names one (policy/rules.py).
+    if value.casefold().startswith(EXCEPTION_TAG_PREFIX.casefold()):
+        raise ValueError(
+            f"tag keys starting {EXCEPTION_TAG_PREFIX!r} are policy exceptions, which the "
+            "program sets on the one resource an explicit setting (such as "
+            "gateway.allow_internet_ingress) concerns; as a configured tag it would try to "
+            "exempt every resource"
+        )
     return _tag_characters(value, "a tag key")
 
 

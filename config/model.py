@@ -45,9 +45,9 @@ from config.fields import (
     UserName,
     UserNamePrefix,
     VpcId,
-    is_open_to_the_internet,
 )
 from config.privileged import privileged_group, privileged_policy, privileged_role
+from policy.networks import admits_the_internet
 
 Pattern = Literal["centralized", "distributed"]
 
@@ -283,6 +283,8 @@ class GatewaySettings(StrictModel):
     allowed_security_group_ids: tuple[SecurityGroupId, ...] = Field(
         (), description="Security groups that may reach the Gateway's ports 8000 and 8080."
     )
+    # What counts as the internet: policy/networks.py (the union of allowed_cidrs, not
+    # only 0.0.0.0/0 or ::/0). The description is mirrored in Pulumi.yaml.
     allow_internet_ingress: bool = Field(
         False, description="Permit 0.0.0.0/0 or ::/0 in allowed_cidrs (an explicit exception)."
     )
@@ -306,15 +308,24 @@ class GatewaySettings(StrictModel):
 
     def problems(self, *, networked: bool) -> list[tuple[str, str]]:
         """(field, message) for what is wrong; ``networked``: some Gateway runs on ec2/ecs."""
-        found = [
-            (
-                f"allowed_cidrs[{index}]",
-                "opens the Gateway to the internet; set allow_internet_ingress: true "
-                "to make this an explicit exception",
-            )
-            for index, cidr in enumerate(self.allowed_cidrs)
-            if is_open_to_the_internet(cidr) and not self.allow_internet_ingress
-        ]
+        found = []
+        # The union, not each block: 0.0.0.0/1 and 128.0.0.0/1 are the internet too.
+        # Blocks that are the internet on their own are named one by one.
+        if admits_the_internet(self.allowed_cidrs) and not self.allow_internet_ingress:
+            alone = [
+                f"allowed_cidrs[{index}]"
+                for index, cidr in enumerate(self.allowed_cidrs)
+                if admits_the_internet([cidr])
+            ]
+            found += [
+                (
+                    where,
+                    f"{'opens' if alone else 'these networks together open'} the Gateway to "
+                    "the internet (more public addresses than a /16 of IPv4 or a /32 of "
+                    "IPv6); set allow_internet_ingress: true to make this an explicit exception",
+                )
+                for where in alone or ["allowed_cidrs"]
+            ]
         if networked and not self.allowed_cidrs and not self.allowed_security_group_ids:
             found.append(
                 (

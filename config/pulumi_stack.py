@@ -7,7 +7,16 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from config.stack_config import StackConfig, parse_stack_config
+from config.stack_config import (
+    ACCESS_KEY_KEY,
+    SETTINGS_HINT,
+    SETTINGS_KEY,
+    StackConfig,
+    parse_stack_config,
+)
+from config.validation import ConfigError, Problem
+
+KNOWN_KEYS = (SETTINGS_KEY, ACCESS_KEY_KEY)
 
 
 def project_config() -> dict[str, Any]:
@@ -21,6 +30,45 @@ def project_config() -> dict[str, Any]:
     }
 
 
+def _is_secret(key: str) -> bool:
+    # The language host lists the secure keys in PULUMI_CONFIG_SECRET_KEYS; mocks and
+    # inline programs set them in the runtime (pulumi sdk/python/lib/pulumi/runtime/config.py).
+    return (
+        runtime_config.is_config_secret(key) or key in runtime_config.get_config_secret_keys_env()
+    )
+
+
 def read_stack_config() -> StackConfig:
     """The current stack's config, validated; raises ConfigError naming each bad key."""
-    return parse_stack_config(project_config(), source=f"config of stack {pulumi.get_stack()!r}")
+    source = f"config of stack {pulumi.get_stack()!r}"
+    project = pulumi.get_project()
+    unknown = sorted(set(project_config()) - set(KNOWN_KEYS))
+    problems = [
+        Problem(key, f"unknown key: this project reads {SETTINGS_KEY} ({SETTINGS_HINT})")
+        for key in unknown
+    ]
+    config = pulumi.Config()
+    try:
+        settings = config.get_object(SETTINGS_KEY)
+    except pulumi.ConfigTypeError:
+        settings = None
+        problems.append(Problem(SETTINGS_KEY, "must be an object of settings (not valid JSON)"))
+    if settings is None and not problems:
+        problems.append(
+            Problem(SETTINGS_KEY, f"missing: set {project}:{SETTINGS_KEY} in the stack file")
+        )
+    access_key = config.get(ACCESS_KEY_KEY)
+    if access_key is not None and not _is_secret(f"{project}:{ACCESS_KEY_KEY}"):
+        # Pulumi cannot enforce this itself: a typed `secret: true` project key is
+        # required on every stack (pkg/workspace/config.go), and this one is optional.
+        problems.append(
+            Problem(
+                ACCESS_KEY_KEY,
+                f"is in plain text: run `pulumi config set --secret {ACCESS_KEY_KEY}` "
+                "(the CLI encrypts it)",
+            )
+        )
+    if problems:
+        raise ConfigError(source, problems)
+    secrets = {ACCESS_KEY_KEY: access_key} if access_key is not None else {}
+    return parse_stack_config(settings, secrets, source=source)

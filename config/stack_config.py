@@ -1,18 +1,24 @@
-"""One stack's configuration: the typed model and its flat Pulumi form.
+"""One stack's configuration: the typed model and its Pulumi form.
 
-Pulumi project config can only declare strings, booleans, integers and arrays
-(``Pulumi.yaml``), so a stack's settings are stored flat: each leaf of
-``StackConfig`` becomes one key named by its path in camelCase
-(``iam.gateway_role_name`` -> ``iamGatewayRoleName``,
-``dynamic_iam_user.policy_arns`` -> ``dynamicIamUserPolicyArns``). A mapping
-(tags, rotated access keys) is an array of ``key=value`` strings. The flattening is mechanical,
-so the model stays the one source of truth and ``Pulumi.yaml`` is checked
-against it by the tests.
+A stack reads one structured config value, ``<project>:settings``: an object
+holding every setting of :class:`StackConfig`, with the names of the org file
+(``iam: {gateway_role_name: ...}``, ``gateway: {allowed_cidrs: [...]}``), and,
+only for an ``api_key`` login without ``AKEYLESS_ACCESS_KEY``, the secure value
+``<project>:akeylessAccessKey``.
+
+Why one object and not a key per setting: the Pulumi CLI treats every project
+config key declared without a ``default`` as required, and refuses a typed
+``secret: true`` key that is not encrypted, even when it has a default
+(``mergeConfig`` and ``validateStackConfigValue`` in pulumi/pulumi
+``pkg/workspace/config.go``), so optional settings cannot be declared one by
+one. ``Pulumi.yaml`` declares ``settings`` (``type: object``, allowed since
+Pulumi 3.187: ``simpleConfigType`` in ``sdk/go/common/workspace/project.json``)
+and lists its fields in a comment generated from this model
+(``python -m scripts.pulumi_yaml``); the program validates the object here.
 """
 
 from __future__ import annotations
 
-import json
 import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -41,9 +47,15 @@ from config.model import (
     RotatedAccessKeys,
     UscSecretsManager,
 )
-from config.validation import ConfigError, Problem
+from config.validation import ConfigError, Problem, problems_of
 
 StackKind = Literal["org", "hub", "member", "account"]
+
+SETTINGS_KEY = "settings"
+"""The project config key holding a stack's settings, as one object."""
+ACCESS_KEY_KEY = "akeylessAccessKey"
+"""The project config key of the api_key login's access key: a secure value, never plain."""
+SETTINGS_HINT = "see the settings comment in Pulumi.yaml"
 
 
 class StackConfig(GatewaySite):
@@ -86,21 +98,21 @@ class StackConfig(GatewaySite):
     )
     akeyless_access_key: str | None = Field(
         None,
-        description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY (secret).",
-        json_schema_extra={"secret": True},
+        description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY; "
+        f"never in the settings object, only the secure config value {ACCESS_KEY_KEY}.",
     )
     dynamic_iam_user: DynamicIamUser = DynamicIamUser()
     dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
     rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
     usc_secrets_manager: UscSecretsManager = UscSecretsManager()
     tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Tags on every taggable resource, as key=value."
+        default_factory=dict, description="Tags on every taggable resource."
     )
 
     @model_validator(mode="after")
     def _kind_needs(self) -> StackConfig:
         if self.stack_kind == "member" and self.hub_account_id is None:
-            raise ValueError("a member stack needs hubAccountId")
+            raise ValueError("a member stack needs hub_account_id")
         if self.stack_kind in ("hub", "member") and self.pattern != "centralized":
             raise ValueError(f"a {self.stack_kind} stack belongs to the centralized pattern")
         if self.stack_kind == "account" and self.pattern != "distributed":
@@ -111,9 +123,10 @@ class StackConfig(GatewaySite):
                 f"{', '.join(sorted(self.site_fields_set))} belong to the hub or account stacks"
             )
         if self.stack_kind in ("hub", "account"):
-            found = self.problems(self.gateway) + self.gateway.problems(
-                networked=self.compute != "eks"
-            )
+            found = self.problems(self.gateway) + [
+                (f"gateway.{name}", message)
+                for name, message in self.gateway.problems(networked=self.compute != "eks")
+            ]
             if found:
                 raise ValueError("; ".join(f"{name}: {message}" for name, message in found))
         return self
@@ -133,155 +146,127 @@ class StackConfig(GatewaySite):
         return self.regions[0]
 
 
-FlatType = Literal["string", "boolean", "integer", "array"]
+_SECRET_FIELDS = {"akeyless_access_key": ACCESS_KEY_KEY}
+"""Settings kept out of the ``settings`` object, each in its own secure config key."""
 
 
 @dataclass(frozen=True)
-class FlatKey:
-    """One Pulumi config key of a stack: its name, type, description and default."""
+class ConfigEntry:
+    """One config value of a stack, as ``pulumi config set`` would store it."""
 
-    name: str
-    path: tuple[str, ...]
-    type: FlatType
-    description: str
-    default: Any
+    key: str
+    """The key without its ``<project>:`` namespace."""
+    value: Any
+    """A string (secrets) or a JSON-compatible object (the settings)."""
     secret: bool = False
-    mapping: bool = False
-    """A mapping, stored as an array of ``key=value`` strings (like tags)."""
 
 
-def _camel(path: tuple[str, ...]) -> str:
-    words = "_".join(path).split("_")
-    return words[0] + "".join(word.capitalize() for word in words[1:])
+def stack_settings(config: StackConfig) -> dict[str, Any]:
+    """The ``settings`` object of a stack: what differs from the model's defaults.
+
+    The stack's own fields first, where its Gateway runs last, as ``Pulumi.yaml`` lists them.
+    """
+    dumped = config.model_dump(mode="json", exclude_defaults=True, exclude=set(_SECRET_FIELDS))
+    site = {name: dumped.pop(name) for name in GatewaySite.model_fields if name in dumped}
+    return {**dumped, **site}
 
 
-def _flat_type(annotation: Any) -> FlatType:
+def stack_config_entries(config: StackConfig) -> list[ConfigEntry]:
+    """Every config value of the stack: its settings, then each secret that is set.
+
+    The one description of a stack's config that both the Automation API runner
+    (the stack file) and the offline render (the mock runtime) use.
+    """
+    entries = [ConfigEntry(SETTINGS_KEY, stack_settings(config))]
+    for field, key in _SECRET_FIELDS.items():
+        value = getattr(config, field)
+        if value is not None:
+            entries.append(ConfigEntry(key, value, secret=True))
+    return entries
+
+
+def parse_stack_config(
+    settings: Any, secrets: Mapping[str, str] | None = None, source: str = "stack config"
+) -> StackConfig:
+    """Validate a stack's ``settings`` object and secrets into a StackConfig, or raise ConfigError.
+
+    ``secrets`` maps config keys (``akeylessAccessKey``) to their decrypted values.
+    Problems name ``settings.<field path>`` as the stack file spells it.
+    """
+    if not isinstance(settings, Mapping):
+        kind = "nothing" if settings is None else f"a {type(settings).__name__}"
+        problem = Problem(SETTINGS_KEY, f"must be an object of settings, got {kind}")
+        raise ConfigError(source, [problem])
+    misplaced = [
+        Problem(
+            f"{SETTINGS_KEY}.{field}",
+            f"a secret: remove it here and run `pulumi config set --secret {key}`",
+        )
+        for field, key in _SECRET_FIELDS.items()
+        if field in settings
+    ]
+    if misplaced:
+        raise ConfigError(source, misplaced)
+    by_field = {field: (secrets or {}).get(key) for field, key in _SECRET_FIELDS.items()}
+    given = {field: value for field, value in by_field.items() if value is not None}
+    try:
+        return StackConfig.model_validate({**settings, **given})
+    except ValidationError as error:
+        raise ConfigError(
+            source, problems_of(error, prefix=SETTINGS_KEY, unknown_hint=SETTINGS_HINT)
+        ) from None
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """One field of the settings object, for the comment in ``Pulumi.yaml``."""
+
+    path: str
+    type: str
+    default: Any
+    required: bool
+    description: str
+
+
+def _type_name(annotation: Any) -> str:
     origin = get_origin(annotation)
     if origin in (Union, types.UnionType):
         inner = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _flat_type(inner[0])
-    if origin in (tuple, list, dict):
-        return "array"
+        return _type_name(inner[0])
+    if origin is Literal:
+        return "string"
+    if origin in (tuple, list):
+        return f"list of {_type_name(get_args(annotation)[0])}"
+    if origin is dict:
+        key, value = get_args(annotation)
+        return f"map of {_type_name(key)} to {_type_name(value)}"
     if annotation is bool:
         return "boolean"
     if annotation is int:
         return "integer"
+    metadata_origin = getattr(annotation, "__origin__", None)
+    if metadata_origin is not None:  # Annotated[str, ...]
+        return _type_name(metadata_origin)
     return "string"
 
 
-def _flat_default(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, dict):
-        return [f"{key}={item}" for key, item in value.items()]
-    return value
-
-
-def flat_keys(
-    model: type[BaseModel] = StackConfig, prefix: tuple[str, ...] = ()
-) -> Iterator[FlatKey]:
-    """Every leaf of the model as a flat Pulumi config key, in declaration order."""
+def setting_docs(model: type[BaseModel] = StackConfig, prefix: str = "") -> Iterator[SettingDoc]:
+    """Every leaf of the settings object, in declaration order, dotted (``iam.path``)."""
     for name, info in model.model_fields.items():
-        path = (*prefix, name)
+        if name in _SECRET_FIELDS:
+            continue
+        path = f"{prefix}{name}"
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from flat_keys(annotation, path)
+            yield from setting_docs(annotation, f"{path}.")
             continue
         default = None if info.is_required() else info.get_default(call_default_factory=True)
-        yield FlatKey(
-            name=_camel(path),
+        if isinstance(default, tuple):
+            default = list(default)
+        yield SettingDoc(
             path=path,
-            type=_flat_type(annotation),
+            type=_type_name(annotation),
+            default=default,
+            required=info.is_required(),
             description=info.description or "",
-            default=_flat_default(default),
-            secret=isinstance(info.json_schema_extra, dict)
-            and bool(info.json_schema_extra.get("secret")),
-            mapping=get_origin(annotation) is dict,
         )
-
-
-def flatten(config: StackConfig) -> dict[str, Any]:
-    """The stack config as flat key -> value, leaving out unset optional values."""
-    flat: dict[str, Any] = {}
-    for key in flat_keys():
-        value: Any = config
-        for part in key.path:
-            value = getattr(value, part)
-        if value is not None:
-            flat[key.name] = _flat_default(value)
-    return flat
-
-
-def _parse_flat_value(key: FlatKey, raw: Any) -> Any:
-    """Pulumi hands every config value over as a string; decode arrays and tags."""
-    value = raw
-    if key.type == "array" and isinstance(raw, str):
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError:
-            raise ValueError("must be a JSON array of strings") from None
-    if key.type == "array" and not isinstance(value, list):
-        raise ValueError("must be an array of strings")
-    if key.mapping:
-        pairs: dict[str, Any] = {}
-        for item in value:
-            if not isinstance(item, str) or "=" not in item:
-                raise ValueError(f"must be 'key=value' strings, got {item!r}")
-            pair_key, _, pair_value = item.partition("=")
-            pairs[pair_key] = pair_value
-        return pairs
-    return value
-
-
-def _nest(flat_path: tuple[str, ...], value: Any, into: dict[str, Any]) -> None:
-    node = into
-    for part in flat_path[:-1]:
-        node = node.setdefault(part, {})
-    node[flat_path[-1]] = value
-
-
-def parse_stack_config(flat: Mapping[str, Any], source: str = "stack config") -> StackConfig:
-    """Validate flat key -> value settings into a StackConfig, or raise ConfigError.
-
-    Problems are reported with the flat key names a Pulumi user writes.
-    """
-    keys = {key.name: key for key in flat_keys()}
-    problems = [
-        Problem(name, "unknown key (see the config: section of Pulumi.yaml)")
-        for name in flat
-        if name not in keys
-    ]
-    nested: dict[str, Any] = {}
-    for name, raw in flat.items():
-        if name not in keys or raw is None:
-            continue
-        try:
-            _nest(keys[name].path, _parse_flat_value(keys[name], raw), nested)
-        except ValueError as error:
-            problems.append(Problem(name, str(error)))
-    if problems:
-        raise ConfigError(source, problems)
-    by_path = {key.path: key.name for key in keys.values()}
-    try:
-        return StackConfig.model_validate(nested)
-    except ValidationError as error:
-        raise ConfigError(source, _flat_problems(error, by_path)) from None
-
-
-def _flat_problems(error: ValidationError, by_path: Mapping[tuple[str, ...], str]) -> list[Problem]:
-    problems = []
-    for detail in error.errors():
-        location = detail["loc"]
-        names = tuple(part for part in location if isinstance(part, str))
-        # The longest model path that is a flat key names the problem; an index
-        # into an array stays as [i]; a whole-object problem names the object.
-        for length in range(len(names), 0, -1):
-            if names[:length] in by_path:
-                name = by_path[names[:length]]
-                rest = "".join(f"[{part}]" for part in location[length:] if isinstance(part, int))
-                break
-        else:
-            name, rest = _camel(names) if names else "", ""
-        message = detail["msg"].removeprefix("Value error, ")
-        problems.append(Problem(name + rest, message))
-    return problems

@@ -62,13 +62,17 @@ def field_path(location: Sequence[int | str]) -> str:
     return path
 
 
-def _problems_of(error: ValidationError) -> list[Problem]:
+def problems_of(
+    error: ValidationError, prefix: str = "", unknown_hint: str = "see config/org.example.yaml"
+) -> list[Problem]:
+    """Each problem of ``error`` at its field path (under ``prefix``, if given)."""
     problems = []
     for detail in error.errors():
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling; see config/org.example.yaml)"
-        problems.append(Problem(field_path(detail["loc"]), message))
+            message = f"unknown key (check its spelling; {unknown_hint})"
+        location = (prefix, *detail["loc"]) if prefix else detail["loc"]
+        problems.append(Problem(field_path(location), message))
     return problems
 
 
@@ -80,7 +84,7 @@ def validate_model(model: type[ModelT], data: Any, source: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(source, _problems_of(error)) from None
+        raise ConfigError(source, problems_of(error)) from None
 
 
 def consistency_problems(org: OrgDeployment) -> list[Problem]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -17,31 +17,37 @@ from pulumi_policy import (
 )
 
 try:  # run from the project (tests), or by Pulumi from this folder
-    from policy.rules import DEFAULT_REQUIRED_TAGS, RULES, Resource, exempt
+    from policy.rules import DEFAULT_REQUIRED_TAGS, RULES, Resource, violations_of
 except ImportError:
     from rules import (  # type: ignore[import-not-found,no-redef]
         DEFAULT_REQUIRED_TAGS,
         RULES,
         Resource,
-        exempt,
+        violations_of,
     )
 
 PACK_NAME = "akeyless-gateway-invariants"
 
 
 def provider_account(args: ResourceValidationArgs) -> str | None:
-    """The one account the resource's provider is pinned to (``allowedAccountIds``)."""
+    """The one account the resource's provider is pinned to (``allowedAccountIds``).
+
+    The AWS provider sends it as JSON text (``pulumi_aws/provider.py`` passes it
+    through ``pulumi.runtime.to_json``); a list, as a ``Sequence`` proxy, is read too.
+    """
     if args.provider is None:
         return None
     allowed: Any = args.provider.props.get("allowedAccountIds")
     if isinstance(allowed, str):
-        allowed = json.loads(allowed)
-    return str(allowed[0]) if isinstance(allowed, list) and len(allowed) == 1 else None
+        try:
+            allowed = json.loads(allowed)
+        except json.JSONDecodeError:
+            return None
+    one = isinstance(allowed, Sequence) and not isinstance(allowed, str) and len(allowed) == 1
+    return str(allowed[0]) if one else None
 
 
 def validation(name: str) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
-    rule = RULES[name][1]
-
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         required = args.get_config().get("tags", DEFAULT_REQUIRED_TAGS)
         resource = Resource(
@@ -51,9 +57,7 @@ def validation(name: str) -> Callable[[ResourceValidationArgs, ReportViolation],
             account_id=provider_account(args),
             required_tags=tuple(required),
         )
-        if exempt(resource, name):
-            return
-        for message in rule(resource):
+        for message in violations_of(resource, name):
             report(message, args.urn)
 
     return validate

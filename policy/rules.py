@@ -7,22 +7,36 @@ only: the pack runs this file in its own virtualenv.
 
 A rule is ``rule(resource) -> list[str]``: the violations, each a sentence.
 Properties use Pulumi's wire names (``assumeRolePolicy``), as both the policy
-SDK and the render see them.
+SDK and the render see them. The render hands rules dicts and lists; the real
+analyzer hands them read-only ``Mapping``/``Sequence`` proxies that are neither
+(``unknown_checking_proxy`` in pulumi_policy/proxy.py, applied by
+``_PolicyAnalyzerServicer.Analyze`` in pulumi_policy/policy.py), and numbers as
+floats (a protobuf ``Struct``). So the rules test for the abstract types only.
+
+A policy exception names one rule and one resource: the tag
+``akeyless-gateway/policy-exception/<rule>`` whose value is the name of the
+resource that carries it. A tag copied onto other resources (an organization's
+tags are on every resource) exempts none of them, and is itself a violation.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+try:  # run from the project (tests, render), or by Pulumi from this folder
+    from policy.networks import admits_the_internet
+except ImportError:
+    from networks import admits_the_internet  # type: ignore[import-not-found,no-redef]
+
 GATEWAY_PORTS = (8000, 8080)
-EXCEPTION_TAG = "akeyless-gateway/policy-exception"
-"""A resource whose tag of this key names a rule (comma-separated) is exempt from it."""
+EXCEPTION_TAG_PREFIX = "akeyless-gateway/policy-exception"
+"""Every tag key starting so is an exception tag (an exact match was the old, per-org form)."""
 DEFAULT_REQUIRED_TAGS = ("owner",)
 INTERNET_INGRESS_RULE = "no-internet-ingress-to-gateway"
+EXCEPTION_RULE = "policy-exceptions-name-their-resource"
 
 TAGGABLE_TYPES = frozenset(
     {
@@ -48,10 +62,17 @@ class Resource:
 
     type: str
     name: str
+    """Its Pulumi resource name (the last part of its URN)."""
     props: Mapping[str, Any]
     account_id: str | None = None
     """The account it deploys into (its provider's ``allowedAccountIds``), when known."""
     required_tags: Sequence[str] = field(default=DEFAULT_REQUIRED_TAGS)
+    stack: str = ""
+    """The stack it belongs to, for messages (the render checks every stack at once)."""
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.stack}/{self.name}" if self.stack else self.name
 
 
 @dataclass(frozen=True)
@@ -68,25 +89,29 @@ class Violation:
 # --- helpers -----------------------------------------------------------------------
 
 
-def _document(value: Any) -> dict[str, Any] | None:
-    """A policy document from its JSON text (or dict); None if it is not one."""
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+
+
+def _document(value: Any) -> Mapping[str, Any] | None:
+    """A policy document from its JSON text (or mapping); None if it is not one."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
             return None
-    return value if isinstance(value, dict) else None
+    return value if isinstance(value, Mapping) else None
 
 
-def _statements(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     statements = document.get("Statement", [])
-    return [s for s in ([statements] if isinstance(statements, dict) else statements) if s]
+    return [s for s in _as_list(statements) if isinstance(s, Mapping) and s]
 
 
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    return list(value) if _is_list(value) else [value]
 
 
 def _truthy(value: Any) -> bool:
@@ -96,14 +121,25 @@ def _truthy(value: Any) -> bool:
 
 def _tags(props: Mapping[str, Any]) -> dict[str, str]:
     tags = props.get("tags") or {}
-    if isinstance(tags, list):  # Auto Scaling groups: [{key, value, propagateAtLaunch}]
-        return {str(t.get("key")): str(t.get("value")) for t in tags if isinstance(t, dict)}
-    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, dict) else {}
+    if _is_list(tags):  # Auto Scaling groups: [{key, value, propagateAtLaunch}]
+        return {str(t.get("key")): str(t.get("value")) for t in tags if isinstance(t, Mapping)}
+    return {str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else {}
+
+
+def exception_tag_key(rule: str) -> str:
+    return f"{EXCEPTION_TAG_PREFIX}/{rule}"
+
+
+def exception_tag(rule: str, resource_name: str) -> dict[str, str]:
+    """The tag that exempts the resource named ``resource_name`` (and no other) from ``rule``."""
+    return {exception_tag_key(rule): resource_name}
 
 
 def exempt(resource: Resource, rule: str) -> bool:
-    names = _tags(resource.props).get(EXCEPTION_TAG, "")
-    return rule in [name.strip() for name in names.split(",")]
+    """Whether the resource carries an exception for ``rule`` that names this resource."""
+    if rule == EXCEPTION_RULE:
+        return False
+    return _tags(resource.props).get(exception_tag_key(rule)) == resource.name
 
 
 def _account_of(arn: str) -> str | None:
@@ -111,7 +147,7 @@ def _account_of(arn: str) -> str | None:
     return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
-def _policy_documents(props: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _policy_documents(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for key in ("assumeRolePolicy", "policy"):
         document = _document(props.get(key))
         if document is not None and "Statement" in document:
@@ -144,9 +180,11 @@ def cross_account_trust_needs_external_id(resource: Resource) -> list[str]:
         if statement.get("Effect") != "Allow":
             continue
         principal = statement.get("Principal")
-        principals = _as_list(principal.get("AWS")) if isinstance(principal, dict) else []
+        principals = _as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
         condition = statement.get("Condition") or {}
-        has_external_id = any("sts:ExternalId" in block for block in condition.values())
+        has_external_id = any(
+            isinstance(block, Mapping) and "sts:ExternalId" in block for block in condition.values()
+        )
         for arn in principals:
             account = _account_of(str(arn))
             same_account = account is not None and account == resource.account_id
@@ -167,7 +205,7 @@ def no_wildcard_principal(resource: Resource) -> list[str]:
                 [principal]
                 if isinstance(principal, str)
                 else [v for vs in principal.values() for v in _as_list(vs)]
-                if isinstance(principal, dict)
+                if isinstance(principal, Mapping)
                 else []
             )
             if "*" in values:
@@ -191,7 +229,7 @@ def encrypted_volumes(resource: Resource) -> list[str]:
         return [
             f"volume {m.get('deviceName')} is not encrypted"
             for m in mappings
-            if isinstance(m, dict)
+            if isinstance(m, Mapping)
             and m.get("ebs") is not None
             and not _truthy((m.get("ebs") or {}).get("encrypted"))
         ]
@@ -205,18 +243,19 @@ def encrypted_volumes(resource: Resource) -> list[str]:
 
 
 def _opens_gateway_port(rule: Mapping[str, Any]) -> bool:
-    protocol = str(rule.get("protocol", "tcp"))
+    # ``ipProtocol`` on aws.vpc.SecurityGroupIngressRule, ``protocol`` elsewhere.
+    protocol = str(rule.get("protocol", rule.get("ipProtocol", "tcp")))
     if protocol in ("-1", "all"):
         return True
     low, high = rule.get("fromPort", 0), rule.get("toPort", 0)
     return any(int(low) <= port <= int(high) for port in GATEWAY_PORTS)
 
 
-def _internet_sources(rule: Mapping[str, Any]) -> list[str]:
+def _sources(rule: Mapping[str, Any]) -> list[str]:
     cidrs = [*_as_list(rule.get("cidrBlocks")), *_as_list(rule.get("ipv6CidrBlocks"))]
     for key in ("cidrIpv4", "cidrIpv6"):  # standalone ingress-rule resources
         cidrs += _as_list(rule.get(key))
-    return [c for c in cidrs if ipaddress.ip_network(str(c), strict=False).prefixlen == 0]
+    return [str(cidr) for cidr in cidrs]
 
 
 def no_internet_ingress_to_gateway_ports(resource: Resource) -> list[str]:
@@ -228,15 +267,29 @@ def no_internet_ingress_to_gateway_ports(resource: Resource) -> list[str]:
     ):
         if resource.props.get("type", "ingress") != "ingress":
             return []
-        rules = [dict(resource.props)]
+        rules = [resource.props]
     else:
         return []
-    return [
-        f"admits {', '.join(_internet_sources(rule))} to a Gateway port "
-        f"({rule.get('fromPort')}-{rule.get('toPort')}); mark an intended exception with "
-        f"the tag {EXCEPTION_TAG}"
+    # The union of every source that reaches a Gateway port: two halves of the
+    # internet in two rules are still the internet (policy/networks.py). A rule
+    # sees one resource, so standalone ingress-rule resources are judged one by one.
+    sources = [
+        cidr
         for rule in rules
-        if isinstance(rule, dict) and _opens_gateway_port(rule) and _internet_sources(rule)
+        if isinstance(rule, Mapping) and _opens_gateway_port(rule)
+        for cidr in _sources(rule)
+    ]
+    try:
+        open_to_internet = admits_the_internet(sources)
+    except ValueError as error:
+        return [f"an ingress source is not a CIDR block: {error}"]
+    if not open_to_internet:
+        return []
+    shown = ", ".join(sources[:4]) + (f" and {len(sources) - 4} more" if len(sources) > 4 else "")
+    return [
+        f"admits the internet ({shown}) to the Gateway ports "
+        f"{'/'.join(map(str, GATEWAY_PORTS))}; an intended exception carries the tag "
+        f"{exception_tag_key(INTERNET_INGRESS_RULE)}={resource.name}"
     ]
 
 
@@ -258,6 +311,25 @@ def required_tags_present(resource: Resource) -> list[str]:
     return [f"missing required tag(s) {', '.join(missing)}"] if missing else []
 
 
+def exceptions_name_their_resource(resource: Resource) -> list[str]:
+    found = []
+    for key, value in _tags(resource.props).items():
+        if not key.startswith(EXCEPTION_TAG_PREFIX):
+            continue
+        rule = key.removeprefix(EXCEPTION_TAG_PREFIX).removeprefix("/")
+        if key == EXCEPTION_TAG_PREFIX or rule not in RULES or rule == EXCEPTION_RULE:
+            found.append(
+                f"tag {key!r} names no rule of this pack; an exception is one tag "
+                f"{EXCEPTION_TAG_PREFIX}/<rule>=<resource name> per rule"
+            )
+        elif value != resource.name:
+            found.append(
+                f"tag {key!r} names the resource {value!r}, not this one ({resource.name!r}): "
+                "an exception applies only to the one resource it names"
+            )
+    return found
+
+
 Rule = Callable[[Resource], list[str]]
 
 RULES: dict[str, tuple[str, Rule]] = {
@@ -274,7 +346,8 @@ RULES: dict[str, tuple[str, Rule]] = {
     ),
     "encrypted-ebs": ("EBS volumes are encrypted.", encrypted_volumes),
     INTERNET_INGRESS_RULE: (
-        "No 0.0.0.0/0 or ::/0 ingress to the Gateway's ports unless marked as an exception.",
+        "No ingress from the internet (by the union of the allowed networks) to the "
+        "Gateway's ports unless marked as an exception.",
         no_internet_ingress_to_gateway_ports,
     ),
     "akeyless-target-gateway-identity": (
@@ -282,14 +355,22 @@ RULES: dict[str, tuple[str, Rule]] = {
         targets_use_the_gateway_identity,
     ),
     "required-tags": ("Taggable resources carry the required tags.", required_tags_present),
+    EXCEPTION_RULE: (
+        "A policy exception names one rule and the one resource that carries it.",
+        exceptions_name_their_resource,
+    ),
 }
+
+
+def violations_of(resource: Resource, rule: str) -> list[str]:
+    """What ``resource`` violates of one rule, nothing if it carries an exception for it."""
+    return [] if exempt(resource, rule) else RULES[rule][1](resource)
 
 
 def check(resource: Resource) -> list[Violation]:
     """Every violation of every rule by ``resource`` (exempt rules skipped)."""
     return [
-        Violation(name, resource.name, resource.type, message)
-        for name, (_, rule) in RULES.items()
-        if not exempt(resource, name)
-        for message in rule(resource)
+        Violation(name, resource.qualified_name, resource.type, message)
+        for name in RULES
+        for message in violations_of(resource, name)
     ]

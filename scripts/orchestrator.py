@@ -67,6 +67,8 @@ class StackOutcome:
     """Resource changes by operation (``create``, ``update``, ``delete``, ``same``, ...)."""
     steps: Sequence[Mapping[str, Any]] = ()
     """preview: each resource's planned step (engine event metadata, secrets masked)."""
+    notes: Sequence[str] = ()
+    """preview: what the plan could not know yet (an earlier phase not deployed)."""
 
 
 class StackRunner(Protocol):
@@ -138,9 +140,11 @@ class DeploymentEvent:
     attempt: int | None = None
     total: int | None = None
     """phase events: how many stacks the phase holds."""
+    notes: tuple[str, ...] = ()
+    """succeeded: the stack's notes (see StackOutcome.notes)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value not in (None, {})}
+        return {key: value for key, value in asdict(self).items() if value not in (None, {}, ())}
 
 
 @dataclass
@@ -154,6 +158,7 @@ class StackResult:
     duration_seconds: float = 0.0
     error: str | None = None
     steps: list[Mapping[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -263,12 +268,14 @@ class _Run:
                     continue
                 result.changes = dict(outcome.changes)
                 result.steps = list(outcome.steps)
+                result.notes = list(outcome.notes)
                 result.duration_seconds = round(time.monotonic() - started, 3)
                 self.stack_event(
                     result,
                     "succeeded",
                     changes=result.changes,
                     duration_seconds=result.duration_seconds,
+                    notes=tuple(result.notes),
                 )
                 return
         except Exception as error:  # one failing stack never hides the others

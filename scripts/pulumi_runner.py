@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import shutil
+import subprocess
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -28,7 +29,8 @@ from typing import Any
 import yaml
 from pulumi import automation as auto
 
-from config.stack_config import flatten
+from components.earlier_phase import NOT_DEPLOYED_NOTE
+from config.stack_config import stack_config_entries
 from config.stacks import StackSpec
 from scripts.orchestrator import StackFailed, StackLocked, StackOutcome, Verb
 from scripts.render import PROJECT_DIR, project_name
@@ -68,10 +70,18 @@ def _changes(changes: Mapping[Any, int] | None) -> dict[str, int]:
     return {str(getattr(op, "value", op)): count for op, count in (changes or {}).items()}
 
 
-def _collect_steps(into: list[dict[str, Any]]) -> Callable[[auto.events.EngineEvent], None]:
-    """An engine-event callback keeping each resource's planned step as plain data."""
+def _collect_steps(
+    into: list[dict[str, Any]], notes: list[str]
+) -> Callable[[auto.events.EngineEvent], None]:
+    """An engine-event callback keeping each resource's planned step as plain data,
+    and the program's notes that earlier phases' values are unknown in this preview."""
 
     def collect(event: auto.events.EngineEvent) -> None:
+        diagnostic = event.diagnostic_event
+        if diagnostic is not None and NOT_DEPLOYED_NOTE in diagnostic.message:
+            note = diagnostic.message.strip()
+            if note not in notes:
+                notes.append(note)
         pre = event.resource_pre_event
         if pre is None:
             return
@@ -207,17 +217,50 @@ class AutomationRunner:
         return selected
 
     def _write_config(self, spec: StackSpec) -> None:
-        """The stack's settings file, from the typed config, keeping what the CLI put there."""
+        """The stack's settings file, from the typed config, keeping what the CLI put there.
+
+        The plain ``settings`` object is written straight into the file; each secret
+        goes through the CLI, which encrypts it with the stack's secrets provider.
+        """
         config = spec.config.model_copy(update={"pulumi_organization": self.stack_owner})
-        path = self.state_dir / "work" / spec.name / f"Pulumi.{spec.name}.yaml"
+        work_dir = self.state_dir / "work" / spec.name
+        path = work_dir / f"Pulumi.{spec.name}.yaml"
         settings: dict[str, Any] = {}
         if path.exists():
             settings = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+        entries = stack_config_entries(config)
         settings["config"] = {
-            f"{self.project}:{key}": value for key, value in flatten(config).items()
+            f"{self.project}:{entry.key}": entry.value for entry in entries if not entry.secret
         }
         # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.
         path.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
+        for entry in entries:
+            if entry.secret:
+                self._set_secret(spec.name, work_dir, entry.key, str(entry.value))
+
+    def _set_secret(self, stack: str, work_dir: Path, key: str, value: str) -> None:
+        """``pulumi config set --secret KEY`` with the value on stdin, never on argv.
+
+        The Automation API's ``set_config`` passes the value as an argument
+        (sdk/python/lib/pulumi/automation/_local_workspace.py); the CLI reads it from
+        stdin when no value is given and stdin is not a terminal
+        (pkg/cmd/pulumi/config/config.go, ``configSetCmd.Run``).
+        """
+        assert self._command is not None  # prepare() ran
+        argv = [self._command.command, "config", "set", "--secret", "--non-interactive"]
+        argv += ["--stack", self.qualified(stack), f"{self.project}:{key}"]
+        done = subprocess.run(
+            argv,
+            input=value,
+            cwd=work_dir,
+            env={**os.environ, **self._env()},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            message = (done.stderr.strip() or done.stdout.strip()).replace(value, "[secret]")
+            raise StackFailed(f"setting the secret {key}: {message}")
 
     # --- running -----------------------------------------------------------------
 
@@ -231,8 +274,9 @@ class AutomationRunner:
             packs = self.policy_packs or None
             if verb == "preview":
                 steps: list[dict[str, Any]] = []
-                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps))
-                return StackOutcome(_changes(preview.change_summary), steps)
+                notes: list[str] = []
+                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps, notes))
+                return StackOutcome(_changes(preview.change_summary), steps, notes)
             if verb == "up":
                 summary = stack.up(policy_packs=packs).summary
             elif verb == "refresh":

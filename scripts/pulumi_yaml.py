@@ -1,42 +1,84 @@
 """Keep the ``config:`` section of ``Pulumi.yaml`` in step with :class:`StackConfig`.
 
-``python -m scripts.pulumi_yaml`` rewrites the section from the model; the tests
-fail when the file and the model disagree.
+``python -m scripts.pulumi_yaml`` rewrites the section from the model: the
+declaration of the one ``settings`` object, and a comment listing every field
+of it; the tests fail when the file and the model disagree.
 """
 
 from __future__ import annotations
 
+import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from config.stack_config import flat_keys
+from config.model import GatewaySite
+from config.stack_config import ACCESS_KEY_KEY, SETTINGS_KEY, SettingDoc, setting_docs
 
 PULUMI_YAML = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 CONFIG_MARKER = "\nconfig:\n"
+SETTINGS_DESCRIPTION = (
+    "This stack's settings, one object with the names of the org file "
+    "(config/org.example.yaml); its fields are listed in the comment above. "
+    "orgctl writes it; README.md shows a hand-written one per stack kind."
+)
+_PREAMBLE = f"""\
+A stack reads one object, {SETTINGS_KEY}, declared below. It has no default, so the
+CLI refuses to run a stack without it. Its fields (* required; the program checks
+each, with the same rules as the org file):
+"""
+_SITE_HEADING = "Where the Gateway runs (hub and account stacks only):"
+_SECRET_NOTE = f"""\
+Secret, not declared here: {ACCESS_KEY_KEY}, for an api_key login without
+AKEYLESS_ACCESS_KEY; set it with `pulumi config set --secret {ACCESS_KEY_KEY}` (the
+program refuses it in plain text). The CLI would require a declared typed
+`secret: true` key on every stack (pulumi/pulumi pkg/workspace/config.go).
+"""
 
 
 def config_declarations() -> dict[str, dict[str, Any]]:
-    """Each stack setting's Pulumi declaration: type, description, default, secret."""
-    declarations: dict[str, dict[str, Any]] = {}
-    for key in flat_keys():
-        entry: dict[str, Any] = {"type": key.type, "description": key.description}
-        if key.type == "array":
-            entry["items"] = {"type": "string"}
-        if key.secret:
-            entry["secret"] = True
-        if key.default not in (None, []):
-            entry["default"] = key.default
-        declarations[key.name] = entry
-    return declarations
+    """The declared project config keys: the settings object only."""
+    return {SETTINGS_KEY: {"type": "object", "description": SETTINGS_DESCRIPTION}}
+
+
+def _field_line(doc: SettingDoc) -> str:
+    if doc.required:
+        return f"{doc.path}*: {doc.type}"
+    if doc.default is None or doc.default in ([], {}):
+        return f"{doc.path}: {doc.type}"
+    default = doc.default if isinstance(doc.default, str) else json.dumps(doc.default)
+    return f"{doc.path}: {doc.type} = {default}"
+
+
+def settings_comment() -> list[str]:
+    """The comment lines documenting every field of the settings object."""
+    docs = list(setting_docs())
+    # The stack's own settings first; where a Gateway runs (hub and account stacks) last.
+    site = [doc for doc in docs if doc.path.split(".")[0] in GatewaySite.model_fields]
+    lines = _PREAMBLE.splitlines()
+    for heading, group in (("", [d for d in docs if d not in site]), (_SITE_HEADING, site)):
+        lines += [heading] if heading else []
+        for doc in group:
+            lines.append(f"  {_field_line(doc)}")
+            lines += textwrap.wrap(
+                doc.description, width=84, initial_indent="      ", subsequent_indent="      "
+            )
+    lines += _SECRET_NOTE.splitlines()
+    return [f"# {line}".rstrip() for line in lines]
+
+
+def config_section() -> str:
+    """The text of ``Pulumi.yaml`` from ``config:`` on."""
+    body = yaml.safe_dump(config_declarations(), sort_keys=False, width=100)
+    lines = [*settings_comment(), *body.splitlines()]
+    return CONFIG_MARKER.lstrip("\n") + "".join(f"  {line}\n" for line in lines)
 
 
 def rewrite(path: Path = PULUMI_YAML) -> None:
     head = path.read_text(encoding="utf-8").split(CONFIG_MARKER)[0]
-    body = yaml.safe_dump(config_declarations(), sort_keys=False, width=100)
-    indented = "".join(f"  {line}\n" for line in body.splitlines())
-    path.write_text(f"{head}{CONFIG_MARKER}{indented}", encoding="utf-8")
+    path.write_text(f"{head}\n{config_section()}", encoding="utf-8")
 
 
 if __name__ == "__main__":

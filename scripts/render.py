@@ -24,15 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from components.akeyless_dynamic import EXTERNAL_ID_TYPE
+from components.earlier_phase import READ_STACK_OUTPUTS
 from components.program import require_provider_sdk
 from config.model import OrgDeployment
-from config.stack_config import flat_keys, flatten
+from config.stack_config import stack_config_entries
 from config.stacks import StackSpec, plan_stacks
 from policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 
@@ -43,7 +45,6 @@ from scripts.review_document import ReviewStack, SummaryFacts, review_document
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
-STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 """A dynamic resource's serialized provider code: not a reviewable input."""
 
@@ -151,19 +152,32 @@ class RecordedResource:
         }
 
 
+class _EngineError(grpc.RpcError):  # type: ignore[misc]  # grpc ships no type stubs
+    """An error as the engine's resource monitor returns it over gRPC (``resmon.Invoke``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self.message
+
+
 class _RenderMocks(pulumi.runtime.Mocks):
     """Returns inputs as outputs, plus marked placeholders for cloud-assigned values.
 
-    A stack reference answers with the outputs of the earlier stack it names.
+    The read of an earlier stack's outputs answers with what that stack rendered,
+    and for a stack not rendered with the engine's error for a stack that does not
+    exist (pkg/backend/backend.go ``GetStackOutputs``).
     """
 
     def __init__(self, earlier_outputs: Mapping[str, Mapping[str, Any]]) -> None:
         self.earlier_outputs = earlier_outputs
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        if args.typ == STACK_REFERENCE_TYPE:
-            stack = args.name.split("/")[-1]
-            return args.name, {"name": args.name, "outputs": self.earlier_outputs.get(stack, {})}
         outputs = dict(args.inputs)
         outputs.setdefault("arn", after_deploy(args.name, "arn"))
         for prop in CLOUD_ASSIGNED_OUTPUTS.get(args.typ, ()):
@@ -173,7 +187,16 @@ class _RenderMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        """Lookups of existing infrastructure answer with marked placeholders."""
+        """Earlier stacks' outputs; lookups of existing infrastructure, marked placeholders."""
+        if args.token == READ_STACK_OUTPUTS:
+            name = args.args["name"]
+            outputs = self.earlier_outputs.get(name.split("/")[-1])
+            if outputs is None:
+                raise _EngineError(
+                    f"invocation of {READ_STACK_OUTPUTS} returned an error: "
+                    f"unknown stack {json.dumps(name)}"
+                )
+            return {"name": name, "outputs": dict(outputs), "secretOutputNames": []}, []
         if args.token == EKS_CLUSTER_LOOKUP:
             cluster = f"eks cluster {args.args.get('name')}"
             return {
@@ -242,12 +265,22 @@ def _tree_order(resources: list[RecordedResource]) -> list[RecordedResource]:
 
 
 def config_strings(spec: StackSpec, project: str) -> dict[str, str]:
-    """The stack's flat config as the engine hands it to a program: namespaced strings."""
-    as_text = {
-        key: value if isinstance(value, str) else json.dumps(value)
-        for key, value in flatten(spec.config).items()
+    """The stack's config as the engine hands it to a program: namespaced strings.
+
+    An object value reaches the program as its JSON text (``Config.get_object``
+    parses it), a plain or secure string as itself.
+    """
+    return {
+        f"{project}:{entry.key}": entry.value
+        if isinstance(entry.value, str)
+        else json.dumps(entry.value)
+        for entry in stack_config_entries(spec.config)
     }
-    return {f"{project}:{key}": value for key, value in as_text.items()}
+
+
+def secret_config_keys(spec: StackSpec, project: str) -> list[str]:
+    """The namespaced keys of the stack's secure config values."""
+    return [f"{project}:{entry.key}" for entry in stack_config_entries(spec.config) if entry.secret]
 
 
 @dataclass
@@ -266,19 +299,21 @@ def record_program(
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
     earlier_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
 ) -> RecordedProgram:
     """Run ``program`` under Pulumi's mocks and record what it registered and exported.
 
     Pulumi keeps its runtime state in context variables: running in a new
     context gives each call its own root Stack resource, config and monitor.
-    ``earlier_outputs`` (stack name -> outputs) answers the program's stack references.
+    ``earlier_outputs`` (stack name -> outputs) answers the program's reads of
+    earlier stacks; ``preview`` runs it as ``pulumi preview`` would (``is_dry_run``).
     """
 
     def run() -> RecordedProgram:
         mocks = _RenderMocks(earlier_outputs or {})
         monitor = _RecordingMonitor(mocks)
         pulumi.runtime.set_mocks(
-            mocks, project=project, stack=stack, preview=False, monitor=monitor
+            mocks, project=project, stack=stack, preview=preview, monitor=monitor
         )
         pulumi.runtime.set_all_config(dict(config), secret_keys=list(secret_keys))
         exports: dict[str, Any] = {}
@@ -329,6 +364,7 @@ def render_stack(
     spec: StackSpec,
     project: str | None = None,
     earlier_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
 ) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
@@ -338,8 +374,9 @@ def render_stack(
             project=name,
             stack=spec.name,
             config=config_strings(spec, name),
-            secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
+            secret_keys=secret_config_keys(spec, name),
             earlier_outputs=earlier_outputs,
+            preview=preview,
         )
     except pulumi.RunError as error:
         raise RenderError(f"stack {spec.name!r}: {error}") from None
@@ -375,10 +412,11 @@ def policy_violations(
         for violation in check(
             Resource(
                 type=resource.type,
-                name=f"{stack.spec.name}/{resource.name}",
+                name=resource.name,
                 props=resource.raw_inputs,
                 account_id=resource.provider_account,
                 required_tags=required_tags,
+                stack=stack.spec.name,
             )
         )
     ]

@@ -3,24 +3,32 @@
 ``install_fake_pulumi(root, ...)`` writes ``root/bin/pulumi``, a bash script that
 answers the commands ``pulumi.automation`` issues (version, install, stack
 select/init/ls/history/output/rm, preview/up/refresh/destroy with an event log,
-cancel), keeps its stacks under ``root/stacks/`` and records every call, with its
-argv, working directory and timing, in ``root/calls.jsonl``.
+cancel, ``config set --secret`` with the value on stdin), keeps its stacks under
+``root/stacks/`` and records every call, with its argv, working directory and
+timing, in ``root/calls.jsonl``. Before a preview or up (a refresh or destroy only
+with ``--run-program``) it checks the stack's config as the real CLI does
+(``tests/pulumi_config_rules.py``) and fails with the CLI's message.
 
 ``set_behaviour`` makes it misbehave per stack (short stack names): ``delay``
 seconds per operation, ``fail`` these stacks, ``lock`` a stack that many times
-(the self-managed backend's lock message), ``hang`` until cancelled.
+(the self-managed backend's lock message), ``hang`` until cancelled, ``warn``
+with this message (a program's warning diagnostic) in a preview's event log;
+``check_config=False`` skips the config check (a Python start per operation,
+where the real CLI checks in-process: the benchmark turns it off).
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 FAKE_PULUMI = Path(__file__).with_name("fake_pulumi.sh")
+CONFIG_RULES = Path(__file__).with_name("pulumi_config_rules.py")
 
 
 def install_fake_pulumi(root: Path, **behaviour: Any) -> Path:
@@ -34,6 +42,7 @@ def install_fake_pulumi(root: Path, **behaviour: Any) -> Path:
     script = root / "bin" / "pulumi"
     shutil.copyfile(FAKE_PULUMI, script)
     script.chmod(0o755)
+    (root / "checker").write_text(f"{sys.executable}\n{CONFIG_RULES}\n")
     set_behaviour(root, **behaviour)
     return root
 
@@ -45,19 +54,25 @@ def set_behaviour(
     fail: Sequence[str] = (),
     lock: Mapping[str, int] | None = None,
     hang: Sequence[str] = (),
+    warn: Mapping[str, str] | None = None,
+    check_config: bool = True,
 ) -> None:
     """How the fake misbehaves, per short stack name, as files the script reads."""
     folder = root / "behaviour"
     shutil.rmtree(folder, ignore_errors=True)
-    for name in ("fail", "lock", "hang"):
+    for name in ("fail", "lock", "hang", "warn"):
         (folder / name).mkdir(parents=True)
     (folder / "delay").write_text(str(delay))
+    if check_config:
+        (folder / "check_config").touch()
     for stack in fail:
         (folder / "fail" / stack).touch()
     for stack, times in (lock or {}).items():
         (folder / "lock" / stack).write_text(str(times))
     for stack in hang:
         (folder / "hang" / stack).touch()
+    for stack, message in (warn or {}).items():
+        (folder / "warn" / stack).write_text(json.dumps(message) + "\n")
 
 
 def calls(root: Path) -> list[dict[str, Any]]:

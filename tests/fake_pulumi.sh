@@ -22,6 +22,11 @@ code=0 out="" err=""
 case $command in preview|up) summary='{"create": 3}' ;; refresh) summary='{"same": 3}' ;;
   destroy) summary='{"delete": 3}' ;; esac
 read_file() { local -n into=$1; into=0; [[ -f $2 ]] && read -r into < "$2"; }
+# Like the real CLI, refuse to run a stack whose config breaks the project's rules, and
+# keep a secret set with `config set --secret` (value on stdin) encrypted: both modelled,
+# with the Pulumi sources they follow, in tests/pulumi_config_rules.py.
+config_rules() { local python rules; { read -r python; read -r rules; } < "$root/checker"
+  "$python" -I "$rules" "$@"; }
 case $command in
   version) out="v3.200.0" ;;
   install) ;;
@@ -46,7 +51,24 @@ case $command in
       output) out="{}" ;;
       rm) rm -rf "$root/stacks/${args[-1]//\//__}" ;;
     esac ;;
+  config)
+    if [[ ${args[1]} == set && " ${args[*]} " == *" --secret "* && ! -t 0 ]]; then
+      config_rules set-secret "$PWD" "$short" "${args[-1]}" || code=255
+    else
+      code=1; err="error: the fake pulumi only sets secrets from stdin: ${args[*]}"
+    fi ;;
   preview|up|refresh|destroy)
+    # preview and up validate the stack config; refresh and destroy only with --run-program
+    # (pkg/cmd/pulumi/operations/{preview,up,refresh,destroy}.go); --skip-config-validation.
+    validate=false
+    [[ $command == preview || $command == up || " ${args[*]} " == *" --run-program "* ]] &&
+      [[ " ${args[*]} " != *" --skip-config-validation "* ]] && validate=true
+    if [[ -f $root/behaviour/check_config && $validate == true ]] &&
+      ! err=$(config_rules check "$PWD" "$short" "$root" 2>&1)
+    then
+      code=255
+    else
+    err=""
     read_file served "$root/locks/$short"
     read_file wanted "$root/behaviour/lock/$short"
     if (( served < wanted )); then
@@ -61,6 +83,11 @@ case $command in
       if [[ -f $root/behaviour/fail/$short ]]; then
         code=255; err="error: update failed for $short: resource creation failed"
       else
+        if [[ -n $event_log && $command == preview && -f $root/behaviour/warn/$short ]]; then
+          read -r warning < "$root/behaviour/warn/$short"  # already a JSON string
+          printf '{"sequence": 0, "timestamp": 0, "diagnosticEvent": {"message": %s, "color": "never", "severity": "warning"}}\n' \
+            "$warning" >> "$event_log"
+        fi
         if [[ -n $event_log && $command == preview ]]; then
           printf '{"sequence": 0, "timestamp": 0, "resourcePreEvent": {"metadata": {"op": "create", "urn": "urn:pulumi:%s::akeyless-gateway-org::aws:iam/role:Role::%s-role", "type": "aws:iam/role:Role", "provider": "", "new": {"type": "aws:iam/role:Role", "urn": "", "inputs": {"name": "%s", "assumeRolePolicy": "{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": []}", "tags": "[secret]"}}}}}\n' \
             "$short" "$short" "$short" >> "$event_log"
@@ -74,6 +101,7 @@ case $command in
             "$command" "$stamp" "$stamp" "$summary" > "$root/stacks/$key/last"
         fi
       fi
+    fi
     fi ;;
   *) code=1; err="error: the fake pulumi does not know ${args[*]}" ;;
 esac

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
 import pytest
 
+from components.earlier_phase import NOT_DEPLOYED_NOTE, NotYetDeployed
 from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
 from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
 from config.model import OrgDeployment
@@ -238,5 +240,50 @@ def test_a_gateway_account_missing_from_the_org_stack_is_named() -> None:
     from components.stacks import access_id_of
 
     assert access_id_of({"333333333333": "p-abc123"}, "333333333333") == "p-abc123"
-    with pytest.raises(ValueError, match="no access ID for account 444444444444"):
+    with pytest.raises(NotYetDeployed, match="no access ID for account 444444444444"):
         access_id_of({"333333333333": "p-abc123"}, "444444444444")
+
+
+# --- earlier phases not deployed yet -------------------------------------------------
+
+
+def _names(resources: list[RecordedResource]) -> list[tuple[str, str]]:
+    return sorted((r.type, r.name) for r in resources)
+
+
+@pytest.mark.parametrize(
+    ("name", "earlier"),
+    [
+        ("hub", {}),  # before the first up: the org stack does not exist
+        ("hub", {"org": {}}),  # the org stack exists, never updated: no outputs
+        ("hub", {"org": {"gatewayAccessIds": {"999999999999": "p-other0"}}}),  # not bound yet
+        ("member-333333333333", {"org": {}}),  # no hub stack yet
+    ],
+)
+def test_a_preview_shows_the_plan_when_an_earlier_phase_is_not_deployed(
+    centralized_org: OrgDeployment,
+    name: str,
+    earlier: dict[str, dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    full = next(s for s in rendered(centralized_org) if s.spec.name == name)
+    preview = render_stack(full.spec, earlier_outputs=earlier, preview=True)
+    assert _names(preview.resources) == _names(full.resources)
+    notes = [r.getMessage() for r in caplog.records if NOT_DEPLOYED_NOTE in r.getMessage()]
+    assert notes and all(r.levelname == "WARNING" for r in caplog.records if r.message in notes)
+    assert len(notes) == len(set(notes))  # one note per missing value
+
+
+@pytest.mark.parametrize(
+    ("earlier", "message"),
+    [
+        ({}, "the org stack does not exist yet: run `up` on org first"),
+        ({"org": {"gatewayAccessIds": {}}}, "no access ID for account 222222222222"),
+    ],
+)
+def test_outside_a_preview_an_earlier_phase_not_deployed_is_a_clear_error(
+    centralized_org: OrgDeployment, earlier: dict[str, dict[str, Any]], message: str
+) -> None:
+    hub = next(s.spec for s in rendered(centralized_org) if s.spec.name == "hub")
+    with pytest.raises(RenderError, match=re.escape(message)):
+        render_stack(hub, earlier_outputs=earlier)

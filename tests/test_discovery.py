@@ -188,6 +188,7 @@ def test_distributed_accounts_discovered_without_network_settings_are_named(aws:
     data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
     data.update(pattern="distributed", accounts=[], discovery={"source": "organizations"})
     data.pop("hub")
+    data["akeyless"]["auth_method_scope"] = "per_account"
     org = parse_org(data).model_copy(update={"management_account_id": management_of(client)})
     with pytest.raises(ConfigError) as caught:
         resolve_accounts(org)

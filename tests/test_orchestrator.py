@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from components.earlier_phase import NOT_DEPLOYED_NOTE
 from config.model import OrgDeployment
+from config.stacks import plan_stacks
 from config.validation import parse_org
+from scripts import pulumi_runner
 from scripts.orchestrator import (
     ConfirmationRequired,
     DeploymentEvent,
@@ -24,6 +28,7 @@ from scripts.orchestrator import (
 from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
 from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, orgctl_with_fake
 from tests.fake_pulumi import calls, install_fake_pulumi, max_concurrency, operations, set_behaviour
+from tests.pulumi_config_rules import fake_decrypt
 
 PASSPHRASE = FAKE_PASSPHRASE
 PROJECT = "akeyless-gateway-org"
@@ -78,9 +83,10 @@ def test_stacks_run_in_phase_order_with_their_config_written(
     settings = yaml.safe_load(
         (tmp_path / "state/work/hub/Pulumi.hub.yaml").read_text(encoding="utf-8")
     )
-    assert settings["config"][f"{PROJECT}:stackKind"] == "hub"
-    assert settings["config"][f"{PROJECT}:accountId"] == "222222222222"
-    assert settings["config"][f"{PROJECT}:pulumiOrganization"] == "organization"
+    assert list(settings["config"]) == [f"{PROJECT}:settings"]
+    hub_settings = settings["config"][f"{PROJECT}:settings"]
+    assert (hub_settings["stack_kind"], hub_settings["account_id"]) == ("hub", "222222222222")
+    assert "pulumi_organization" not in hub_settings  # the default owner, 'organization'
     project = yaml.safe_load((tmp_path / "state/work/hub/Pulumi.yaml").read_text())
     assert project["main"] == str(Path(__file__).resolve().parent.parent)
 
@@ -124,6 +130,51 @@ def test_no_secret_and_no_config_value_on_any_command_line(
         assert "config" not in call["argv"]
         assert PASSPHRASE not in argv
         assert "p-deploy0exmpl" not in argv and "AKIA" not in argv
+
+
+def test_the_fake_refuses_a_stack_without_its_settings_like_the_cli(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pulumi_runner, "stack_config_entries", lambda config: [])
+    result = run(fake, tmp_path, org_with_members(1), verb="preview")
+    (org,) = [stack for stack in result.stacks if stack.status == "failed"]
+    assert org.name == "org"
+    assert org.error is not None
+    assert "Stack 'org' is missing configuration value 'settings'" in org.error
+    # refresh and destroy run no program, so the CLI does not validate their config
+    assert run(fake, tmp_path, org_with_members(1), verb="refresh").ok
+    assert run(fake, tmp_path, org_with_members(1), verb="destroy", yes=True).ok
+
+
+def test_a_secret_goes_to_the_cli_on_stdin_and_is_stored_encrypted(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    spec = plan_stacks(centralized_org)[0]
+    spec = replace(spec, config=spec.config.model_copy(update={"akeyless_access_key": "k3y-v4lue"}))
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    runner.prepare([spec])
+    runner.run(spec, "preview")  # the fake checks the stack file, as the CLI does
+    (set_call,) = [c for c in calls(fake) if c["argv"][0] == "config"]
+    assert set_call["argv"][-1] == f"{PROJECT}:akeylessAccessKey"
+    assert all("k3y-v4lue" not in " ".join(c["argv"]) for c in calls(fake))
+    stored = (tmp_path / "state/work/org/Pulumi.org.yaml").read_text()
+    assert "k3y-v4lue" not in stored
+    secure = json.loads(stored)["config"][f"{PROJECT}:akeylessAccessKey"]
+    assert fake_decrypt(secure["secure"]) == "k3y-v4lue"
+
+
+def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events(
+    fake: Path, tmp_path: Path
+) -> None:
+    note = f"{NOT_DEPLOYED_NOTE}: the org stack does not exist yet: run `up` on org first"
+    set_behaviour(fake, warn={"hub": note, "org": "an unrelated warning"})
+    events: list[DeploymentEvent] = []
+    result = run(fake, tmp_path, org_with_members(1), verb="preview", events=events)
+    assert result.ok
+    by_name = {stack.name: stack for stack in result.stacks}
+    assert by_name["hub"].notes == [note] and by_name["org"].notes == []
+    (succeeded,) = [e for e in events if e.stack == "hub" and e.status == "succeeded"]
+    assert json.loads(json.dumps(succeeded.as_json()))["notes"] == [note]
 
 
 def test_parallelism_is_bounded(fake: Path, tmp_path: Path) -> None:

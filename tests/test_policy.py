@@ -1,25 +1,38 @@
-"""The policy rules, each with a compliant and a violating resource; the pack; offline checks."""
+"""The policy rules, each with a compliant and a violating resource; the pack; offline checks.
+
+Every case runs twice: through ``check`` (what ``orgctl render`` runs, over plain
+dicts) and through pulumi_policy's own analyzer (``analyze`` below: the
+resource as the engine sends it, a protobuf ``Struct``, through the servicer
+that wraps it in ``Mapping``/``Sequence`` proxies).
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyCustomTimeouts,
-    PolicyProviderResource,
-    PolicyResourceOptions,
-    ResourceValidationArgs,
-)
+from pulumi.runtime import proto
+from pulumi_policy import EnforcementLevel
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
+from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from config.model import OrgDeployment
-from config.validation import parse_org
-from policy.__main__ import policies, provider_account, validation
-from policy.rules import EXCEPTION_TAG, RULES, Resource, check
+from config.validation import ConfigError, parse_org
+from policy.__main__ import PACK_NAME, policies
+from policy.networks import NOT_PUBLIC, PUBLIC_SPACE, admits_the_internet
+from policy.rules import (
+    EXCEPTION_RULE,
+    EXCEPTION_TAG_PREFIX,
+    INTERNET_INGRESS_RULE,
+    RULES,
+    Resource,
+    check,
+    exception_tag,
+)
 from scripts.render import policy_violations, render
 from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
 
@@ -41,12 +54,18 @@ def ingress(cidrs: list[str], port: int = 8000, **extra: Any) -> dict[str, Any]:
     return {"protocol": "tcp", "fromPort": port, "toPort": port, "cidrBlocks": cidrs, **extra}
 
 
+def security_group(*rules: dict[str, Any], name: str = "sg", **tags: str) -> Resource:
+    return Resource(SECURITY_GROUP, name, {"ingress": list(rules), "tags": {**TAGS, **tags}})
+
+
 TAGS = {"owner": "platform"}
 EXTERNAL_ID = {"StringEquals": {"sts:ExternalId": "x"}}
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 TARGET = "akeyless:index/targetAws:TargetAws"
-ENCRYPTED = [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}]
+IMDSV2 = {"httpTokens": "required"}
+ENCRYPTED = [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 30}}]
+UNENCRYPTED = [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volumeSize": 30}}]
 
 # rule -> (compliant resource, violating resource)
 CASES: dict[str, tuple[Resource, Resource]] = {
@@ -68,7 +87,7 @@ CASES: dict[str, tuple[Resource, Resource]] = {
         Resource(
             "aws:iam/role:Role",
             "member",
-            {"assumeRolePolicy": trust({"AWS": HUB_ROLE}), "tags": TAGS},
+            {"assumeRolePolicy": trust({"AWS": [HUB_ROLE]}), "tags": TAGS},
             account_id="333333333333",
         ),
     ),
@@ -81,15 +100,11 @@ CASES: dict[str, tuple[Resource, Resource]] = {
         Resource(
             "aws:iam/role:Role",
             "r",
-            {"assumeRolePolicy": trust({"AWS": "*"}, EXTERNAL_ID), "tags": TAGS},
+            {"assumeRolePolicy": trust({"AWS": ["*"]}, EXTERNAL_ID), "tags": TAGS},
         ),
     ),
     "imdsv2-required": (
-        Resource(
-            LAUNCH_TEMPLATE,
-            "lt",
-            {"metadataOptions": {"httpTokens": "required"}, "tags": TAGS},
-        ),
+        Resource(LAUNCH_TEMPLATE, "lt", {"metadataOptions": IMDSV2, "tags": TAGS}),
         Resource(
             LAUNCH_TEMPLATE,
             "lt",
@@ -100,21 +115,17 @@ CASES: dict[str, tuple[Resource, Resource]] = {
         Resource(
             LAUNCH_TEMPLATE,
             "lt",
-            {
-                "metadataOptions": {"httpTokens": "required"},
-                "blockDeviceMappings": ENCRYPTED,
-                "tags": TAGS,
-            },
+            {"metadataOptions": IMDSV2, "blockDeviceMappings": ENCRYPTED, "tags": TAGS},
         ),
-        Resource("aws:ebs/volume:Volume", "v", {"encrypted": False}),
-    ),
-    "no-internet-ingress-to-gateway": (
-        Resource(SECURITY_GROUP, "sg", {"ingress": [ingress(["10.0.0.0/8"])], "tags": TAGS}),
         Resource(
-            SECURITY_GROUP,
-            "sg",
-            {"ingress": [ingress(["0.0.0.0/0"], port=8080)], "tags": TAGS},
+            LAUNCH_TEMPLATE,
+            "lt",
+            {"metadataOptions": IMDSV2, "blockDeviceMappings": UNENCRYPTED, "tags": TAGS},
         ),
+    ),
+    INTERNET_INGRESS_RULE: (
+        security_group(ingress(["10.0.0.0/8", "203.0.113.0/24"])),
+        security_group(ingress(["0.0.0.0/0"], port=8080)),
     ),
     "akeyless-target-gateway-identity": (
         Resource(TARGET, "t", {"useGwCloudIdentity": True, "accessKeyId": "x"}),
@@ -124,7 +135,71 @@ CASES: dict[str, tuple[Resource, Resource]] = {
         Resource("aws:lb/loadBalancer:LoadBalancer", "lb", {"tags": TAGS}),
         Resource("aws:lb/loadBalancer:LoadBalancer", "lb", {"tags": {"team": "x"}}),
     ),
+    EXCEPTION_RULE: (
+        security_group(
+            ingress(["0.0.0.0/0"]), name="lb-sg", **exception_tag(INTERNET_INGRESS_RULE, "lb-sg")
+        ),
+        # An exception copied from another resource (or from the organization's tags).
+        security_group(
+            ingress(["10.0.0.0/8"]), name="sg", **exception_tag(INTERNET_INGRESS_RULE, "lb-sg")
+        ),
+    ),
 }
+
+# More violations, each of the rule named, beyond the one case per rule.
+MORE_VIOLATIONS: list[tuple[str, Resource]] = [
+    ("encrypted-ebs", Resource("aws:ebs/volume:Volume", "v", {"encrypted": False})),
+    (
+        "required-tags",  # Auto Scaling groups list their tags as {key, value, propagateAtLaunch}
+        Resource(
+            "aws:autoscaling/group:Group",
+            "asg",
+            {"tags": [{"key": "team", "value": "x", "propagateAtLaunch": True}]},
+        ),
+    ),
+    (INTERNET_INGRESS_RULE, security_group(ingress(["0.0.0.0/1", "128.0.0.0/1"]))),
+    (
+        INTERNET_INGRESS_RULE,  # two halves of the internet in two rules
+        security_group(ingress(["0.0.0.0/1"], port=8000), ingress(["128.0.0.0/1"], port=8080)),
+    ),
+    (INTERNET_INGRESS_RULE, security_group(ingress([], ipv6CidrBlocks=["2000::/3"]))),
+    (
+        INTERNET_INGRESS_RULE,
+        security_group(
+            {"protocol": "tcp", "fromPort": 7000, "toPort": 9000, "ipv6CidrBlocks": ["::/0"]}
+        ),
+    ),
+    (
+        INTERNET_INGRESS_RULE,
+        security_group({"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}),
+    ),
+    (
+        INTERNET_INGRESS_RULE,
+        Resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "rule",
+            {"ipProtocol": "tcp", "fromPort": 8000, "toPort": 8000, "cidrIpv4": "0.0.0.0/0"},
+        ),
+    ),
+    (INTERNET_INGRESS_RULE, security_group(ingress(["not-a-cidr"]))),  # reported, no traceback
+    (
+        INTERNET_INGRESS_RULE,  # all traffic: no ports at all
+        Resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "rule",
+            {"ipProtocol": "-1", "cidrIpv6": "2000::/3"},
+        ),
+    ),
+    (
+        EXCEPTION_RULE,  # the old, per-organization form: one tag listing rules
+        security_group(
+            ingress(["10.0.0.0/8"]),
+            **{EXCEPTION_TAG_PREFIX: f"{INTERNET_INGRESS_RULE},required-tags"},
+        ),
+    ),
+]
+
+# --- the rules, as orgctl render runs them ------------------------------------------
 
 
 def test_every_rule_has_a_case() -> None:
@@ -139,6 +214,11 @@ def test_rule_passes_the_compliant_and_fails_the_violating(rule: str) -> None:
     assert rule in {v.rule for v in violations}, violations
 
 
+@pytest.mark.parametrize(("rule", "resource"), MORE_VIOLATIONS)
+def test_more_violations_are_caught(rule: str, resource: Resource) -> None:
+    assert rule in {v.rule for v in check(resource)}
+
+
 def test_same_account_self_assume_needs_no_external_id() -> None:
     role = Resource(
         "aws:iam/role:Role",
@@ -149,56 +229,176 @@ def test_same_account_self_assume_needs_no_external_id() -> None:
     assert check(role) == []
 
 
-def test_open_ipv6_and_all_traffic_rules_are_caught() -> None:
-    sg = Resource(
-        SECURITY_GROUP,
-        "sg",
-        {
-            "ingress": [
-                {"protocol": "tcp", "fromPort": 7000, "toPort": 9000, "ipv6CidrBlocks": ["::/0"]},
-                {"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]},
-            ],
-            "tags": TAGS,
-        },
+def test_internet_ingress_to_other_ports_is_not_this_rules_concern() -> None:
+    assert check(security_group(ingress(["0.0.0.0/0"], port=443))) == []
+
+
+def test_an_exception_exempts_only_the_resource_and_the_rule_it_names() -> None:
+    exception = exception_tag(INTERNET_INGRESS_RULE, "lb-sg")
+    assert check(security_group(ingress(["0.0.0.0/0"]), name="lb-sg", **exception)) == []
+    # The same tag on another resource exempts nothing, and is itself flagged.
+    elsewhere = check(security_group(ingress(["0.0.0.0/0"]), name="gateway-sg", **exception))
+    assert {v.rule for v in elsewhere} == {INTERNET_INGRESS_RULE, EXCEPTION_RULE}
+    # An exception for one rule leaves the others in force.
+    untagged = Resource(
+        SECURITY_GROUP, "lb-sg", {"ingress": [ingress(["0.0.0.0/0"])], "tags": exception}
     )
-    assert len(check(sg)) == 2
-    other_port = Resource(
-        SECURITY_GROUP, "sg", {"ingress": [ingress(["0.0.0.0/0"], port=443)], "tags": TAGS}
-    )
-    assert [v.rule for v in check(other_port)] == []
+    assert {v.rule for v in check(untagged)} == {"required-tags"}
 
 
-def test_an_exception_tag_exempts_only_the_rule_it_names() -> None:
-    tags = {**TAGS, EXCEPTION_TAG: "no-internet-ingress-to-gateway"}
-    sg = Resource(SECURITY_GROUP, "sg", {"ingress": [ingress(["0.0.0.0/0"])], "tags": tags})
-    assert check(sg) == []
-    untagged = Resource(SECURITY_GROUP, "sg", {"ingress": [ingress(["0.0.0.0/0"])]})
-    assert {v.rule for v in check(untagged)} == {
-        "no-internet-ingress-to-gateway",
-        "required-tags",
-    }
+def test_the_old_org_wide_exception_tag_exempts_nothing() -> None:
+    every_rule = ",".join(RULES)
+    sg = security_group(ingress(["0.0.0.0/0"]), **{EXCEPTION_TAG_PREFIX: every_rule})
+    assert {v.rule for v in check(sg)} == {INTERNET_INGRESS_RULE, EXCEPTION_RULE}
 
 
-# --- the pack ---------------------------------------------------------------------
+# --- what counts as the internet (policy/networks.py) --------------------------------
 
 
-def args_for(
-    resource: Resource, provider_accounts: list[str] | None = None
-) -> ResourceValidationArgs:
-    provider = (
-        PolicyProviderResource(
-            "pulumi:providers:aws",
-            {"allowedAccountIds": json.dumps(provider_accounts)},
-            "urn:provider",
-            "aws",
+@pytest.mark.parametrize(
+    ("cidrs", "internet"),
+    [
+        (["0.0.0.0/0"], True),
+        (["::/0"], True),
+        (["0.0.0.0/1", "128.0.0.0/1"], True),
+        (["2000::/3"], True),
+        ([f"{octet}.0.0.0/8" for octet in range(1, 256)], True),
+        (["52.0.0.0/16", "52.1.0.0/16"], True),  # a count, not a prefix length
+        (["2600::/31"], True),
+        (["52.0.0.0/16"], False),
+        ([f"52.0.{third}.0/24" for third in range(256)], False),
+        (["52.0.0.0/16", "52.0.0.0/17", "52.0.0.0/16"], False),  # overlaps count once
+        (["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"], False),
+        (["203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24"], False),
+        (["fc00::/7", "fe80::/10", "2001:db8::/32"], False),
+        (["2600:1f18::/36"], False),
+        ([], False),
+    ],
+)
+def test_what_counts_as_the_internet(cidrs: list[str], internet: bool) -> None:
+    assert admits_the_internet(cidrs) is internet
+
+
+def test_the_non_public_ranges_are_disjoint_and_inside_the_public_space() -> None:
+    # public_addresses subtracts each overlap once, which is right only if so.
+    for index, network in enumerate(NOT_PUBLIC):
+        assert not any(
+            network.version == other.version and network.overlaps(other)
+            for other in NOT_PUBLIC[index + 1 :]
         )
-        if provider_accounts
-        else None
+    for network in NOT_PUBLIC:
+        assert any(
+            network.version == public.version and network.subnet_of(public)  # type: ignore[arg-type]
+            for public in PUBLIC_SPACE
+        )
+        # What the standard library knows as not global agrees (multicast and the
+        # 2024 documentation range 3fff::/20 it does not list).
+        if not network.is_multicast and network != ipaddress.ip_network("3fff::/20"):
+            assert not network.network_address.is_global
+
+
+def example() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    return data
+
+
+def config_problems(data: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        parse_org(data)
+    return {problem.path: problem.message for problem in caught.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "named"),
+    [
+        (["0.0.0.0/1", "128.0.0.0/1"], ["gateway.allowed_cidrs[0]", "gateway.allowed_cidrs[1]"]),
+        (["10.0.0.0/8", "2000::/3"], ["gateway.allowed_cidrs[1]"]),
+        # Neither is the internet alone; together they are, and the list is named.
+        (["52.0.0.0/16", "52.1.0.0/16"], ["gateway.allowed_cidrs"]),
+    ],
+)
+def test_config_judges_the_union_of_the_allowed_networks(
+    cidrs: list[str], named: list[str]
+) -> None:
+    data = example()
+    data["gateway"]["allowed_cidrs"] = cidrs
+    problems = config_problems(data)
+    assert sorted(problems) == named
+    assert all("internet" in problems[where] for where in named)
+    data["gateway"]["allow_internet_ingress"] = True
+    assert parse_org(data).gateway.allowed_cidrs == tuple(cidrs)
+
+
+def test_an_allowed_internet_exception_marks_only_the_load_balancer_group() -> None:
+    data = example()
+    data["gateway"].update(allowed_cidrs=["0.0.0.0/1", "128.0.0.0/1"], allow_internet_ingress=True)
+    data["accounts"] = data["accounts"][:1]  # the hub's compute is what matters; keep it quick
+    stacks = render(parse_org(data))
+    assert policy_violations(stacks) == []
+    marked = [
+        resource.name
+        for stack in stacks
+        for resource in stack.resources
+        if EXCEPTION_TAG_PREFIX in json.dumps(resource.raw_inputs.get("tags"))
+    ]
+    assert marked == ["hub-compute-lb-sg"]
+
+
+@pytest.mark.parametrize("where", ["org", "account"])
+@pytest.mark.parametrize(
+    "key", [EXCEPTION_TAG_PREFIX, f"{EXCEPTION_TAG_PREFIX}/{INTERNET_INGRESS_RULE}"]
+)
+def test_config_rejects_an_exception_as_a_configured_tag(where: str, key: str) -> None:
+    data = example()
+    (data if where == "org" else data["accounts"][0]).setdefault("tags", {})[key] = " ".join(RULES)
+    problems = config_problems(data)
+    assert list(problems) == [f"{'tags' if where == 'org' else 'accounts[0].tags'}.{key}.[key]"]
+    assert "exempt every resource" in next(iter(problems.values()))
+
+
+# --- the pack, through pulumi_policy's analyzer ---------------------------------------
+
+
+def _secret(value: Any) -> dict[str, Any]:
+    """A secret as the engine marshals it (KeepSecrets: true in the analyzer plugin,
+    pkg/resource/plugin/analyzer_plugin.go; signature from pulumi_policy/deserialize.py)."""
+    return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": value}
+
+
+def analyze(
+    resource: Resource,
+    *,
+    secret: tuple[str, ...] = ("assumeRolePolicy",),
+    required_tags: list[str] | None = None,
+) -> list[Any]:
+    """The pack's diagnostics for ``resource``, as the Pulumi engine would get them.
+
+    Builds the AnalyzeRequest the engine sends (properties as a protobuf Struct,
+    secrets marked, the AWS provider's allowedAccountIds as JSON text as
+    pulumi_aws/provider.py sends it) and calls the servicer pulumi_policy runs
+    behind its gRPC server (``_PolicyAnalyzerServicer`` in pulumi_policy/policy.py),
+    in process: the same deserialization and proxies as a real preview.
+    """
+    # The servicer's methods are untyped (pulumi_policy has no annotations there).
+    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.0.1", policies(), EnforcementLevel.MANDATORY)
+    if required_tags is not None:
+        configure = proto.ConfigureAnalyzerRequest()
+        configure.policyConfig["required-tags"].properties.update({"tags": required_tags})
+        servicer.Configure(configure, None)  # type: ignore[no-untyped-call]
+    urn = f"urn:pulumi:hub::akeyless-gateway-org::{resource.type}::{resource.name}"
+    request = proto.AnalyzeRequest(type=resource.type, urn=urn, name=resource.name)
+    request.properties.update(
+        {key: _secret(value) if key in secret else value for key, value in resource.props.items()}
     )
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return ResourceValidationArgs(
-        resource.type, resource.props, f"urn:{resource.name}", resource.name, options, provider
-    )
+    if resource.account_id:
+        provider = request.provider
+        provider.type, provider.name = "pulumi:providers:aws", "member"
+        provider.urn = "urn:pulumi:hub::akeyless-gateway-org::pulumi:providers:aws::member"
+        provider.properties.update({"allowedAccountIds": json.dumps([resource.account_id])})
+    response = servicer.Analyze(request, None)  # type: ignore[no-untyped-call]
+    diagnostics = list(response.diagnostics)
+    assert all(d.urn == urn for d in diagnostics), diagnostics
+    return diagnostics
 
 
 def test_the_pack_holds_every_rule_as_a_mandatory_policy() -> None:
@@ -207,27 +407,48 @@ def test_the_pack_holds_every_rule_as_a_mandatory_policy() -> None:
     assert {policy.enforcement_level for policy in pack} == {EnforcementLevel.MANDATORY}
 
 
-def test_the_pack_reads_the_account_from_the_provider() -> None:
-    _, violating = CASES["cross-account-trust-external-id"]
-    reports: list[tuple[str, str | None]] = []
+@pytest.mark.parametrize("rule", sorted(CASES))
+def test_the_analyzer_passes_the_compliant_and_fails_the_violating(rule: str) -> None:
+    compliant, violating = CASES[rule]
+    assert analyze(compliant) == []
+    diagnostics = analyze(violating)
+    assert rule in {d.policyName for d in diagnostics}, diagnostics
+    assert {d.enforcementLevel for d in diagnostics} == {proto.MANDATORY}
 
-    def report(message: str, urn: str | None = None) -> None:
-        reports.append((message, urn))
 
-    validate = validation("cross-account-trust-external-id")
-    validate(
-        args_for(violating, ["333333333333"]),
-        report,
+@pytest.mark.parametrize(("rule", "resource"), MORE_VIOLATIONS)
+def test_the_analyzer_catches_more_violations(rule: str, resource: Resource) -> None:
+    assert rule in {d.policyName for d in analyze(resource)}
+
+
+def test_the_analyzer_reads_the_account_from_the_provider() -> None:
+    compliant, violating = CASES["cross-account-trust-external-id"]
+    same_account = Resource(
+        compliant.type,
+        compliant.name,
+        {**violating.props, "assumeRolePolicy": trust({"AWS": "arn:aws:iam::333333333333:root"})},
+        account_id="333333333333",
     )
-    assert len(reports) == 1 and "sts:ExternalId" in reports[0][0]
-    assert provider_account(args_for(violating, ["333333333333"])) == "333333333333"
-    compliant, _ = CASES["cross-account-trust-external-id"]
-    reports.clear()
-    validate(
-        args_for(compliant, ["333333333333"]),
-        report,
+    assert analyze(same_account) == []
+    elsewhere = Resource(same_account.type, "member", same_account.props, account_id="444444444444")
+    assert [d.policyName for d in analyze(elsewhere)] == ["cross-account-trust-external-id"]
+
+
+def test_the_analyzer_applies_the_configured_required_tags() -> None:
+    lb = CASES["required-tags"][0]
+    assert analyze(lb, required_tags=["owner"]) == []
+    diagnostics = analyze(lb, required_tags=["owner", "cost-center"])
+    assert [d.policyName for d in diagnostics] == ["required-tags"]
+    assert "cost-center" in diagnostics[0].message
+
+
+def test_a_tagged_auto_scaling_group_passes_the_analyzer() -> None:
+    asg = Resource(
+        "aws:autoscaling/group:Group",
+        "asg",
+        {"tags": [{"key": "owner", "value": "platform", "propagateAtLaunch": True}]},
     )
-    assert reports == []
+    assert analyze(asg) == []
 
 
 # --- offline, over the render ----------------------------------------------------------

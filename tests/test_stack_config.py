@@ -1,16 +1,35 @@
-"""A stack's flat Pulumi config: round trip, clear errors, and Pulumi.yaml in step."""
+"""A stack's Pulumi config: the settings object, its round trip, clear errors, the CLI's
+rules on every stack file orgctl writes and on the README's, and Pulumi.yaml in step."""
 
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from config.model import OrgDeployment
-from config.stack_config import flat_keys, flatten, parse_stack_config
-from config.stacks import plan_stacks, stack_name
+from config.pulumi_stack import read_stack_config
+from config.stack_config import (
+    ACCESS_KEY_KEY,
+    SETTINGS_KEY,
+    parse_stack_config,
+    setting_docs,
+    stack_settings,
+)
+from config.stacks import StackSpec, plan_stacks, stack_name
 from config.validation import ConfigError
-from scripts.pulumi_yaml import PULUMI_YAML, config_declarations
-from scripts.render import config_strings
+from scripts.pulumi_runner import AutomationRunner
+from scripts.pulumi_yaml import PULUMI_YAML, config_declarations, config_section
+from scripts.render import config_strings, record_program, render_stack
+from tests.conftest import PROJECT_DIR
+from tests.pulumi_config_rules import check_stack_config, check_stack_file, load_project
+
+PROJECT = "akeyless-gateway-org"
+README = PROJECT_DIR / "README.md"
 
 
 def test_plan_centralized(centralized_org: OrgDeployment) -> None:
@@ -51,60 +70,173 @@ def test_stack_names() -> None:
         stack_name("account")
 
 
-def test_flat_config_round_trips_through_pulumi_strings(centralized_org: OrgDeployment) -> None:
-    for spec in plan_stacks(centralized_org):
-        as_engine_hands_it = {
-            key.split(":", 1)[1]: value for key, value in config_strings(spec, "p").items()
-        }
-        assert all(isinstance(v, str) for v in as_engine_hands_it.values())
-        assert parse_stack_config(as_engine_hands_it) == spec.config
+def test_settings_round_trip_through_the_strings_the_engine_hands_over(
+    centralized_org: OrgDeployment, distributed_org: OrgDeployment
+) -> None:
+    for spec in [*plan_stacks(centralized_org), *plan_stacks(distributed_org)]:
+        as_engine_hands_it = config_strings(spec, "p")
+        assert list(as_engine_hands_it) == [f"p:{SETTINGS_KEY}"]
+        settings = json.loads(as_engine_hands_it[f"p:{SETTINGS_KEY}"])
+        assert parse_stack_config(settings) == spec.config
 
 
-def test_flat_key_names() -> None:
-    names = [key.name for key in flat_keys()]
-    assert "iamGatewayRoleName" in names
-    assert "dynamicIamUserPolicyArns" in names
-    assert "uscSecretsManagerKmsKeyArn" in names
-    assert len(names) == len(set(names))
+def test_settings_hold_only_what_differs_from_the_defaults(
+    centralized_org: OrgDeployment,
+) -> None:
+    hub = stack_settings(plan_stacks(centralized_org)[1].config)
+    assert hub["stack_kind"] == "hub" and hub["account_id"] == "222222222222"
+    assert hub["subnets"] == {
+        "subnet-0a1b2c3d4e5f60001": "us-east-1a",
+        "subnet-0a1b2c3d4e5f60002": "us-east-1b",
+    }
+    assert "iam" not in hub  # the example's IAM names are the defaults
+    assert "compute" not in hub and "pulumi_organization" not in hub
 
 
-def test_stack_config_errors_name_the_flat_key(centralized_org: OrgDeployment) -> None:
-    flat = flatten(plan_stacks(centralized_org)[2].config)
-    flat |= {
-        "iamGatewayRoleName": "bad name",
-        "dynamicIamUserPolicyArns": '["nope"]',
-        "regionz": "us-east-1",
-        "tags": '["no-equals-sign"]',
+def test_the_access_key_is_never_part_of_the_settings(centralized_org: OrgDeployment) -> None:
+    config = plan_stacks(centralized_org)[0].config.model_copy(
+        update={"akeyless_access_key": "s3cr3t-key"}
+    )
+    assert "s3cr3t-key" not in json.dumps(stack_settings(config))
+    settings = stack_settings(config)
+    assert parse_stack_config(settings, {ACCESS_KEY_KEY: "s3cr3t-key"}) == config
+    with pytest.raises(ConfigError, match="config set --secret akeylessAccessKey") as caught:
+        parse_stack_config({**settings, "akeyless_access_key": "s3cr3t-key"})
+    assert [p.path for p in caught.value.problems] == ["settings.akeyless_access_key"]
+
+
+def test_stack_config_errors_name_the_field_under_settings(
+    centralized_org: OrgDeployment,
+) -> None:
+    settings = stack_settings(plan_stacks(centralized_org)[2].config)
+    settings |= {
+        "iam": {"gateway_role_name": "bad name"},
+        "dynamic_iam_user": {"enabled": True, "policy_arns": ["nope"]},
+        "regionz": ["us-east-1"],
+        "tags": ["no-mapping"],
     }
     with pytest.raises(ConfigError) as caught:
-        parse_stack_config(flat)
-    paths = {p.path for p in caught.value.problems}
-    assert paths == {"regionz", "tags"}  # first the keys and shapes
-    del flat["regionz"], flat["tags"]
-    with pytest.raises(ConfigError) as caught:
-        parse_stack_config(flat)
+        parse_stack_config(settings)
     assert {p.path for p in caught.value.problems} == {
-        "iamGatewayRoleName",
-        "dynamicIamUserPolicyArns[0]",
+        "settings.iam.gateway_role_name",
+        "settings.dynamic_iam_user.policy_arns[0]",
+        "settings.regionz",
+        "settings.tags",
     }
+    with pytest.raises(ConfigError, match="must be an object of settings, got a list"):
+        parse_stack_config(["stack_kind", "hub"])
 
 
 def test_kind_and_pattern_must_agree(centralized_org: OrgDeployment) -> None:
-    flat = flatten(plan_stacks(centralized_org)[2].config)
-    del flat["hubAccountId"]
-    with pytest.raises(ConfigError, match="hubAccountId"):
-        parse_stack_config(flat)
-    flat = flatten(plan_stacks(centralized_org)[1].config) | {"pattern": "distributed"}
+    settings = stack_settings(plan_stacks(centralized_org)[2].config)
+    del settings["hub_account_id"]
+    with pytest.raises(ConfigError, match="hub_account_id"):
+        parse_stack_config(settings)
+    settings = stack_settings(plan_stacks(centralized_org)[1].config) | {"pattern": "distributed"}
     with pytest.raises(ConfigError, match="centralized pattern"):
-        parse_stack_config(flat)
+        parse_stack_config(settings)
 
 
-def test_pulumi_yaml_declares_every_stack_setting() -> None:
-    project = yaml.safe_load(PULUMI_YAML.read_text())
+def test_pulumi_yaml_declares_the_settings_and_documents_every_field() -> None:
+    text = PULUMI_YAML.read_text()
+    assert text.endswith(config_section()), "run: python -m scripts.pulumi_yaml"
+    project = yaml.safe_load(text)
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"
-    declared = project["config"]
-    assert declared == config_declarations(), "run: python -m scripts.pulumi_yaml"
-    for name, entry in declared.items():
-        assert entry["type"] in {"string", "boolean", "integer", "array"}, name
-        assert entry["description"], f"{name} has no description"
+    assert project["config"] == config_declarations()
+    load_project(project)  # as the CLI loads it: known attributes and types only
+    for doc in setting_docs():
+        assert re.search(rf"^  #   {re.escape(doc.path)}\*?: ", text, re.MULTILINE), doc.path
+        assert doc.description, f"{doc.path} has no description"
+
+
+# --- the CLI's rules on every stack file ------------------------------------------
+
+
+def _written_stack_files(org: OrgDeployment, state_dir: Path) -> list[tuple[Path, str]]:
+    """Each stack's work dir and name, with the files the Automation API runner wrote."""
+    runner = AutomationRunner(state_dir=state_dir)
+    written = []
+    for spec in plan_stacks(org):
+        work_dir = runner._work_dir(spec.name)
+        runner._write_config(spec)
+        written.append((work_dir, spec.name))
+    return written
+
+
+@pytest.mark.parametrize("example", ["centralized_org", "distributed_org"])
+def test_every_stack_file_orgctl_writes_passes_the_clis_config_rules(
+    example: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    org: OrgDeployment = request.getfixturevalue(example)
+    written = _written_stack_files(org, tmp_path)
+    assert len(written) == len(plan_stacks(org))
+    for work_dir, stack in written:
+        check_stack_file(work_dir, stack)  # raises ConfigRejected with the CLI's message
+
+
+def readme_stack_files() -> dict[str, dict[str, Any]]:
+    """The hand-written ``Pulumi.<stack>.yaml`` blocks of the README, by stack name."""
+    blocks = re.findall(r"```yaml\n# Pulumi\.([\w-]+)\.yaml\n(.*?)```", README.read_text(), re.S)
+    return {stack: yaml.safe_load(body) for stack, body in blocks}
+
+
+def test_the_readme_shows_a_stack_file_for_every_stack_kind() -> None:
+    files = readme_stack_files()
+    kinds = {
+        document["config"][f"{PROJECT}:{SETTINGS_KEY}"]["stack_kind"] for document in files.values()
+    }
+    assert kinds == {"org", "hub", "member", "account"}
+
+
+@pytest.mark.parametrize("stack", sorted(readme_stack_files()))
+def test_the_readme_stack_files_pass_the_clis_rules_and_the_programs(stack: str) -> None:
+    document = readme_stack_files()[stack]
+    project = load_project(yaml.safe_load(PULUMI_YAML.read_text()))
+    check_stack_config(project, stack, document["config"])
+    config = parse_stack_config(document["config"][f"{PROJECT}:{SETTINGS_KEY}"])
+    assert stack_name(config.stack_kind, config.account_id) == stack
+    # And the program builds the stack from it: a first preview, nothing deployed yet.
+    spec = StackSpec(stack, config.stack_kind, 0, config.account_id, config)
+    assert render_stack(spec, PROJECT, earlier_outputs={}, preview=True).resources
+
+
+# --- the program's read side ------------------------------------------------------
+
+
+def read_in_program(config: dict[str, str], secret_keys: tuple[str, ...] = ()) -> Any:
+    """What ``read_stack_config`` returns, or the ConfigError it raises, under the mocks."""
+    captured: dict[str, Any] = {}
+
+    def program() -> None:
+        try:
+            captured["read"] = read_stack_config()
+        except ConfigError as error:
+            captured["read"] = error
+
+    record_program(program, project=PROJECT, stack="org", config=config, secret_keys=secret_keys)
+    return captured["read"]
+
+
+def test_the_program_reads_the_settings_and_a_secure_access_key(
+    centralized_org: OrgDeployment,
+) -> None:
+    spec = plan_stacks(centralized_org)[0]
+    config = config_strings(spec, PROJECT) | {f"{PROJECT}:{ACCESS_KEY_KEY}": "s3cr3t"}
+    read = read_in_program(config, secret_keys=(f"{PROJECT}:{ACCESS_KEY_KEY}",))
+    assert read == spec.config.model_copy(update={"akeyless_access_key": "s3cr3t"})
+
+
+def test_the_program_refuses_a_plain_access_key_and_unknown_keys(
+    centralized_org: OrgDeployment,
+) -> None:
+    config = config_strings(plan_stacks(centralized_org)[0], PROJECT)
+    error = read_in_program(
+        config | {f"{PROJECT}:{ACCESS_KEY_KEY}": "s3cr3t", f"{PROJECT}:stackKind": "org"}
+    )
+    assert isinstance(error, ConfigError)
+    assert {p.path for p in error.problems} == {ACCESS_KEY_KEY, "stackKind"}
+    assert "s3cr3t" not in str(error) and "config set --secret" in str(error)
+    missing = read_in_program({})
+    assert isinstance(missing, ConfigError)
+    assert [p.path for p in missing.problems] == [SETTINGS_KEY]
