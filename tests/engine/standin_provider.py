@@ -25,7 +25,7 @@ from concurrent import futures
 from threading import Event
 from typing import Any
 
-import grpc  # type: ignore[import-untyped]
+import grpc
 from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc

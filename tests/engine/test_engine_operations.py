@@ -1,6 +1,6 @@
 """The org-wide run's operations on the real engine, on the centralized example's org and hub.
 
-A stack's by-hand ``pulumi preview``, a mandatory policy rule failing a preview, a stack
+A by-hand ``pulumi preview`` of each stack kind, a mandatory policy rule failing a preview, a stack
 locked by another update, Ctrl-C during ``up``, and the PR comment from the engine's own
 preview events. Slow: run separately, ``pytest tests/engine``.
 """
@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -48,29 +51,42 @@ def deployed(
     yield org, state
 
 
-def test_by_hand_preview_of_each_stack_kind(engine: Engine, deployed: tuple[Path, Path]) -> None:
-    """``pulumi preview`` in the project folder with a stack's settings file, no orgctl.
+def _readme_stack_files() -> dict[str, str]:
+    """The ``Pulumi.<stack>.yaml`` examples of the README's "One stack by hand"."""
+    readme = (PROJECT_DIR / "README.md").read_text(encoding="utf-8")
+    return dict(re.findall(r"```yaml\n# Pulumi\.([\w-]+)\.yaml\n(.*?)```", readme, re.DOTALL))
 
-    The settings are the ones orgctl wrote for the stack (the same file a user writes by hand:
-    every key Pulumi.yaml declares); nothing changes since the org-wide up.
-    """
-    _org, state = deployed
-    for stack in ("org", "hub"):
-        settings = state / "work" / stack / f"Pulumi.{stack}.yaml"
-        result = pulumi_cli(
-            engine,
-            "preview",
-            "--stack",
-            f"organization/{PROJECT}/{stack}",
-            "--config-file",
-            str(settings),
-            "--policy-pack",
-            str(PROJECT_DIR / "policy"),
-            "--expect-no-changes",
-            cwd=PROJECT_DIR,
-            env={"PULUMI_BACKEND_URL": f"file://{state / 'state'}"},
+
+def _project_copy(into: Path) -> Path:
+    """The project as a user has it (sources, Pulumi.yaml, .venv), outside the repository."""
+    keep = ("Pulumi.yaml", "__main__.py", "components", "config", "policy", "scripts")
+    for name in keep:
+        source = PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, into / name)
+    (into / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    return into
+
+
+def test_by_hand_preview_of_each_stack_kind_from_the_readme(engine: Engine, tmp_path: Path) -> None:
+    """The README's commands on its own settings files: ``stack init``, ``preview``."""
+    files = _readme_stack_files()
+    kinds = {name.split("-")[0] for name in files}
+    assert kinds == {"org", "hub", "member", "account"}, sorted(files)
+    project = _project_copy(tmp_path / "project")
+    backend = {"PULUMI_BACKEND_URL": f"file://{tmp_path / 'backend'}"}
+    (tmp_path / "backend").mkdir()
+    for stack, settings in files.items():
+        (project / f"Pulumi.{stack}.yaml").write_text(settings, encoding="utf-8")
+        init = pulumi_cli(engine, "stack", "init", stack, cwd=project, env=backend)
+        assert init.returncode == 0, (stack, init.stderr[-2000:])
+        preview = pulumi_cli(
+            engine, "preview", "--stack", stack, "--policy-pack", "policy", cwd=project, env=backend
         )
-        assert result.returncode == 0, (stack, result.stdout[-3000:], result.stderr[-2000:])
+        assert preview.returncode == 0, (stack, preview.stdout[-4000:], preview.stderr[-2000:])
+        assert " to create" in preview.stdout, (stack, preview.stdout[-2000:])
 
 
 def test_mandatory_rule_violation_fails_the_preview_naming_the_rule(
