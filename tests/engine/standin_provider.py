@@ -76,6 +76,10 @@ def computed_outputs(
         outputs.setdefault("tagsAll", inputs.get("tags") or {})
         if token == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{_name(urn)[:20]}-{_digest(urn, 8)}.elb.us-east-1.amazonaws.com"
+        if token == "aws:ec2/launchTemplate:LaunchTemplate":
+            # The Auto Scaling group runs latest_version: a missing output would be unknown in
+            # every preview, so the group would always show an update.
+            outputs |= {"latestVersion": 1, "defaultVersion": 1}
         if token == "aws:iam/role:Role":
             outputs["uniqueId"] = "AROA" + _digest(urn, 16).upper()
     if package == "akeyless" and token.startswith("akeyless:index/authMethod"):

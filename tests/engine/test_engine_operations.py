@@ -60,6 +60,7 @@ def _readme_stack_files() -> dict[str, str]:
 def _project_copy(into: Path) -> Path:
     """The project as a user has it (sources, Pulumi.yaml, .venv), outside the repository."""
     keep = ("Pulumi.yaml", "__main__.py", "components", "config", "policy", "scripts")
+    into.mkdir(parents=True)
     for name in keep:
         source = PROJECT_DIR / name
         if source.is_dir():
