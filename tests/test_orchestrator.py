@@ -139,7 +139,7 @@ def test_one_failing_account_never_hides_the_others(fake: Path, tmp_path: Path) 
     statuses = {s.name: s.status for s in result.stacks}
     assert statuses["member-900000000001"] == "failed"
     assert [status for status in statuses.values()].count("succeeded") == 5
-    assert "update failed for member-900000000001" in (result.failed[0].error or "")
+    assert "AccessDenied" in (result.failed[0].error or "")
     assert not result.ok
 
 
@@ -244,25 +244,6 @@ def test_stop_lets_in_flight_finish_and_reports_the_rest(fake: Path, tmp_path: P
     assert result.interrupted and not result.ok
     statuses = [s.status for s in result.stacks]
     assert statuses == ["succeeded", "succeeded", "succeeded", "not_run", "not_run", "not_run"]
-
-
-def test_cancel_ends_a_hanging_update(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, hang=["member-900000000000"])
-    stop, cancel = threading.Event(), threading.Event()
-
-    def interrupt_twice() -> None:
-        stop.set()
-        cancel.set()
-
-    def on_event(event: DeploymentEvent) -> None:
-        if event.status == "running" and event.stack == "member-900000000000":
-            threading.Timer(0.5, interrupt_twice).start()
-
-    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
-    request = DeploymentRequest(org_with_members(1), "up")
-    result = run_deployment(request, on_event, runner=runner, stop=stop, cancel=cancel)
-    assert result.stacks[-1].status == "failed"
-    assert any(c["argv"][0] == "cancel" for c in calls(fake))
 
 
 def test_the_library_runs_from_several_threads_at_once(
