@@ -1,16 +1,17 @@
 """The org-wide deployment as a library: one typed request in, typed events and result out.
 
-For portals and scripts::
+For portals and scripts, through the public API module ``scripts.api``::
 
-    from config.validation import load_org_file
-    from scripts.orchestrator import DeploymentOptions, DeploymentRequest, run_deployment
-    from scripts.pulumi_runner import AutomationRunner
+    from scripts.api import (
+        AutomationRunner, DeploymentOptions, DeploymentRequest, load_org_file, run_deployment,
+    )
 
     result = run_deployment(
         DeploymentRequest(org=load_org_file(path), verb="preview",
-                          options=DeploymentOptions(parallel=8)),
+                          options=DeploymentOptions(parallel=8),
+                          environment={"AWS_PROFILE": "org-a"}),
         on_event=lambda event: queue.put(event.as_json()),
-        runner=AutomationRunner(state_dir=Path("/var/lib/portal/orgctl")),
+        runner=AutomationRunner(project_dir=checkout, state_dir=Path("/var/lib/portal/org-a")),
     )
     for stack in result.failed: ...
 
@@ -22,8 +23,8 @@ the phases before it succeeded. Once more than ``max_failures`` stacks failed,
 nothing new is scheduled and in-flight stacks finish (like CloudFormation
 StackSets' failure tolerance). A locked stack is retried with backoff.
 
-How a stack is run is a :class:`StackRunner`; ``scripts.pulumi_runner`` runs
-them with ``pulumi.automation``.
+How a stack is run is a :class:`scripts.stack_runner.StackRunner`;
+``scripts.pulumi_runner`` runs them with ``pulumi.automation``.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ class DeploymentEvent:
     """finished: whether every stack succeeded (or was skipped) and nothing was interrupted."""
     counts: Mapping[str, int] = field(default_factory=dict)
     """finished: how many stacks ended in each status."""
-    at: str = field(default_factory=lambda: utc_now())
+    at: str = field(default_factory=utc_now)
     """When it happened (ISO 8601, UTC)."""
 
     def as_json(self) -> dict[str, Any]:

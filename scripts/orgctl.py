@@ -343,6 +343,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MissingProviderSdk as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except (FileExistsError, NotADirectoryError, IsADirectoryError, FileNotFoundError) as error:
+        # A path given on the command line of the wrong kind (e.g. --out naming a file).
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FAILED
 
 

@@ -5,8 +5,10 @@ parallel stacks never race on workspace files. The work dir holds a copy of
 ``Pulumi.yaml`` whose ``main:`` points back at this project, so every stack runs
 the very ``__main__.py`` that ``pulumi up`` runs, and the stack's settings file,
 written in-process from the typed config: no config value, and so no secret,
-ever appears on a command line. Secrets come from the environment
-(``PULUMI_CONFIG_PASSPHRASE``, ``AKEYLESS_ACCESS_KEY``, AWS credentials).
+ever appears on a command line. Secrets come from the environment, the
+process's or the request's own (``PULUMI_CONFIG_PASSPHRASE`` or
+``PULUMI_CONFIG_PASSPHRASE_FILE``, ``AKEYLESS_ACCESS_KEY``, AWS credentials).
+Each CLI child runs in a session of its own (:class:`SessionCommand`).
 
 The default backend is the self-managed file backend in ``.orgctl/state/``
 with the passphrase secrets provider; ``backend_url`` selects ``s3://...`` or
@@ -345,6 +347,8 @@ class AutomationRunner:
     the folder this module was imported from, which is right for a checkout or an
     editable install; an installed (non-editable) package does not carry the
     Pulumi project, so pass it explicitly there (ProjectNotFound says so).
+    One runner serves one request at a time: ``prepare`` takes that request's
+    environment.
     """
 
     def __init__(

@@ -535,3 +535,16 @@ def test_two_requests_in_one_process_each_carry_their_own_environment(
             org_with_members(1), "up", environment={"PULUMI_CONFIG_PASSPHRASE": "passphrase-0"}
         )
     )
+
+
+def test_an_output_folder_that_is_a_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import scripts.render
+
+    monkeypatch.setattr(scripts.render, "render", lambda org: [])  # the writing is under test
+    taken = tmp_path / "render-out"
+    taken.write_text("a file, not a folder")
+    code = orgctl.main(["render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(taken)])
+    stderr = capsys.readouterr().err
+    assert code == 2 and str(taken) in stderr and "Traceback" not in stderr
