@@ -41,6 +41,7 @@ from scripts.pulumi_runner import (
     BackendNotReady,
     ProjectNotFound,
     PulumiCliMissing,
+    SetupFailed,
 )
 from scripts.stack_runner import (
     VERBS,
@@ -68,6 +69,7 @@ __all__ = [
     "OrganizationsUnavailable",
     "ProjectNotFound",
     "PulumiCliMissing",
+    "SetupFailed",
     "StackFailed",
     "StackLocked",
     "StackOutcome",

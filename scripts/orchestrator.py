@@ -328,10 +328,10 @@ class _Run:
                         raise StackFailed(
                             f"still locked after {attempt} attempts: {error}"
                         ) from None
-                    if self.scheduling_stopped:
-                        raise StackFailed(f"locked, not retried after the stop: {error}") from None
                     self.stack_event(result, "retrying", attempt=attempt, error=str(error))
-                    time.sleep(self.options.lock_backoff_seconds * 2 ** (attempt - 1))
+                    backoff = self.options.lock_backoff_seconds * 2 ** (attempt - 1)
+                    if self.stop.wait(backoff) or self.cancel.is_set():  # Ctrl-C ends the wait
+                        raise StackFailed(f"locked, not retried after the stop: {error}") from None
                     continue
                 result.changes = dict(outcome.changes)
                 result.steps = list(outcome.steps)

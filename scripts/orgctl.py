@@ -256,6 +256,7 @@ def _run(args: argparse.Namespace) -> int:
         BackendNotReady,
         ProjectNotFound,
         PulumiCliMissing,
+        SetupFailed,
     )
 
     _check_paths(args)
@@ -287,7 +288,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             with LiveProgress() as live:
                 result = run_deployment(request, live, runner=runner, stop=stop, cancel=cancel)
-    except (PulumiCliMissing, BackendNotReady, ProjectNotFound) as error:
+    except (PulumiCliMissing, BackendNotReady, ProjectNotFound, SetupFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except DeploymentAborted as error:  # the report is written on every ending

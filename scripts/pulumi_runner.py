@@ -66,6 +66,10 @@ class ProjectNotFound(Exception):
     """No ``Pulumi.yaml`` where the runner looks for this project."""
 
 
+class SetupFailed(Exception):
+    """``pulumi install`` or the backend's stack listing failed; nothing ran."""
+
+
 def cli_root(pulumi_cli: Path | None) -> str | None:
     """``PulumiCommand(root=...)`` from a path to the executable or its installation folder."""
     if pulumi_cli is None:
@@ -448,14 +452,19 @@ class AutomationRunner:
             self._command = SessionCommand(root=root)
         except (OSError, auto.errors.InvalidVersionError) as error:
             raise PulumiCliMissing(f"{INSTALL_HINT.format(where='')} ({error})") from None
-        if self.install:
-            # Plugins and the generated SDK once, so parallel stacks never race on PULUMI_HOME,
-            # and under the project's lock, so parallel runs never race on .venv and sdks/.
-            with project_lock(self.project_dir):
-                self._workspace(self.project_dir).install()
-        # One listing, for --prune and instead of a failing `stack select` per new stack.
-        workspace = self._workspace(self._work_dir("_project"))
-        self._existing = {summary.name.split("/")[-1] for summary in workspace.list_stacks()}
+        try:
+            if self.install:
+                # Plugins and the generated SDK once, so parallel stacks never race on
+                # PULUMI_HOME, and under the project's lock, so parallel runs never race on
+                # .venv and sdks/.
+                with project_lock(self.project_dir):
+                    self._workspace(self.project_dir).install()
+            # One listing, for --prune and instead of a failing `stack select` per new stack.
+            workspace = self._workspace(self._work_dir("_project"))
+            listed = workspace.list_stacks()
+        except auto.errors.CommandError as error:
+            raise SetupFailed(f"before any stack ran: {self._failure(error)}") from None
+        self._existing = {summary.name.split("/")[-1] for summary in listed}
 
     def _workspace(self, work_dir: Path) -> auto.LocalWorkspace:
         return auto.LocalWorkspace(

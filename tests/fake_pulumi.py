@@ -10,7 +10,8 @@ argv, working directory and timing, in ``root/calls.jsonl``.
 seconds per operation, ``fail`` these stacks (with the CLI's diagnostics on stdout),
 ``lock`` a stack that many times (the self-managed backend's lock message),
 ``hang`` until SIGINT (at most ``hang_seconds``), ``crash`` leaving a stale lock,
-``outputs`` to export on ``up``, ``install_delay`` for ``pulumi install``.
+``outputs`` to export on ``up``, ``install_delay`` for ``pulumi install``
+(which ``install_fails``).
 
 Where the product depends on it, it behaves like the real CLI and says which
 source it follows: stacks and locks live in the ``file://`` backend (a relative
@@ -59,6 +60,7 @@ def set_behaviour(
     crash: Sequence[str] = (),
     outputs: Mapping[str, Mapping[str, Any]] | None = None,
     install_delay: float = 0,
+    install_fails: bool = False,
 ) -> None:
     """How the fake misbehaves, per short stack name, as files the script reads.
 
@@ -73,6 +75,8 @@ def set_behaviour(
     (folder / "delay").write_text(str(delay))
     (folder / "hang_seconds").write_text(str(hang_seconds))
     (folder / "install_delay").write_text(str(install_delay))
+    if install_fails:
+        (folder / "install_fails").touch()
     messages = fail if isinstance(fail, Mapping) else dict.fromkeys(fail, "")
     for stack, message in messages.items():
         (folder / "fail" / stack).write_text(message + "\n" if message else "")

@@ -71,7 +71,8 @@ case $command in
   version) out="v3.200.0" ;;
   install)
     read_file install_delay "$root/behaviour/install_delay"
-    sleep "$install_delay" ;;
+    sleep "$install_delay"
+    [[ -f $root/behaviour/install_fails ]] && { code=255; err="error: installing packages: exit status 1"; } ;;
   cancel)
     # On a DIY backend `pulumi cancel` deletes the stack's lock files and nothing else:
     # the running update goes on (CancelCurrentUpdate, pkg/backend/diy/backend.go).
@@ -121,7 +122,8 @@ case $command in
       if [[ -f $root/behaviour/crash/$short ]]; then
         write_lock  # killed hard: the lock stays behind, its pid gone
         code=255; err="error: signal: killed"
-      elif [[ ${cancelled:-} ]]; then :
+      elif [[ ${cancelled:-} ]]; then  # the engine still ends its event stream
+        [[ -n $event_log ]] && printf '{"sequence": 0, "timestamp": 0, "cancelEvent": {}}\n' >> "$event_log"
       elif [[ -f $root/behaviour/fail/$short ]]; then
         # The CLI prints diagnostics on stdout, a section per resource
         # (printDiagnostics/printPolicies, pkg/backend/display/progress.go).

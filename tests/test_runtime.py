@@ -548,3 +548,18 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(
     code = orgctl.main(["render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(taken)])
     stderr = capsys.readouterr().err
     assert code == 2 and str(taken) in stderr and "Traceback" not in stderr
+
+
+def test_a_failing_install_stops_the_run_with_the_cli_error(
+    fake: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], sigint_restored: None
+) -> None:
+    set_behaviour(fake, install_fails=True)
+    code = orgctl.main(
+        [
+            *("up", "--config", str(CENTRALIZED_EXAMPLE), "--pulumi-cli", str(fake)),
+            *("--state-dir", str(tmp_path / "state"), "--json"),
+        ]
+    )
+    stderr = capsys.readouterr().err
+    assert code == 1 and "installing packages: exit status 1" in stderr
+    assert "Traceback" not in stderr and not operations(fake)
