@@ -306,8 +306,8 @@ def _run(args: argparse.Namespace) -> int:
     failed = result.failed
     summary = (
         f"{args.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
-        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run; "
-        f"report: {report}"
+        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run"
+        f"{' (interrupted)' if result.interrupted else ''}; report: {report}"
     )
     print(summary, file=sys.stderr)
     for stack in failed:

@@ -328,7 +328,9 @@ def stale_locks(backend_url: str, qualified_stack: str) -> list[Path]:
             content = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        if content.get("hostname") == os.uname().nodename and not _alive(int(content["pid"])):
+        pid = content.get("pid") if isinstance(content, dict) else None
+        here = isinstance(content, dict) and content.get("hostname") == os.uname().nodename
+        if here and isinstance(pid, int) and not _alive(pid):
             stale.append(path)
     return stale
 

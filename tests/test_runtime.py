@@ -34,7 +34,7 @@ from scripts.orchestrator import (
     run_deployment,
 )
 from scripts.progress import LiveProgress
-from scripts.pulumi_runner import AutomationRunner, ProjectNotFound
+from scripts.pulumi_runner import AutomationRunner, ProjectNotFound, diagnostic_lines
 from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, PROJECT_DIR
 from tests.fake_pulumi import calls, install_fake_pulumi, operations, set_behaviour
 from tests.test_orchestrator import org_with_members
@@ -563,3 +563,41 @@ def test_a_failing_install_stops_the_run_with_the_cli_error(
     stderr = capsys.readouterr().err
     assert code == 1 and "installing packages: exit status 1" in stderr
     assert "Traceback" not in stderr and not operations(fake)
+
+
+def test_the_diagnostics_kept_are_errors_exceptions_and_policy_violations() -> None:
+    """The sections as the CLI prints them (pkg/backend/display/progress.go and diff.go)."""
+    stdout = "\n".join(
+        [
+            "Previewing update (organization/akeyless-gateway-org/hub)",
+            "",
+            "Diagnostics:",
+            "  pulumi:pulumi:Stack (akeyless-gateway-org-hub):",
+            "    error: Program failed with an unhandled exception:",
+            "    Traceback (most recent call last):",
+            '      File "__main__.py", line 3, in <module>',
+            "    KeyError: 'vpcId'",
+            "",
+            "  aws:ec2:Instance (gateway):",
+            "    warning: only a warning",
+            "",
+            "Policies:",
+            "    ✅ aws-basics@v1.0.0 (local: basics)",
+            "    ❌ akeyless-gateway-security@v0.1.0 (local: policy)",
+            "        - [mandatory]  required-tags  (aws:iam/role:Role: hub-role)",
+            "          missing tags: Owner",
+            "",
+            "Resources:",
+            "    + 3 to create",
+        ]
+    )
+    assert diagnostic_lines(stdout) == [
+        "  pulumi:pulumi:Stack (akeyless-gateway-org-hub):",
+        "    error: Program failed with an unhandled exception:",
+        "    Traceback (most recent call last):",
+        '      File "__main__.py", line 3, in <module>',
+        "    KeyError: 'vpcId'",
+        "    ❌ akeyless-gateway-security@v0.1.0 (local: policy)",
+        "        - [mandatory]  required-tags  (aws:iam/role:Role: hub-role)",
+        "          missing tags: Owner",
+    ]
