@@ -43,34 +43,12 @@ from config.model import OrgDeployment
 from config.stacks import StackSpec, plan_stacks
 from scripts.discovery import resolve_accounts
 from scripts.stack_runner import (
-    VERBS,
     StackFailed,
     StackLocked,
-    StackOutcome,
     StackRunner,
     Status,
     Verb,
 )
-
-__all__ = [
-    "VERBS",
-    "ConfirmationRequired",
-    "DeploymentAborted",
-    "DeploymentEvent",
-    "DeploymentOptions",
-    "DeploymentRequest",
-    "DeploymentResult",
-    "InvalidRequest",
-    "StackFailed",
-    "StackLocked",
-    "StackOutcome",
-    "StackResult",
-    "StackRunner",
-    "Status",
-    "Verb",
-    "load_report",
-    "run_deployment",
-]
 
 MEMBER_KINDS = ("member", "account")
 RunStatus = Literal["phase_started", "phase_finished", "stopping", "interrupting", "finished"]

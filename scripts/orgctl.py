@@ -25,7 +25,6 @@ from components.program import MissingProviderSdk
 from config.validation import ConfigError, load_org_file
 from scripts.discovery import DiscoveryError, OrganizationsUnavailable, resolve_accounts
 from scripts.orchestrator import (
-    VERBS,
     ConfirmationRequired,
     DeploymentAborted,
     DeploymentOptions,
@@ -41,6 +40,7 @@ from scripts.pr_comment import (
     stacks_from_render,
     stacks_from_results,
 )
+from scripts.stack_runner import VERBS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
