@@ -140,15 +140,13 @@ def test_interrupting_sends_sigint_and_the_update_ends_gracefully(
 
             threading.Thread(target=interrupt_when_locked).start()
 
-    started = time.monotonic()
     request = DeploymentRequest(org_with_members(1), "up")
     result = run_deployment(
         request, on_event, runner=runner_for(fake, tmp_path / "state"), stop=stop, cancel=cancel
     )
     member = result.stacks[-1]
     assert (member.status, result.interrupted) == ("failed", True)
-    assert "update canceled" in (member.error or "")
-    assert time.monotonic() - started < 4  # it did not run its course
+    assert "update canceled" in (member.error or "")  # not the hang running its course
     assert "cancel" not in [call["argv"][0] for call in calls(fake)]  # only unlocks on DIY
     assert lock_files(tmp_path / "state", MEMBER) == []  # the CLI released its lock
 
