@@ -17,6 +17,7 @@ Pulumi Cloud (``https://api.pulumi.com``).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -410,9 +411,14 @@ class AutomationRunner:
         }
 
     def _secrets(self) -> list[str]:
-        """Values that never appear in what this runner reports."""
+        """Values that never appear in what this runner reports (the passphrase file's too)."""
         merged = {**os.environ, **self._environment}
-        return [value for name, value in merged.items() if SECRET_VARIABLE.search(name)]
+        secrets = [value for name, value in merged.items() if SECRET_VARIABLE.search(name)]
+        passphrase_file = merged.get(PASSPHRASE_FILE_VARIABLE)
+        if passphrase_file and not merged.get(PASSPHRASE_VARIABLE):
+            with contextlib.suppress(OSError):
+                secrets.append(Path(passphrase_file).read_text(encoding="utf-8").strip())
+        return secrets
 
     def _passphrase_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
         """The request's environment, checked for a passphrase the way the CLI reads one.

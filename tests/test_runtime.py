@@ -599,3 +599,14 @@ def test_the_diagnostics_kept_are_errors_exceptions_and_policy_violations() -> N
         "        - [mandatory]  required-tags  (aws:iam/role:Role: hub-role)",
         "          missing tags: Owner",
     ]
+
+
+def test_the_passphrase_from_a_file_is_masked_too(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE")
+    (tmp_path / "passphrase.txt").write_text("file-kept-passphrase\n")
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE_FILE", str(tmp_path / "passphrase.txt"))
+    set_behaviour(fake, fail={MEMBER: "decrypting with file-kept-passphrase failed"})
+    (failed,) = deploy(fake, tmp_path, org_with_members(1)).failed
+    assert "decrypting with [secret] failed" in (failed.error or "")
