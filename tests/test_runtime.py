@@ -25,6 +25,7 @@ from rich.console import Console
 
 from config.model import OrgDeployment
 from scripts import api, orgctl
+from scripts.discovery import DiscoveryError
 from scripts.orchestrator import (
     DeploymentAborted,
     DeploymentEvent,
@@ -610,3 +611,41 @@ def test_the_passphrase_from_a_file_is_masked_too(
     set_behaviour(fake, fail={MEMBER: "decrypting with file-kept-passphrase failed"})
     (failed,) = deploy(fake, tmp_path, org_with_members(1)).failed
     assert "decrypting with [secret] failed" in (failed.error or "")
+
+
+def test_discovery_uses_the_requests_own_aws_identity(
+    fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import scripts.orchestrator
+
+    seen: list[Any] = []
+
+    def resolve(org: OrgDeployment, client: Any = None) -> OrgDeployment:
+        seen.append(client)
+        raise DiscoveryError("stop here: the client is what is under test")
+
+    monkeypatch.setattr(scripts.orchestrator, "resolve_accounts", resolve)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    org = org_with_members(1).model_copy(
+        update={
+            "discovery": org_with_members(1).discovery.model_copy(
+                update={"source": "organizations"}
+            )
+        }
+    )
+    environment = {
+        "AWS_ACCESS_KEY_ID": "AKIAREQUESTONLY00000",
+        "AWS_SECRET_ACCESS_KEY": "request-only-secret",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:1",
+    }
+    with pytest.raises(DiscoveryError):
+        run_deployment(
+            DeploymentRequest(org, "preview", environment=environment),
+            runner=runner_for(fake, tmp_path / "state"),
+        )
+    (client,) = seen
+    assert client.meta.endpoint_url == "http://127.0.0.1:1"
+    assert client.meta.region_name == "eu-west-1"
+    credentials = client._request_signer._credentials  # botocore keeps the signer's credentials
+    assert credentials.access_key == "AKIAREQUESTONLY00000"
