@@ -19,6 +19,7 @@ from scripts.pr_comment import (
 from scripts.render import render, render_json
 from tests.conftest import CENTRALIZED_EXAMPLE, orgctl_with_fake, run_orgctl
 from tests.fake_pulumi import install_fake_pulumi
+from tests.test_render import SUMMARY
 
 
 def policy(*actions: str) -> str:
@@ -154,7 +155,7 @@ def test_the_cap_trims_details_never_the_summary() -> None:
 
 
 def test_desired_state_from_the_render_of_the_example(centralized_org: OrgDeployment) -> None:
-    document = json.loads(render_json(render(centralized_org)))
+    document = json.loads(render_json(render(centralized_org), SUMMARY))
     comment = render_comment(stacks_from_render(document), title="desired state")
     assert len(comment) <= MAX_CHARS
     assert comment.count("<details>") == 5

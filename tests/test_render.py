@@ -11,6 +11,7 @@ from config.model import OrgDeployment
 from scripts.orgctl import main
 from scripts.render import (
     SECRET_MASK,
+    RenderSummary,
     mask_secrets,
     render,
     render_json,
@@ -19,6 +20,7 @@ from scripts.render import (
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, run_orgctl
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
+SUMMARY = RenderSummary(akeyless_sdk="schema", accounts_source="file", accounts_discovered=True)
 
 
 @pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
@@ -27,12 +29,12 @@ def test_render_is_byte_identical_across_runs(
 ) -> None:
     org: OrgDeployment = request.getfixturevalue(org_fixture)
     first, second = render(org), render(org)
-    assert render_json(first) == render_json(second)
+    assert render_json(first, SUMMARY) == render_json(second, SUMMARY)
     assert render_markdown(first) == render_markdown(second)
 
 
 def test_render_json_contract(centralized_org: OrgDeployment) -> None:
-    document = json.loads(render_json(render(centralized_org)))
+    document = json.loads(render_json(render(centralized_org), SUMMARY))
     assert [s["name"] for s in document["stacks"]] == [
         "org",
         "hub",
@@ -40,6 +42,12 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
         "member-444444444444",
         "member-555555555555",
     ]
+    assert document["summary"] == {
+        "akeyless_sdk": "schema",
+        "accounts_source": "file",
+        "accounts_discovered": True,
+        "listed_accounts_only": False,
+    }
     for stack in document["stacks"]:
         assert set(stack) == {"name", "kind", "account", "resources"}
         for resource in stack["resources"]:
@@ -51,7 +59,7 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
 
 
 def test_render_masks_the_external_id(centralized_org: OrgDeployment) -> None:
-    text = render_json(render(centralized_org))
+    text = render_json(render(centralized_org), SUMMARY)
     assert "external_id: known after deploy" not in text
     assert '\\"sts:ExternalId\\": \\"[secret]\\"' in text
     markdown = render_markdown(render(centralized_org))
@@ -82,21 +90,3 @@ def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "rendered 5 stacks" in result.stdout
-
-
-def test_cli_render_without_the_provider_sdk_says_how_to_get_it(tmp_path: Path) -> None:
-    result = run_orgctl(
-        "render",
-        "--config",
-        str(CENTRALIZED_EXAMPLE),
-        "--out",
-        str(tmp_path / "out"),
-        home=tmp_path,
-        with_sdk=False,
-    )
-    if result.returncode == 0:
-        pytest.skip("the generated pulumi_akeyless is installed here")
-    assert result.returncode == 1
-    assert "pulumi install" in result.stderr and "pulumi_akeyless" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "out").exists()
