@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from components.akeyless_sdk import load_sdk
 from config.model import OrgDeployment
 from scripts.orgctl import main
 from scripts.render import (
@@ -90,3 +92,21 @@ def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "rendered 5 stacks" in result.stdout
+    assert "akeyless resources through: " in result.stdout
+    document = json.loads((tmp_path / "render.json").read_text())
+    assert document["summary"]["akeyless_sdk"] == load_sdk(schema_fallback=True).kind
+
+
+def test_render_of_an_organizations_file_without_discover_says_only_listed_accounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data["discovery"] = {"source": "organizations"}
+    config = tmp_path / "org.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 0
+    stdout = capsys.readouterr().out
+    assert "NOTE: the accounts come from AWS Organizations, but only the 3 account(s)" in stdout
+    summary = json.loads((tmp_path / "out" / "render.json").read_text())["summary"]
+    assert summary["listed_accounts_only"] is True
+    assert summary["accounts_source"] == "organizations"
