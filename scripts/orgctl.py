@@ -1,4 +1,4 @@
-"""``python -m scripts.orgctl``: the organization-wide command line.
+"""``orgctl`` (the project's console script; also ``python -m scripts.orgctl``): the org-wide CLI.
 
 Verbs:
   accounts --config FILE [--json]    the accounts the deployment reaches (file or Organizations)
@@ -47,7 +47,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.orgctl",
+        prog="orgctl",
         description="Deploy the Akeyless Gateway across an AWS Organization.",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
