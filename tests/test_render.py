@@ -20,6 +20,7 @@ from scripts.render import (
     render_markdown,
 )
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, run_orgctl
+from tests.test_components import rendered
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
 SUMMARY = RenderSummary(akeyless_sdk="schema", accounts_source="file", accounts_discovered=True)
@@ -30,13 +31,13 @@ def test_render_is_byte_identical_across_runs(
     org_fixture: str, request: pytest.FixtureRequest
 ) -> None:
     org: OrgDeployment = request.getfixturevalue(org_fixture)
-    first, second = render(org), render(org)
+    first, second = rendered(org), render(org)  # the session's render, and a new one
     assert render_json(first, SUMMARY) == render_json(second, SUMMARY)
     assert render_markdown(first) == render_markdown(second)
 
 
 def test_render_json_contract(centralized_org: OrgDeployment) -> None:
-    document = json.loads(render_json(render(centralized_org), SUMMARY))
+    document = json.loads(render_json(rendered(centralized_org), SUMMARY))
     assert [s["name"] for s in document["stacks"]] == [
         "org",
         "hub",
@@ -61,10 +62,10 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
 
 
 def test_render_masks_the_external_id(centralized_org: OrgDeployment) -> None:
-    text = render_json(render(centralized_org), SUMMARY)
+    text = render_json(rendered(centralized_org), SUMMARY)
     assert "external_id: known after deploy" not in text
     assert '\\"sts:ExternalId\\": \\"[secret]\\"' in text
-    markdown = render_markdown(render(centralized_org))
+    markdown = render_markdown(rendered(centralized_org))
     assert '"sts:ExternalId": "[secret]"' in markdown
     assert "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway" in markdown
 
@@ -88,10 +89,10 @@ def test_cli_render_writes_both_files(tmp_path: Path) -> None:
 
 def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
     result = run_orgctl(
-        "render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
+        "render", "--config", str(DISTRIBUTED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert "rendered 5 stacks" in result.stdout
+    assert "rendered 3 stacks" in result.stdout
     assert "akeyless resources through: " in result.stdout
     document = json.loads((tmp_path / "render.json").read_text())
     assert document["summary"]["akeyless_sdk"] == load_sdk(schema_fallback=True).kind
