@@ -68,13 +68,17 @@ class AkeylessSdk:
 
 
 def generated_sdk() -> AkeylessSdk | None:
-    """The generated ``pulumi_akeyless``, or None if it has not been generated."""
+    """The importable ``pulumi_akeyless``, or None if it has not been generated.
+
+    A test may install the schema module under that name: it is reported as such.
+    """
     try:
-        return AkeylessSdk(importlib.import_module(GENERATED_MODULE), "generated")
+        module = importlib.import_module(GENERATED_MODULE)
     except ModuleNotFoundError as error:
         if error.name != GENERATED_MODULE:
             raise  # pulumi_akeyless is there but broken: show why
         return None
+    return schema_sdk() if module is schema_sdk().module else AkeylessSdk(module, "generated")
 
 
 def load_sdk(*, schema_fallback: bool) -> AkeylessSdk:

@@ -160,3 +160,11 @@ def test_the_pulumi_program_without_the_generated_sdk_says_run_pulumi_install(
     with selected(None), pytest.raises(Exception, match="pulumi install") as raised:
         record_program(main, project=project, stack=spec.name, config=config)
     assert PROVIDER_SDK_HINT in str(raised.value)
+
+
+def test_the_schema_module_installed_as_pulumi_akeyless_is_still_reported_as_schema(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a real-engine test's shim does: the program then imports the schema classes."""
+    monkeypatch.setitem(sys.modules, "pulumi_akeyless", schema_sdk().module)
+    assert load_sdk(schema_fallback=False).kind == "schema"
