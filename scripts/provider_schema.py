@@ -224,6 +224,8 @@ class _Builder:
         by_terraform.pop("id", None)
         result: dict[str, dict[str, Any]] = {}
         for terraform, prop in by_terraform.items():
+            # cdktf makes a block of at most one item a single object, not an array, as
+            # the bridge flattens it (MaxItems 1): only arrays are pluralized.
             value = _without_resolvable(prop["type"])
             is_list = value.get("collection", {}).get("kind") == "array"
             plural = inflection.pluralize(terraform) if is_list else terraform
