@@ -19,7 +19,7 @@ from scripts.render import (
     render_json,
     render_markdown,
 )
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, run_orgctl
+from tests.conftest import DISTRIBUTED_EXAMPLE, run_orgctl
 from tests.test_components import rendered
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
@@ -101,13 +101,13 @@ def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
 def test_render_of_an_organizations_file_without_discover_says_only_listed_accounts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
     data["discovery"] = {"source": "organizations"}
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(data))
     assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 0
     stdout = capsys.readouterr().out
-    assert "NOTE: the accounts come from AWS Organizations, but only the 3 account(s)" in stdout
+    assert "NOTE: the accounts come from AWS Organizations, but only the 2 account(s)" in stdout
     summary = json.loads((tmp_path / "out" / "render.json").read_text())["summary"]
     assert summary["listed_accounts_only"] is True
     assert summary["accounts_source"] == "organizations"
