@@ -1,8 +1,9 @@
-"""``python -m scripts.orgctl``: the organization-wide command line.
+"""``orgctl`` (the project's console script; also ``python -m scripts.orgctl``): the org-wide CLI.
 
 Verbs:
   accounts --config FILE [--json]    the accounts the deployment reaches (file or Organizations)
-  render --config FILE [--out DIR]   evaluate every stack offline, write render.json/.md
+  render --config FILE [--out DIR] [--discover]
+                                     evaluate every stack offline, write render.json/.md
   preview | up | refresh | destroy --config FILE [options]
                                      run the verb over every stack with the Automation API
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from components.program import MissingProviderSdk
+from components.akeyless_sdk import MissingProviderSdk
 from config.validation import ConfigError, load_org_file
 from scripts.discovery import DiscoveryError, OrganizationsUnavailable, resolve_accounts
 from scripts.orchestrator import (
@@ -50,7 +51,7 @@ EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.orgctl",
+        prog="orgctl",
         description="Deploy the Akeyless Gateway across an AWS Organization.",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -63,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     render.add_argument(
         "--pr-comment", type=Path, metavar="FILE", help="also write a desired-state PR comment"
+    )
+    render.add_argument(
+        "--discover",
+        action="store_true",
+        help="resolve the accounts as `accounts` does (AWS Organizations if the file says so)",
     )
     accounts = verbs.add_parser(
         "accounts", help="list the accounts the selection reaches (AWS_ENDPOINT_URL honoured)"
@@ -155,25 +161,47 @@ def _accounts(config: Path, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
-    from scripts.render import RenderError, policy_violations, render, write_render
+def _render(config: Path, out: Path, pr_comment: Path | None, discover: bool) -> int:
+    from components.akeyless_sdk import load_sdk
+    from scripts.render import (
+        RenderError,
+        RenderSummary,
+        policy_violations,
+        render,
+        write_render,
+    )
     from scripts.review_document import summary_facts
 
     org = load_org_file(config)
-    if org.discovery.source == "file":
+    # The file's own list is filtered offline; AWS Organizations is read only when asked.
+    discovered = discover or org.discovery.source == "file"
+    if discovered:
         org = resolve_accounts(org)
-    else:  # the render never calls AWS: it shows the accounts the file lists
+    sdk = load_sdk(schema_fallback=True)
+    summary = RenderSummary(
+        akeyless_sdk=sdk.kind,
+        accounts_source=org.discovery.source,
+        accounts_discovered=discovered,
+    )
+    print(f"akeyless resources through: {sdk.describe()}")
+    if summary.listed_accounts_only:
         print(
-            "note: discovery from organizations is not run offline; rendering the listed accounts",
-            file=sys.stderr,
+            f"NOTE: the accounts come from AWS Organizations, but only the {len(org.accounts)} "
+            f"account(s) listed in {config} were rendered (pass --discover to read the selection)"
         )
     try:
-        stacks = render(org)
+        stacks = render(org, sdk)
     except RenderError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    facts = summary_facts(
+        config,
+        org,
+        sdk_source=sdk.describe(),
+        listed_accounts_only=summary.listed_accounts_only,
+    )
     try:
-        json_path, md_path = write_render(stacks, out, summary_facts(config, org))
+        json_path, md_path = write_render(stacks, summary, out, facts)
     except OSError as error:
         print(f"error: cannot write the render into {out}: {error.strerror}", file=sys.stderr)
         return EXIT_INVALID
@@ -335,7 +363,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == "render":
-            return _render(args.config, args.out, args.pr_comment)
+            return _render(args.config, args.out, args.pr_comment, args.discover)
         if args.verb == "accounts":
             return _accounts(args.config, args.json)
         if args.verb in VERBS:

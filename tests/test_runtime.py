@@ -195,7 +195,7 @@ def _start_orgctl(fake: Path, tmp_path: Path, *extra: str) -> subprocess.Popen[s
     """orgctl in a process group of its own, like a shell's foreground job."""
     return subprocess.Popen(
         [
-            *(sys.executable, "-m", "tests.standin_orgctl", "up"),
+            *(sys.executable, "-m", "scripts.orgctl", "up"),
             *("--config", str(CENTRALIZED_EXAMPLE), "--pulumi-cli", str(fake)),
             *("--state-dir", str(tmp_path / "state"), *extra),
         ],
@@ -541,7 +541,8 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(
 ) -> None:
     import scripts.render
 
-    monkeypatch.setattr(scripts.render, "render", lambda org: [])  # the writing is under test
+    # the writing is under test, not the render
+    monkeypatch.setattr(scripts.render, "render", lambda org, sdk=None: [])
     taken = tmp_path / "render-out"
     taken.write_text("a file, not a folder")
     code = orgctl.main(["render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(taken)])
