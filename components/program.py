@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pulumi
 
+from components import stacks
+from components.akeyless_sdk import MissingProviderSdk, current_sdk
 from components.earlier_phase import NotYetDeployed
 from config.pulumi_stack import read_stack_config
 from config.stack_config import StackConfig
 from config.stacks import stack_name
 from config.validation import ConfigError
 
-PROVIDER_SDK_HINT = (
-    "the Akeyless provider SDK (pulumi_akeyless) is not installed: run `pulumi install` "
-    "in the project directory; it generates the SDK from the `packages:` entry of Pulumi.yaml"
-)
-
-
-class MissingProviderSdk(Exception):
-    """``pulumi_akeyless`` cannot be imported: it has not been generated yet."""
-
-
-def require_provider_sdk() -> None:
-    """Raise :class:`MissingProviderSdk` unless ``pulumi_akeyless`` can be imported."""
-    try:
-        importlib.import_module("pulumi_akeyless")
-    except ModuleNotFoundError as error:
-        if error.name != "pulumi_akeyless":
-            raise
-        raise MissingProviderSdk(PROVIDER_SDK_HINT) from None
-
 
 def build_stack(config: StackConfig) -> pulumi.ComponentResource:
-    """Instantiate the component for the stack's kind and export what later phases need."""
-    require_provider_sdk()
-    from components import stacks  # needs pulumi_akeyless, checked just above
+    """Instantiate the component for the stack's kind and export what later phases need.
+
+    Under ``pulumi up`` this needs the generated ``pulumi_akeyless``; only the
+    offline render selects the schema-driven classes instead (``akeyless_sdk.selected``).
+    """
+    current_sdk()  # a missing SDK is a clear error before any resource is registered
 
     name = stack_name(config.stack_kind, config.account_id)
     if config.stack_kind == "org":

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pulumi
-import pulumi_akeyless
 
 from components.akeyless_dynamic import GeneratedExternalId
 from components.akeyless_names import (
@@ -42,6 +41,7 @@ from components.akeyless_objects import (
     gateway_identity_target,
     login_of,
 )
+from components.akeyless_sdk import AkeylessResource
 from components.aws_account import account_provider, bootstrap_role_arn
 from components.earlier_phase import EarlierPhase, NotYetDeployed
 from components.gateway_compute import GatewayCompute, GatewayComputeArgs
@@ -207,7 +207,7 @@ class _AccountComponent(pulumi.ComponentResource):
         self,
         name: str,
         gateway: GatewayApi,
-        target: pulumi_akeyless.TargetAws,
+        target: AkeylessResource,
         after: pulumi.Resource,
     ) -> None:
         config = self.config

@@ -1,16 +1,17 @@
 """The org-wide deployment as a library: one typed request in, typed events and result out.
 
-For portals and scripts::
+For portals and scripts, through the public API module ``scripts.api``::
 
-    from config.validation import load_org_file
-    from scripts.orchestrator import DeploymentOptions, DeploymentRequest, run_deployment
-    from scripts.pulumi_runner import AutomationRunner
+    from scripts.api import (
+        AutomationRunner, DeploymentOptions, DeploymentRequest, load_org_file, run_deployment,
+    )
 
     result = run_deployment(
         DeploymentRequest(org=load_org_file(path), verb="preview",
-                          options=DeploymentOptions(parallel=8)),
+                          options=DeploymentOptions(parallel=8),
+                          environment={"AWS_PROFILE": "org-a"}),
         on_event=lambda event: queue.put(event.as_json()),
-        runner=AutomationRunner(state_dir=Path("/var/lib/portal/orgctl")),
+        runner=AutomationRunner(project_dir=checkout, state_dir=Path("/var/lib/portal/org-a")),
     )
     for stack in result.failed: ...
 
@@ -22,8 +23,8 @@ the phases before it succeeded. Once more than ``max_failures`` stacks failed,
 nothing new is scheduled and in-flight stacks finish (like CloudFormation
 StackSets' failure tolerance). A locked stack is retried with backoff.
 
-How a stack is run is a :class:`StackRunner`; ``scripts.pulumi_runner`` runs
-them with ``pulumi.automation``.
+How a stack is run is a :class:`scripts.stack_runner.StackRunner`;
+``scripts.pulumi_runner`` runs them with ``pulumi.automation``.
 """
 
 from __future__ import annotations
@@ -34,60 +35,53 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from config.model import OrgDeployment
 from config.stacks import StackSpec, plan_stacks
 from scripts.discovery import resolve_accounts
+from scripts.stack_runner import (
+    StackFailed,
+    StackLocked,
+    StackRunner,
+    Status,
+    Verb,
+)
 
-Verb = Literal["preview", "up", "refresh", "destroy"]
-VERBS: tuple[Verb, ...] = ("preview", "up", "refresh", "destroy")
-Status = Literal["queued", "running", "retrying", "succeeded", "failed", "not_run", "skipped"]
 MEMBER_KINDS = ("member", "account")
-
-
-class StackLocked(Exception):
-    """Another update holds the stack's lock (``ConcurrentUpdateError``)."""
-
-
-class StackFailed(Exception):
-    """The stack's operation failed; the message says why (never a secret)."""
+RunStatus = Literal["phase_started", "phase_finished", "stopping", "interrupting", "finished"]
 
 
 class ConfirmationRequired(Exception):
     """``destroy`` without ``yes``: the message lists what would be destroyed."""
 
 
-@dataclass(frozen=True)
-class StackOutcome:
-    """What a runner reports for one successful stack operation."""
-
-    changes: Mapping[str, int] = field(default_factory=dict)
-    """Resource changes by operation (``create``, ``update``, ``delete``, ``same``, ...)."""
-    steps: Sequence[Mapping[str, Any]] = ()
-    """preview: each resource's planned step (engine event metadata, secrets masked)."""
-    notes: Sequence[str] = ()
-    """preview: what the plan could not know yet (an earlier phase not deployed)."""
+class InvalidRequest(ValueError):
+    """The request names something the deployment does not have (e.g. an unknown account)."""
 
 
-class StackRunner(Protocol):
-    """Runs one stack operation; thread-safe. See ``scripts.pulumi_runner``."""
+class DeploymentAborted(Exception):
+    """The run stopped on an unexpected error; ``result`` says what each stack reached."""
 
-    def prepare(self, stacks: Sequence[StackSpec]) -> None:
-        """Once, before anything runs in parallel (CLI check, plugin install)."""
+    def __init__(self, result: DeploymentResult, cause: BaseException) -> None:
+        super().__init__(f"the run stopped: {cause!s}" if str(cause) else type(cause).__name__)
+        self.result = result
+        self.cause = cause
 
-    def existing_stacks(self) -> list[str]:
-        """The short names of the project's stacks in the backend, as of ``prepare``."""
 
-    def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
-        """Write the stack's config and run ``verb``; raise StackLocked or StackFailed."""
+class _ObserverFailed(Exception):
+    """``on_event`` raised: the caller's error, not a stack's; it ends the run."""
 
-    def destroy_removed(self, stack: str) -> StackOutcome:
-        """Destroy a stack whose account left the selection, then remove it."""
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
-    def cancel(self, stack: str) -> None:
-        """Ask the backend to cancel the stack's running update."""
+
+def utc_now() -> str:
+    """ISO 8601, UTC, to the millisecond: ``2026-12-01T18:20:00.123Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -99,7 +93,7 @@ class DeploymentOptions:
     max_failures: int = 0
     """Stop scheduling once more than this many stacks failed."""
     only: tuple[str, ...] = ()
-    """Run only the stacks of these account IDs (empty: all)."""
+    """Run only the stacks of these account IDs (empty: all); each must be in the selection."""
     resume_from: Mapping[str, Status] | None = None
     """A previous report's statuses: rerun only what failed or never ran."""
     yes: bool = False
@@ -111,40 +105,57 @@ class DeploymentOptions:
 
     def __post_init__(self) -> None:
         if self.parallel < 1:
-            raise ValueError("parallel must be at least 1")
+            raise InvalidRequest(f"parallel must be at least 1, not {self.parallel}")
         if self.max_failures < 0:
-            raise ValueError("max_failures must be 0 or more")
+            raise InvalidRequest(f"max_failures must be 0 or more, not {self.max_failures}")
 
 
 @dataclass(frozen=True)
 class DeploymentRequest:
-    """One org-wide operation."""
+    """One org-wide operation.
+
+    ``environment`` is given to every ``pulumi`` child of this request on top of the
+    process's environment, so two requests in one process can target different
+    organizations: ``AWS_PROFILE`` or ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/
+    ``AWS_SESSION_TOKEN``, ``PULUMI_BACKEND_URL``, ``PULUMI_CONFIG_PASSPHRASE`` (or
+    ``_FILE``), ``PULUMI_ACCESS_TOKEN``, ``AKEYLESS_ACCESS_ID``/``AKEYLESS_ACCESS_KEY``.
+    It is never printed (``repr`` leaves it out) and its values are masked in errors.
+    """
 
     org: OrgDeployment
     verb: Verb
     options: DeploymentOptions = DeploymentOptions()
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)
 class DeploymentEvent:
     """A change of state of one stack (or of the run, when ``stack`` is None)."""
 
-    status: Status | Literal["phase_started", "phase_finished", "stopping"]
+    status: Status | RunStatus
     stack: str | None = None
     kind: str | None = None
     account: str | None = None
+    account_name: str | None = None
     phase: int | None = None
     changes: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
+    warnings: Sequence[str] = ()
     duration_seconds: float | None = None
     attempt: int | None = None
     total: int | None = None
     """phase events: how many stacks the phase holds."""
-    notes: tuple[str, ...] = ()
-    """succeeded: the stack's notes (see StackOutcome.notes)."""
+    ok: bool | None = None
+    """finished: whether every stack succeeded (or was skipped) and nothing was interrupted."""
+    counts: Mapping[str, int] = field(default_factory=dict)
+    """finished: how many stacks ended in each status."""
+    at: str = field(default_factory=utc_now)
+    """When it happened (ISO 8601, UTC)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value not in (None, {}, ())}
+        return {
+            key: value for key, value in asdict(self).items() if value not in (None, {}, [], ())
+        }
 
 
 @dataclass
@@ -153,12 +164,17 @@ class StackResult:
     kind: str
     account: str
     phase: int
+    account_name: str | None = None
     status: Status = "not_run"
     changes: dict[str, int] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """up: the stack's outputs, secrets as ``[secret]``."""
     duration_seconds: float = 0.0
+    started_at: str | None = None
+    finished_at: str | None = None
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
     steps: list[Mapping[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -171,35 +187,55 @@ class DeploymentResult:
     removed: list[str] = field(default_factory=list)
     """Stacks whose account left the selection (destroyed only with ``prune``)."""
     interrupted: bool = False
-    started_at: float = 0.0
-    finished_at: float = 0.0
+    error: str | None = None
+    """Why the run stopped early on an unexpected error (see DeploymentAborted)."""
+    started_at: str = field(default_factory=utc_now)
+    finished_at: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not self.interrupted and all(
-            stack.status in ("succeeded", "skipped") for stack in self.stacks
+        return (
+            not self.interrupted
+            and self.error is None
+            and all(stack.status in ("succeeded", "skipped") for stack in self.stacks)
         )
 
     @property
     def failed(self) -> list[StackResult]:
         return [stack for stack in self.stacks if stack.status == "failed"]
 
+    def counts(self) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for stack in self.stacks:
+            counted[stack.status] = counted.get(stack.status, 0) + 1
+        return counted
+
     def as_report(self) -> dict[str, Any]:
         return {
             "verb": self.verb,
             "ok": self.ok,
             "interrupted": self.interrupted,
+            "error": self.error,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
+            "counts": self.counts(),
             "removed_from_selection": self.removed,
             "stacks": [stack.as_json() for stack in self.stacks],
         }
 
 
 def load_report(path: Path) -> dict[str, Status]:
-    """Stack name -> status, from a report written by an earlier run (for resume)."""
-    document = json.loads(path.read_text(encoding="utf-8"))
-    return {stack["name"]: stack["status"] for stack in document["stacks"]}
+    """Stack name -> status, from a report written by an earlier run (for resume).
+
+    Raises InvalidRequest when the file is missing or is not such a report.
+    """
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return {stack["name"]: stack["status"] for stack in document["stacks"]}
+    except OSError as error:
+        raise InvalidRequest(f"cannot read the report {path}: {error.strerror}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise InvalidRequest(f"{path} is not an orgctl run report ({error})") from None
 
 
 # --- running ----------------------------------------------------------------------
@@ -230,7 +266,10 @@ class _Run:
     def emit(self, event: DeploymentEvent) -> None:
         if self._on_event is not None:
             with self._event_lock:
-                self._on_event(event)
+                try:
+                    self._on_event(event)
+                except Exception as error:
+                    raise _ObserverFailed(error) from error
 
     def stack_event(self, result: StackResult, status: Status, **extra: Any) -> None:
         result.status = status
@@ -240,6 +279,7 @@ class _Run:
                 stack=result.name,
                 kind=result.kind,
                 account=result.account,
+                account_name=result.account_name,
                 phase=result.phase,
                 **extra,
             )
@@ -247,10 +287,13 @@ class _Run:
 
     @property
     def scheduling_stopped(self) -> bool:
-        return self.stop.is_set() or self.failures > self.options.max_failures
+        return (
+            self.stop.is_set() or self.cancel.is_set() or self.failures > self.options.max_failures
+        )
 
     def run_stack(self, spec: StackSpec, result: StackResult) -> None:
         started = time.monotonic()
+        result.started_at = utc_now()
         with self._running_lock:
             self._running.add(spec.name)
         try:
@@ -264,23 +307,30 @@ class _Run:
                             f"still locked after {attempt} attempts: {error}"
                         ) from None
                     self.stack_event(result, "retrying", attempt=attempt, error=str(error))
-                    time.sleep(self.options.lock_backoff_seconds * 2 ** (attempt - 1))
+                    backoff = self.options.lock_backoff_seconds * 2 ** (attempt - 1)
+                    if self.stop.wait(backoff) or self.cancel.is_set():  # Ctrl-C ends the wait
+                        raise StackFailed(f"locked, not retried after the stop: {error}") from None
                     continue
                 result.changes = dict(outcome.changes)
                 result.steps = list(outcome.steps)
-                result.notes = list(outcome.notes)
+                result.outputs = dict(outcome.outputs)
+                result.warnings = list(outcome.warnings)
                 result.duration_seconds = round(time.monotonic() - started, 3)
+                result.finished_at = utc_now()
                 self.stack_event(
                     result,
                     "succeeded",
                     changes=result.changes,
+                    warnings=tuple(result.warnings),
                     duration_seconds=result.duration_seconds,
-                    notes=tuple(result.notes),
                 )
                 return
+        except _ObserverFailed:
+            raise
         except Exception as error:  # one failing stack never hides the others
             result.error = str(error) or type(error).__name__
             result.duration_seconds = round(time.monotonic() - started, 3)
+            result.finished_at = utc_now()
             with self._running_lock:
                 self.failures += 1
             self.stack_event(
@@ -290,6 +340,15 @@ class _Run:
             with self._running_lock:
                 self._running.discard(spec.name)
 
+    def interrupt_running(self) -> None:
+        """Send each in-flight stack the CLI's own graceful cancel (SIGINT)."""
+        with self._running_lock:
+            running = sorted(self._running)
+        if running:
+            self.emit(DeploymentEvent(status="interrupting", total=len(running)))
+        for name in running:
+            self.runner.interrupt(name)
+
     def run_phase(self, phase: int, stacks: list[tuple[StackSpec, StackResult]]) -> None:
         kind = stacks[0][0].kind if stacks else None
         self.emit(
@@ -297,7 +356,7 @@ class _Run:
         )
         pending = list(stacks)
         in_flight: set[Future[None]] = set()
-        cancelled = False
+        interrupted = False
         with ThreadPoolExecutor(max_workers=self.options.parallel) as pool:
             while pending or in_flight:
                 while pending and len(in_flight) < self.options.parallel:
@@ -309,13 +368,12 @@ class _Run:
                     pending.clear()
                 if not in_flight:
                     break
-                _, in_flight = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
-                if self.cancel.is_set() and not cancelled:
-                    cancelled = True
-                    with self._running_lock:
-                        running = sorted(self._running)
-                    for name in running:
-                        self.runner.cancel(name)
+                done, in_flight = wait(in_flight, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # an error outside a stack's own (e.g. in on_event) aborts
+                if self.cancel.is_set() and not interrupted:
+                    interrupted = True
+                    self.interrupt_running()
         self.emit(DeploymentEvent(status="phase_finished", phase=phase, total=len(stacks)))
 
 
@@ -325,6 +383,20 @@ def _selected(plan: Iterable[StackSpec], options: DeploymentOptions) -> list[Sta
         done = {name for name, status in options.resume_from.items() if status == "succeeded"}
         chosen = [s for s in chosen if s.name not in done]
     return chosen
+
+
+def _check_only(plan: Sequence[StackSpec], options: DeploymentOptions) -> None:
+    known = {spec.account_id for spec in plan}
+    unknown = [account for account in options.only if account not in known]
+    if unknown:
+        raise InvalidRequest(
+            f"--only names account(s) without a stack in this deployment: {', '.join(unknown)} "
+            f"(the selection has {', '.join(sorted(known))})"
+        )
+
+
+def _account_names(org: OrgDeployment) -> dict[str, str]:
+    return {account.id: account.name for account in org.accounts if account.name}
 
 
 def run_deployment(
@@ -339,27 +411,33 @@ def run_deployment(
 
     ``runner`` defaults to ``scripts.pulumi_runner.AutomationRunner()`` (the
     ``pulumi`` on PATH, the local backend in ``.orgctl/``). ``stop`` (set it from
-    a signal handler or another thread) stops scheduling; ``cancel`` also asks
-    the backend to cancel the in-flight updates. Raises
-    ConfirmationRequired for ``destroy`` without ``yes``, DiscoveryError /
-    ConfigError for a bad selection, before anything runs.
+    a signal handler or another thread) stops scheduling and lets in-flight stacks
+    finish; ``cancel`` also interrupts the in-flight stacks the way Ctrl-C
+    interrupts ``pulumi up`` (they stop gracefully and release their locks).
+    Raises, before anything runs: ConfirmationRequired for ``destroy`` without
+    ``yes``, InvalidRequest for an unknown ``only`` account, DiscoveryError /
+    ConfigError for a bad selection. An unexpected error during the run (also in
+    ``on_event``) raises DeploymentAborted carrying the result so far; in-flight
+    stacks finish first.
     """
     if runner is None:
         from scripts.pulumi_runner import AutomationRunner  # the edge, imported on demand
 
         runner = AutomationRunner()
     options = request.options
-    org = resolve_accounts(request.org)
+    org = resolve_accounts(request.org, _organizations_client(request))
     plan = plan_stacks(org)
+    _check_only(plan, options)
     if request.verb == "destroy" and not options.yes:
         raise ConfirmationRequired(
             "destroy needs yes=True (--yes); it would destroy: "
             + ", ".join(s.name for s in sorted(_selected(plan, options), key=lambda s: -s.phase))
         )
     run = _Run(request, runner, on_event, stop or threading.Event(), cancel or threading.Event())
-    result = DeploymentResult(verb=request.verb, stacks=[], started_at=time.time())
+    result = DeploymentResult(verb=request.verb, stacks=[])
     chosen = _selected(plan, options)
-    runner.prepare(chosen)
+    runner.prepare(chosen, request.environment)
+    names = _account_names(org)
     known = {spec.name for spec in plan}
     if request.verb in ("up", "destroy"):
         result.removed = sorted(
@@ -368,35 +446,89 @@ def run_deployment(
             if name.split("-")[0] in MEMBER_KINDS and name not in known
         )
     results = {
-        spec.name: StackResult(spec.name, spec.kind, spec.account_id, spec.phase) for spec in chosen
+        spec.name: StackResult(
+            spec.name, spec.kind, spec.account_id, spec.phase, names.get(spec.account_id)
+        )
+        for spec in chosen
     }
     # A resumed run keeps what already succeeded in its report, marked skipped.
     resumed = [
-        StackResult(s.name, s.kind, s.account_id, s.phase, status="skipped")
+        StackResult(
+            s.name, s.kind, s.account_id, s.phase, names.get(s.account_id), status="skipped"
+        )
         for s in plan
         if s.name not in results and (options.resume_from or {}).get(s.name) == "succeeded"
     ]
     result.stacks = [*resumed, *results.values()]
+    try:
+        _run_phases(run, result, chosen, results)
+    except BaseException as error:  # KeyboardInterrupt too: the caller still gets the result
+        cause = error.cause if isinstance(error, _ObserverFailed) else error
+        result.error = str(cause) or type(cause).__name__
+        _finish(run, result, announce=False)
+        raise DeploymentAborted(result, cause) from cause
+    _finish(run, result, announce=True)
+    return result
+
+
+def _run_phases(
+    run: _Run, result: DeploymentResult, chosen: list[StackSpec], results: dict[str, StackResult]
+) -> None:
     for spec in chosen:
         run.stack_event(results[spec.name], "queued")
-    phases = sorted({spec.phase for spec in chosen}, reverse=request.verb == "destroy")
+    phases = sorted({spec.phase for spec in chosen}, reverse=run.request.verb == "destroy")
     for phase in phases:
         if run.scheduling_stopped:
             break  # what is left stays not_run
-        if options.prune and result.removed and phase == max(phases):
+        if run.options.prune and result.removed and phase == max(phases):
             _prune(run, result)  # removed accounts' stacks go with the member phase
         stacks = [(spec, results[spec.name]) for spec in chosen if spec.phase == phase]
         run.run_phase(phase, stacks)
         if any(r.status != "succeeded" for _, r in stacks):
             break  # a later phase needs every stack of the earlier ones
-    for stack_result in result.stacks:
-        if stack_result.status == "queued":
+
+
+def _finish(run: _Run, result: DeploymentResult, *, announce: bool) -> None:
+    """Mark what never ran, and (unless the display itself broke) say so and end the run."""
+    result.interrupted = run.stop.is_set() or run.cancel.is_set()
+    result.finished_at = utc_now()
+    never_ran = [s for s in result.stacks if s.status in ("queued", "running", "retrying")]
+    for stack_result in never_ran:
+        if announce:
             run.stack_event(stack_result, "not_run")
-    result.interrupted = run.stop.is_set()
-    if run.stop.is_set():
+        else:
+            stack_result.status = "not_run"
+    if not announce:
+        return
+    if result.interrupted:
         run.emit(DeploymentEvent(status="stopping"))
-    result.finished_at = time.time()
-    return result
+    run.emit(
+        DeploymentEvent(
+            status="finished",
+            ok=result.ok,
+            counts=result.counts(),
+            total=len(result.stacks),
+        )
+    )
+
+
+def _organizations_client(request: DeploymentRequest) -> Any | None:
+    """An Organizations client on the request's own AWS identity, when it carries one."""
+    env = request.environment
+    if request.org.discovery.source == "file" or not (
+        env.get("AWS_PROFILE") or env.get("AWS_ACCESS_KEY_ID")
+    ):
+        return None  # the process's default credentials, as boto3 finds them
+    import boto3  # the edge, imported on demand
+
+    session = boto3.Session(
+        profile_name=env.get("AWS_PROFILE"),
+        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+        aws_session_token=env.get("AWS_SESSION_TOKEN"),
+        region_name=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+    )
+    return session.client("organizations", endpoint_url=env.get("AWS_ENDPOINT_URL"))
 
 
 def _prune(run: _Run, result: DeploymentResult) -> None:
@@ -404,14 +536,17 @@ def _prune(run: _Run, result: DeploymentResult) -> None:
         removed = StackResult(name, name.split("-")[0], name.split("-", 1)[1], -1)
         result.stacks.append(removed)
         started = time.monotonic()
+        removed.started_at = utc_now()
         run.stack_event(removed, "running")
         try:
             outcome = run.runner.destroy_removed(name)
         except Exception as error:
             removed.error = str(error)
+            removed.finished_at = utc_now()
             run.failures += 1
             run.stack_event(removed, "failed", error=removed.error)
             continue
         removed.changes = dict(outcome.changes)
         removed.duration_seconds = round(time.monotonic() - started, 3)
+        removed.finished_at = utc_now()
         run.stack_event(removed, "succeeded", changes=removed.changes)

@@ -1,8 +1,9 @@
-"""``python -m scripts.orgctl``: the organization-wide command line.
+"""``orgctl`` (the project's console script; also ``python -m scripts.orgctl``): the org-wide CLI.
 
 Verbs:
   accounts --config FILE [--json]    the accounts the deployment reaches (file or Organizations)
-  render --config FILE [--out DIR]   evaluate every stack offline, write render.json/.md
+  render --config FILE [--out DIR] [--discover]
+                                     evaluate every stack offline, write render.json/.md
   preview | up | refresh | destroy --config FILE [options]
                                      run the verb over every stack with the Automation API
 
@@ -19,21 +20,21 @@ import json
 import signal
 import sys
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from components.program import MissingProviderSdk
+from components.akeyless_sdk import MissingProviderSdk
 from config.validation import ConfigError, load_org_file
 from scripts.discovery import DiscoveryError, OrganizationsUnavailable, resolve_accounts
 from scripts.orchestrator import (
-    VERBS,
     ConfirmationRequired,
+    DeploymentAborted,
     DeploymentOptions,
     DeploymentRequest,
     DeploymentResult,
+    InvalidRequest,
     load_report,
     run_deployment,
 )
@@ -43,13 +44,14 @@ from scripts.pr_comment import (
     stacks_from_render,
     stacks_from_results,
 )
+from scripts.stack_runner import VERBS
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m scripts.orgctl",
+        prog="orgctl",
         description="Deploy the Akeyless Gateway across an AWS Organization.",
     )
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
@@ -63,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--pr-comment", type=Path, metavar="FILE", help="also write a desired-state PR comment"
     )
+    render.add_argument(
+        "--discover",
+        action="store_true",
+        help="resolve the accounts as `accounts` does (AWS Organizations if the file says so)",
+    )
     accounts = verbs.add_parser(
         "accounts", help="list the accounts the selection reaches (AWS_ENDPOINT_URL honoured)"
     )
@@ -73,12 +80,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (argparse names the option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
 def _add_run_verb(verbs: Any, verb: str) -> None:
     run = verbs.add_parser(verb, help=f"pulumi {verb} every stack, phase by phase")
     run.add_argument("--config", required=True, type=Path, help="the org deployment YAML")
-    run.add_argument("--parallel", type=int, default=8, help="stacks at once per phase (8)")
+    run.add_argument("--parallel", type=_count(1), default=8, help="stacks at once per phase (8)")
     run.add_argument(
-        "--max-failures", type=int, default=0, help="stop scheduling once more stacks failed (0)"
+        "--max-failures",
+        type=_count(0),
+        default=0,
+        help="stop scheduling once more stacks failed (0)",
     )
     run.add_argument("--only", nargs="+", default=[], metavar="ACCOUNT", help="only these accounts")
     run.add_argument("--resume", type=Path, metavar="REPORT", help="rerun what failed or never ran")
@@ -112,7 +137,7 @@ def _add_run_verb(verbs: Any, verb: str) -> None:
     run.add_argument(
         "--cancel-on-interrupt",
         action="store_true",
-        help="on Ctrl-C also cancel in-flight updates (default: let them finish)",
+        help="on the first Ctrl-C already interrupt in-flight updates (default: let them finish)",
     )
     if verb in ("up", "destroy"):
         run.add_argument(
@@ -136,25 +161,47 @@ def _accounts(config: Path, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
-    from scripts.render import RenderError, policy_violations, render, write_render
+def _render(config: Path, out: Path, pr_comment: Path | None, discover: bool) -> int:
+    from components.akeyless_sdk import load_sdk
+    from scripts.render import (
+        RenderError,
+        RenderSummary,
+        policy_violations,
+        render,
+        write_render,
+    )
     from scripts.review_document import summary_facts
 
     org = load_org_file(config)
-    if org.discovery.source == "file":
+    # The file's own list is filtered offline; AWS Organizations is read only when asked.
+    discovered = discover or org.discovery.source == "file"
+    if discovered:
         org = resolve_accounts(org)
-    else:  # the render never calls AWS: it shows the accounts the file lists
+    sdk = load_sdk(schema_fallback=True)
+    summary = RenderSummary(
+        akeyless_sdk=sdk.kind,
+        accounts_source=org.discovery.source,
+        accounts_discovered=discovered,
+    )
+    print(f"akeyless resources through: {sdk.describe()}")
+    if summary.listed_accounts_only:
         print(
-            "note: discovery from organizations is not run offline; rendering the listed accounts",
-            file=sys.stderr,
+            f"NOTE: the accounts come from AWS Organizations, but only the {len(org.accounts)} "
+            f"account(s) listed in {config} were rendered (pass --discover to read the selection)"
         )
     try:
-        stacks = render(org)
+        stacks = render(org, sdk)
     except RenderError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    facts = summary_facts(
+        config,
+        org,
+        sdk_source=sdk.describe(),
+        listed_accounts_only=summary.listed_accounts_only,
+    )
     try:
-        json_path, md_path = write_render(stacks, out, summary_facts(config, org))
+        json_path, md_path = write_render(stacks, summary, out, facts)
     except OSError as error:
         print(f"error: cannot write the render into {out}: {error.strerror}", file=sys.stderr)
         return EXIT_INVALID
@@ -178,14 +225,30 @@ def _render(config: Path, out: Path, pr_comment: Path | None) -> int:
 
 
 def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bool) -> None:
-    """First Ctrl-C: schedule nothing new. Second (or the first, if asked): cancel in-flight."""
+    """First Ctrl-C: schedule nothing new. Second (or the first, if asked): interrupt in-flight.
+
+    The CLI children run in sessions of their own (``SessionCommand``), so the
+    terminal's SIGINT reaches only orgctl; orgctl decides what each child gets.
+    """
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
-        if stop.is_set() or cancel_first:
+        if cancel.is_set():
+            print("\nstill waiting for the interrupted updates to end...", file=sys.stderr)
+        elif stop.is_set() or cancel_first:
             cancel.set()
-            print("\ncancelling the in-flight updates...", file=sys.stderr)
-        stop.set()
-        print("\nstopping: nothing new is scheduled (Ctrl-C again to cancel)", file=sys.stderr)
+            stop.set()
+            print(
+                "\ninterrupting the in-flight updates (SIGINT, Pulumi's graceful cancel); "
+                "waiting for them to end...",
+                file=sys.stderr,
+            )
+        else:
+            stop.set()
+            print(
+                "\nstopping: nothing new is scheduled, in-flight stacks finish "
+                "(Ctrl-C again to interrupt them)",
+                file=sys.stderr,
+            )
 
     signal.signal(signal.SIGINT, handler)
 
@@ -198,11 +261,28 @@ def _write_comment(stacks: list[StackPreview], path: Path, title: str) -> None:
 
 def _write_report(result: DeploymentResult, path: Path | None, state_dir: Path) -> Path:
     if path is None:
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(result.started_at))
+        stamp = result.started_at.replace("-", "").replace(":", "").split(".")[0] + "Z"
         path = state_dir / "reports" / f"{result.verb}-{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result.as_report(), indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Output paths that cannot work, before anything runs."""
+    for option, path, want_dir in (
+        ("--state-dir", args.state_dir, True),
+        ("--report", args.report, False),
+        ("--pr-comment", getattr(args, "pr_comment", None), False),
+    ):
+        if path is None:
+            continue
+        if want_dir and path.exists() and not path.is_dir():
+            raise InvalidRequest(f"{option} {path} is a file, not a folder")
+        if not want_dir and path.is_dir():
+            raise InvalidRequest(f"{option} {path} is a folder, not a file")
+    if args.resume is not None and not args.resume.is_file():
+        raise InvalidRequest(f"--resume {args.resume}: no such report file")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -210,9 +290,12 @@ def _run(args: argparse.Namespace) -> int:
     from scripts.pulumi_runner import (
         AutomationRunner,
         BackendNotReady,
+        ProjectNotFound,
         PulumiCliMissing,
+        SetupFailed,
     )
 
+    _check_paths(args)
     options = DeploymentOptions(
         parallel=args.parallel,
         max_failures=args.max_failures,
@@ -223,16 +306,17 @@ def _run(args: argparse.Namespace) -> int:
     )
     request = DeploymentRequest(org=load_org_file(args.config), verb=args.verb, options=options)
     packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)
-    runner = AutomationRunner(
-        state_dir=args.state_dir,
-        backend_url=args.backend_url,
-        pulumi_cli=args.pulumi_cli,
-        stack_owner=args.stack_owner,
-        policy_packs=packs,
-    )
     stop, cancel = threading.Event(), threading.Event()
     _interrupts(stop, cancel, args.cancel_on_interrupt)
+    aborted: DeploymentAborted | None = None
     try:
+        runner = AutomationRunner(
+            state_dir=args.state_dir,
+            backend_url=args.backend_url,
+            pulumi_cli=args.pulumi_cli,
+            stack_owner=args.stack_owner,
+            policy_packs=packs,
+        )
         if args.json:
             result = run_deployment(
                 request, NdjsonEvents(), runner=runner, stop=stop, cancel=cancel
@@ -240,10 +324,15 @@ def _run(args: argparse.Namespace) -> int:
         else:
             with LiveProgress() as live:
                 result = run_deployment(request, live, runner=runner, stop=stop, cancel=cancel)
-    except (PulumiCliMissing, BackendNotReady) as error:
+    except (PulumiCliMissing, BackendNotReady, ProjectNotFound, SetupFailed) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except DeploymentAborted as error:  # the report is written on every ending
+        aborted, result = error, error.result
     report = _write_report(result, args.report, runner.state_dir)
+    if aborted is not None:
+        print(f"error: {aborted}; report: {report}", file=sys.stderr)
+        return EXIT_FAILED
     if getattr(args, "pr_comment", None) is not None:
         _write_comment(
             stacks_from_results(result.stacks),
@@ -253,12 +342,15 @@ def _run(args: argparse.Namespace) -> int:
     failed = result.failed
     summary = (
         f"{args.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
-        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run; "
-        f"report: {report}"
+        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run"
+        f"{' (interrupted)' if result.interrupted else ''}; report: {report}"
     )
     print(summary, file=sys.stderr)
     for stack in failed:
         print(f"  failed: {stack.name}: {stack.error}", file=sys.stderr)
+    for stack in result.stacks:
+        for warning in stack.warnings:
+            print(f"  warning: {stack.name}: {warning}", file=sys.stderr)
     if result.removed and not options.prune:
         print(
             f"  left the selection (not destroyed; pass --prune): {', '.join(result.removed)}",
@@ -271,12 +363,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.verb == "render":
-            return _render(args.config, args.out, args.pr_comment)
+            return _render(args.config, args.out, args.pr_comment, args.discover)
         if args.verb == "accounts":
             return _accounts(args.config, args.json)
         if args.verb in VERBS:
             return _run(args)
-    except ConfirmationRequired as error:
+    except (ConfirmationRequired, InvalidRequest) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except OrganizationsUnavailable as error:
@@ -286,6 +378,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except MissingProviderSdk as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (FileExistsError, NotADirectoryError, IsADirectoryError, FileNotFoundError) as error:
+        # A path given on the command line of the wrong kind (e.g. --out naming a file).
+        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
+        return EXIT_INVALID
+    except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_FAILED

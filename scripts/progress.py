@@ -12,6 +12,7 @@ from typing import TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.text import Text
 
 from scripts.orchestrator import DeploymentEvent
 
@@ -21,7 +22,11 @@ STYLES = {
     "retrying": "yellow",
     "succeeded": "green",
     "failed": "bold red",
+    "not_run": "dim",
+    "skipped": "dim",
 }
+DONE = ("succeeded", "failed", "not_run")
+"""The states that end a stack's part in its phase's bar."""
 
 
 def change_text(changes: Mapping[str, int]) -> str:
@@ -70,19 +75,28 @@ class LiveProgress:
             )
             return
         if event.status == "stopping":
-            self.console.print("[yellow]stopped: nothing new was scheduled[/yellow]")
+            self.console.print(Text("stopped: nothing new was scheduled", style="yellow"))
+            return
+        if event.status == "interrupting":
+            self.console.print(
+                Text(f"interrupting {event.total} in-flight stack(s) (SIGINT)", style="yellow")
+            )
             return
         if event.stack is None or event.status in ("phase_finished", "queued"):
             return
         detail = ""
         if event.status == "succeeded":
-            detail = f"  {change_text(event.changes)}  ({event.duration_seconds:.1f}s)"
+            detail = f"  {change_text(event.changes)}  ({event.duration_seconds or 0:.1f}s)"
         elif event.status in ("failed", "retrying"):
             detail = f"  {event.error}"
-        style = STYLES.get(event.status, "")
-        self.console.print(
-            f"[{style}]{event.status:<9}[/{style}] {event.stack:<22} {event.account or ''}{detail}",
-            highlight=False,
+        account = " ".join(part for part in (event.account, event.account_name) if part)
+        # Text, never markup: CLI messages hold brackets ("[urn=...]", "[secret]").
+        line = Text.assemble(
+            (f"{event.status:<9}", STYLES.get(event.status, "")),
+            f" {event.stack:<22} {account}{detail}",
         )
-        if event.status in ("succeeded", "failed") and event.phase in self.phases:
+        for warning in event.warnings:
+            line.append(f"\n          warning: {warning}", style="yellow")
+        self.console.print(line, highlight=False)
+        if event.status in DONE and event.phase in self.phases:
             self.progress.advance(self.phases[event.phase])

@@ -5,8 +5,10 @@ parallel stacks never race on workspace files. The work dir holds a copy of
 ``Pulumi.yaml`` whose ``main:`` points back at this project, so every stack runs
 the very ``__main__.py`` that ``pulumi up`` runs, and the stack's settings file,
 written in-process from the typed config: no config value, and so no secret,
-ever appears on a command line. Secrets come from the environment
-(``PULUMI_CONFIG_PASSPHRASE``, ``AKEYLESS_ACCESS_KEY``, AWS credentials).
+ever appears on a command line. Secrets come from the environment, the
+process's or the request's own (``PULUMI_CONFIG_PASSPHRASE`` or
+``PULUMI_CONFIG_PASSPHRASE_FILE``, ``AKEYLESS_ACCESS_KEY``, AWS credentials).
+Each CLI child runs in a session of its own (:class:`SessionCommand`).
 
 The default backend is the self-managed file backend in ``.orgctl/state/``
 with the passphrase secrets provider; ``backend_url`` selects ``s3://...`` or
@@ -16,35 +18,42 @@ Pulumi Cloud (``https://api.pulumi.com``).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pulumi import automation as auto
+from pulumi.automation.errors import create_command_error
 
 from components.earlier_phase import NOT_DEPLOYED_NOTE
 from config.stack_config import stack_config_entries
 from config.stacks import StackSpec
-from scripts.orchestrator import StackFailed, StackLocked, StackOutcome, Verb
 from scripts.render import PROJECT_DIR, project_name
+from scripts.stack_runner import SECRET_MASK, StackFailed, StackLocked, StackOutcome, Verb
 
 # libyaml's loader when present (much faster), else the pure-Python one.
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 STATE_DIR = ".orgctl"
-DEFAULT_POLICY_PACKS = (PROJECT_DIR / "policy",)
-"""The security invariants, enforced on every preview and up unless told otherwise."""
 PASSPHRASE_VARIABLE = "PULUMI_CONFIG_PASSPHRASE"
+PASSPHRASE_FILE_VARIABLE = "PULUMI_CONFIG_PASSPHRASE_FILE"
 INSTALL_HINT = (
     "the Pulumi CLI was not found{where}: install it (https://www.pulumi.com/docs/install/, "
     "e.g. `curl -fsSL https://get.pulumi.com | sh`) or pass --pulumi-cli PATH"
 )
+SECRET_VARIABLE = re.compile(r"SECRET|PASSPHRASE|TOKEN|PASSWORD|ACCESS_KEY", re.IGNORECASE)
+"""Environment variables whose values are masked wherever the CLI's text is kept."""
+MAX_DIAGNOSTIC_LINES = 40
 
 
 class PulumiCliMissing(Exception):
@@ -53,6 +62,14 @@ class PulumiCliMissing(Exception):
 
 class BackendNotReady(Exception):
     """The backend cannot be used as configured (e.g. no passphrase for a file backend)."""
+
+
+class ProjectNotFound(Exception):
+    """No ``Pulumi.yaml`` where the runner looks for this project."""
+
+
+class SetupFailed(Exception):
+    """``pulumi install`` or the backend's stack listing failed; nothing ran."""
 
 
 def cli_root(pulumi_cli: Path | None) -> str | None:
@@ -65,9 +82,38 @@ def cli_root(pulumi_cli: Path | None) -> str | None:
     return str(path)
 
 
+def absolute_backend_url(url: str) -> str:
+    """``file://relative`` made absolute, once, in this process.
+
+    The CLI resolves a relative ``file://`` path against its own working directory
+    (``massageBlobPath`` in pkg/backend/diy/backend.go: ``filepath.Abs``), and each
+    stack's CLI runs in its own work dir: a relative URL would give every stack a
+    backend of its own, and stack references would find nothing.
+    """
+    if not url.startswith("file://"):
+        return url
+    path, query = url.removeprefix("file://"), ""
+    if "?" in path:
+        path, query = path.split("?", 1)
+        query = "?" + query
+    return f"file://{Path(path).expanduser().resolve()}{query}"
+
+
+def mask(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every secret value replaced by ``[secret]`` (longest first)."""
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, SECRET_MASK)
+    return text
+
+
 def _changes(changes: Mapping[Any, int] | None) -> dict[str, int]:
     """Change counts keyed by the operation's name (``create``, ``update``, ...)."""
     return {str(getattr(op, "value", op)): count for op, count in (changes or {}).items()}
+
+
+def _masked_outputs(outputs: auto.OutputMap) -> dict[str, Any]:
+    """Stack outputs as plain data; a secret one (``OutputValue.secret``) as ``[secret]``."""
+    return {key: SECRET_MASK if out.secret else out.value for key, out in outputs.items()}
 
 
 def _collect_steps(
@@ -100,23 +146,231 @@ def _collect_steps(
     return collect
 
 
-def _failure_text(error: auto.errors.CommandError) -> str:
-    """The CLI's error lines, without the command line or the full output."""
-    # The error carries only its command result as text: " code: ...\n stdout: ...\n stderr: ...".
+def _command_streams(error: auto.errors.CommandError) -> tuple[str, str]:
+    """(stdout, stderr) of a failed command.
+
+    The error keeps only ``str(CommandResult)``: "\n code: N\n stdout: ...\n stderr: ..."
+    (``CommandResult.__str__`` in pulumi/automation/_cmd.py).
+    """
     text = str(error)
-    stderr = text.split(" stderr:", 1)[1] if " stderr:" in text else text
+    before, _, stderr = text.rpartition("\n stderr: ")
+    _, _, stdout = before.partition("\n stdout: ")
+    return (stdout, stderr) if before else ("", text)
+
+
+def diagnostic_lines(stdout: str) -> list[str]:
+    """The errors of the ``Diagnostics:`` section and the ``Policies:`` violations, as printed.
+
+    The CLI prints resource errors, program exceptions (with their traceback) and
+    policy violations on stdout, in sections whose header starts the line: under
+    ``Diagnostics:`` a header per resource indented by 2 and its messages by 4,
+    each starting ``error:``/``warning:``/``info:``; under ``Policies:`` each pack,
+    ✅ when it passed (``printDiagnostics``/``printPolicies`` in
+    pkg/backend/display/progress.go). Resources with only warnings are left out.
+    """
+    kept: list[str] = []
+    section = ""
+    group: list[str] = []
+
+    def close_group() -> None:
+        if any(line.strip().startswith("error:") for line in group[1:]):
+            kept.extend(group)
+        group.clear()
+
+    for line in stdout.splitlines():
+        if line.strip() and not line[0].isspace():
+            close_group()
+            section = line.strip()
+        elif not line.strip():
+            continue
+        elif section == "Diagnostics:":
+            if not line.startswith("   "):  # a resource's header
+                close_group()
+            group.append(line.rstrip())
+        elif section == "Policies:" and not line.strip().startswith("✅"):
+            kept.append(line.rstrip())
+    close_group()
+    return kept
+
+
+def _failure_text(error: auto.errors.CommandError, secrets: Iterable[str] = ()) -> str:
+    """The CLI's diagnostics and error lines, without the command line, secrets masked."""
+    stdout, stderr = _command_streams(error)
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    errors = [line for line in lines if line.lower().startswith("error")]
-    return " | ".join(errors or lines[-3:]) or type(error).__name__
+    errors = [line for line in lines if line.lower().startswith("error")] or lines[-3:]
+    diagnostics = diagnostic_lines(stdout)
+    if len(diagnostics) > MAX_DIAGNOSTIC_LINES:
+        hidden = len(diagnostics) - MAX_DIAGNOSTIC_LINES
+        diagnostics = [*diagnostics[:MAX_DIAGNOSTIC_LINES], f"    ... ({hidden} more lines)"]
+    text = "\n".join([" | ".join(errors), *diagnostics]).strip()
+    return mask(text or type(error).__name__, secrets)
+
+
+class SessionCommand(auto.PulumiCommand):
+    """``PulumiCommand`` starting each CLI child in a session of its own.
+
+    ``PulumiCommand.run`` (pulumi/automation/_cmd.py) starts ``pulumi`` with a
+    plain ``subprocess.Popen``: the child shares our process group, so a Ctrl-C
+    at the terminal reaches every running ``pulumi up`` at once, and there is no
+    option to change that nor a handle on the process. This ``run`` does what
+    that one does (``--non-interactive`` first, ``PULUMI_AUTOMATION_API``, the
+    CLI's folder first on ``PATH``, stdout/stderr read line by line to the
+    callbacks, ``create_command_error`` on a non-zero exit) with
+    ``start_new_session=True``, and keeps each running child by its work dir, so
+    :meth:`interrupt` can send it SIGINT: the CLI's own graceful cancel (the
+    first SIGINT cancels the update and the engine finishes in-flight steps and
+    unlocks; a second one terminates: pkg/backend/cancellation_scope.go).
+    """
+
+    def __init__(self, root: str | None) -> None:
+        super().__init__(root=root)
+        self._children: dict[str, subprocess.Popen[str]] = {}
+        self._interrupted: set[str] = set()
+        self._lock = threading.Lock()
+
+    def run(
+        self,
+        args: list[str],
+        cwd: str,
+        additional_env: Mapping[str, str],
+        on_output: auto.OnOutput | None = None,
+        on_error: auto.OnOutput | None = None,
+    ) -> auto.CommandResult:
+        separator = args.index("--") if "--" in args else len(args)
+        if "--non-interactive" not in args[:separator]:
+            args.insert(0, "--non-interactive")
+        env = {**os.environ, **additional_env, "PULUMI_AUTOMATION_API": "true"}
+        if os.path.isabs(self.command):
+            env["PATH"] = os.pathsep.join([os.path.dirname(self.command), env.get("PATH", "")])
+        with self._lock:
+            if cwd in self._interrupted:
+                raise StackFailed("interrupted before this step started")
+            process = subprocess.Popen(
+                [self.command, *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=env,
+                encoding="utf-8",
+                start_new_session=True,
+            )
+            self._children[cwd] = process
+        try:
+            stdout, stderr = _read_streams(process, on_output, on_error)
+            code = process.wait()
+        finally:
+            with self._lock:
+                self._children.pop(cwd, None)
+        result = auto.CommandResult(stdout=stdout, stderr=stderr, code=code)
+        if code != 0:
+            raise create_command_error(result)
+        return result
+
+    def interrupt(self, cwd: str) -> bool:
+        """SIGINT to the child running in ``cwd``; no later step starts there. Was one running?"""
+        with self._lock:
+            self._interrupted.add(cwd)
+            process = self._children.get(cwd)
+        if process is None or process.poll() is not None:
+            return False
+        process.send_signal(signal.SIGINT)
+        return True
+
+
+def _read_streams(
+    process: subprocess.Popen[str],
+    on_output: auto.OnOutput | None,
+    on_error: auto.OnOutput | None,
+) -> tuple[str, str]:
+    """Both streams, line by line to their callback, each read by its own thread."""
+    chunks: dict[str, list[str]] = {"out": [], "err": []}
+
+    def consume(stream: Any, callback: auto.OnOutput | None, into: list[str]) -> None:
+        for line in iter(stream.readline, ""):
+            stripped = line.rstrip()
+            if callback is not None:
+                callback(stripped)
+            into.append(stripped)
+        stream.close()
+
+    readers = [
+        threading.Thread(target=consume, args=(process.stdout, on_output, chunks["out"])),
+        threading.Thread(target=consume, args=(process.stderr, on_error, chunks["err"])),
+    ]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    return "\n".join(chunks["out"]), "\n".join(chunks["err"])
+
+
+@contextmanager
+def project_lock(project_dir: Path) -> Iterator[None]:
+    """Hold the project's install lock: one ``pulumi install`` per project at a time.
+
+    ``pulumi install`` writes the project's ``.venv``, ``sdks/`` and
+    ``requirements.txt``; two runs (or two portal threads) installing at once
+    corrupt them. ``flock`` on ``Pulumi.yaml`` itself (read-only is enough) locks
+    across processes and, each holder opening the file anew, across threads.
+    """
+    with (project_dir / "Pulumi.yaml").open("rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def stale_locks(backend_url: str, qualified_stack: str) -> list[Path]:
+    """Lock files of a stack on a ``file://`` backend whose process no longer runs here.
+
+    The DIY backend keeps one ``.pulumi/locks/<org>/<project>/<stack>/<id>.json``
+    per running update, holding its ``pid`` and ``hostname`` (pkg/backend/diy/lock.go);
+    an update killed hard leaves it behind and every later update fails as locked.
+    """
+    if not backend_url.startswith("file://"):
+        return []
+    root = Path(backend_url.removeprefix("file://").split("?", 1)[0])
+    folder = root / ".pulumi" / "locks" / qualified_stack
+    stale = []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            content = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        pid = content.get("pid") if isinstance(content, dict) else None
+        here = isinstance(content, dict) and content.get("hostname") == os.uname().nodename
+        if here and isinstance(pid, int) and not _alive(pid):
+            stale.append(path)
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class AutomationRunner:
-    """A :class:`scripts.orchestrator.StackRunner` on ``pulumi.automation``."""
+    """A :class:`scripts.stack_runner.StackRunner` on ``pulumi.automation``.
+
+    ``project_dir`` is the folder holding this project's ``Pulumi.yaml``,
+    ``__main__.py`` and ``policy/``: a checkout of the repository. It defaults to
+    the folder this module was imported from, which is right for a checkout or an
+    editable install; an installed (non-editable) package does not carry the
+    Pulumi project, so pass it explicitly there (ProjectNotFound says so).
+    One runner serves one request at a time: ``prepare`` takes that request's
+    environment.
+    """
 
     def __init__(
         self,
         *,
-        project_dir: Path = PROJECT_DIR,
+        project_dir: Path | None = None,
         state_dir: Path | None = None,
         backend_url: str | None = None,
         pulumi_cli: Path | None = None,
@@ -124,17 +378,24 @@ class AutomationRunner:
         install: bool = True,
         policy_packs: Sequence[Path] | None = None,
     ) -> None:
-        self.project_dir = project_dir
-        self.project = project_name(project_dir)
-        self.state_dir = state_dir or project_dir / STATE_DIR
-        self.backend_url = backend_url or f"file://{self.state_dir / 'state'}"
+        self.project_dir = (project_dir or PROJECT_DIR).expanduser().resolve()
+        if not (self.project_dir / "Pulumi.yaml").is_file():
+            raise ProjectNotFound(
+                f"no Pulumi.yaml in {self.project_dir}: pass project_dir= (the library) or run "
+                "from a checkout of this project; an installed package does not carry it"
+            )
+        self.project = project_name(self.project_dir)
+        # Absolute once: every CLI child runs in its own work dir (see absolute_backend_url).
+        self.state_dir = (state_dir or self.project_dir / STATE_DIR).expanduser().resolve()
+        self._backend_url = absolute_backend_url(backend_url) if backend_url else None
         self.pulumi_cli = pulumi_cli
         self.stack_owner = stack_owner
         self.install = install
-        self.policy_packs = [
-            str(path) for path in (DEFAULT_POLICY_PACKS if policy_packs is None else policy_packs)
-        ]
-        self._command: auto.PulumiCommand | None = None
+        # The security invariants, enforced on every preview and up unless told otherwise.
+        packs = [self.project_dir / "policy"] if policy_packs is None else policy_packs
+        self.policy_packs = [str(path.expanduser().resolve()) for path in packs]
+        self._command: SessionCommand | None = None
+        self._environment: dict[str, str] = {}
         self._stacks: dict[str, auto.Stack] = {}
         self._existing: set[str] = set()
         self._lock = threading.Lock()
@@ -142,36 +403,85 @@ class AutomationRunner:
     # --- setup -----------------------------------------------------------------
 
     @property
+    def backend_url(self) -> str:
+        """As given, else the request's ``PULUMI_BACKEND_URL``, else ``<state dir>/state``."""
+        given = self._backend_url or self._environment.get("PULUMI_BACKEND_URL")
+        return absolute_backend_url(given) if given else f"file://{self.state_dir / 'state'}"
+
+    @property
     def _self_managed(self) -> bool:
         return not self.backend_url.startswith(("https://", "http://"))
 
     def _env(self) -> dict[str, str]:
-        return {"PULUMI_BACKEND_URL": self.backend_url, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+        return {
+            **self._environment,
+            "PULUMI_BACKEND_URL": self.backend_url,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+        }
 
-    def prepare(self, stacks: Sequence[StackSpec]) -> None:
+    def _secrets(self) -> list[str]:
+        """Values that never appear in what this runner reports (the passphrase file's too)."""
+        merged = {**os.environ, **self._environment}
+        secrets = [value for name, value in merged.items() if SECRET_VARIABLE.search(name)]
+        passphrase_file = merged.get(PASSPHRASE_FILE_VARIABLE)
+        if passphrase_file and not merged.get(PASSPHRASE_VARIABLE):
+            with contextlib.suppress(OSError):
+                secrets.append(Path(passphrase_file).read_text(encoding="utf-8").strip())
+        return secrets
+
+    def _passphrase_environment(self, environment: Mapping[str, str]) -> dict[str, str]:
+        """The request's environment, checked for a passphrase the way the CLI reads one.
+
+        ``PULUMI_CONFIG_PASSPHRASE``, else ``PULUMI_CONFIG_PASSPHRASE_FILE``
+        (``readPassphrase`` in pkg/secrets/passphrase/manager.go). The CLI resolves a
+        relative file against its own working directory, so it is made absolute here.
+        """
+        merged = {**os.environ, **environment}
+        resolved = dict(environment)
+        if not self._self_managed or merged.get(PASSPHRASE_VARIABLE):
+            return resolved
+        passphrase_file = merged.get(PASSPHRASE_FILE_VARIABLE)
+        if passphrase_file:
+            path = Path(passphrase_file).expanduser().resolve()
+            if not path.is_file() or not os.access(path, os.R_OK):
+                raise BackendNotReady(f"{PASSPHRASE_FILE_VARIABLE}: cannot read {path}")
+            resolved[PASSPHRASE_FILE_VARIABLE] = str(path)
+            return resolved
+        raise BackendNotReady(
+            f"the {self.backend_url} backend keeps secrets with a passphrase: "
+            f"set {PASSPHRASE_VARIABLE} or {PASSPHRASE_FILE_VARIABLE} in the environment"
+        )
+
+    def prepare(self, stacks: Sequence[StackSpec], environment: Mapping[str, str]) -> None:
         """Check the CLI and backend, then ``pulumi install`` once, before any parallel run."""
+        self._environment = dict(environment)
         root = cli_root(self.pulumi_cli)
         executable = str(Path(root, "bin", "pulumi")) if root else shutil.which("pulumi")
         if executable is None or not Path(executable).is_file():
             where = f" at {executable or self.pulumi_cli}" if self.pulumi_cli else " on PATH"
             raise PulumiCliMissing(INSTALL_HINT.format(where=where))
-        if self._self_managed and not os.environ.get(PASSPHRASE_VARIABLE):
-            raise BackendNotReady(
-                f"the {self.backend_url} backend keeps secrets with a passphrase: "
-                f"set {PASSPHRASE_VARIABLE} in the environment"
-            )
+        self._environment = self._passphrase_environment(environment)
         if self.backend_url.startswith("file://"):
-            Path(self.backend_url.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+            Path(self.backend_url.removeprefix("file://").split("?")[0]).mkdir(
+                parents=True, exist_ok=True
+            )
         try:
-            self._command = auto.PulumiCommand(root=root)
+            self._command = SessionCommand(root=root)
         except (OSError, auto.errors.InvalidVersionError) as error:
             raise PulumiCliMissing(f"{INSTALL_HINT.format(where='')} ({error})") from None
-        if self.install:
-            # Plugins and the generated SDK once, so parallel stacks never race on PULUMI_HOME.
-            self._workspace(self.project_dir).install()
-        # One listing, for --prune and instead of a failing `stack select` per new stack.
-        workspace = self._workspace(self._work_dir("_project"))
-        self._existing = {summary.name.split("/")[-1] for summary in workspace.list_stacks()}
+        try:
+            if self.install:
+                # Plugins and the generated SDK once, so parallel stacks never race on
+                # PULUMI_HOME, and under the project's lock, so parallel runs never race on
+                # .venv and sdks/.
+                with project_lock(self.project_dir):
+                    self._workspace(self.project_dir).install()
+            # One listing, for --prune and instead of a failing `stack select` per new stack.
+            workspace = self._workspace(self._work_dir("_project"))
+            listed = workspace.list_stacks()
+        except auto.errors.CommandError as error:
+            raise SetupFailed(f"before any stack ran: {self._failure(error)}") from None
+        self._existing = {summary.name.split("/")[-1] for summary in listed}
 
     def _workspace(self, work_dir: Path) -> auto.LocalWorkspace:
         return auto.LocalWorkspace(
@@ -276,18 +586,44 @@ class AutomationRunner:
                 steps: list[dict[str, Any]] = []
                 notes: list[str] = []
                 preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps, notes))
-                return StackOutcome(_changes(preview.change_summary), steps, notes)
+                return self._outcome(
+                    spec.name, _changes(preview.change_summary), steps=steps, notes=notes
+                )
             if verb == "up":
-                summary = stack.up(policy_packs=packs).summary
-            elif verb == "refresh":
-                summary = stack.refresh().summary
-            else:
-                summary = stack.destroy().summary
-            return StackOutcome(_changes(summary.resource_changes))
+                up = stack.up(policy_packs=packs)
+                return self._outcome(
+                    spec.name,
+                    _changes(up.summary.resource_changes),
+                    outputs=_masked_outputs(up.outputs),
+                )
+            summary = stack.refresh().summary if verb == "refresh" else stack.destroy().summary
+            return self._outcome(spec.name, _changes(summary.resource_changes))
         except auto.errors.ConcurrentUpdateError as error:
-            raise StackLocked(_failure_text(error)) from None
+            raise self._locked(spec.name, error) from None
         except auto.errors.CommandError as error:
-            raise StackFailed(_failure_text(error)) from None
+            raise StackFailed(self._with_stale_locks(spec.name, self._failure(error))) from None
+
+    def _failure(self, error: auto.errors.CommandError) -> str:
+        return _failure_text(error, self._secrets())
+
+    def _outcome(
+        self, stack: str, changes: dict[str, int], notes: Sequence[str] = (), **extra: Any
+    ) -> StackOutcome:
+        """The outcome, with the program's notes and any stale lock as its warnings."""
+        stale = stale_locks(self.backend_url, self.qualified(stack))
+        warnings = [*notes, *([_stale_warning(stale)] if stale else [])]
+        return StackOutcome(changes, warnings=warnings, **extra)
+
+    def _with_stale_locks(self, stack: str, message: str) -> str:
+        stale = stale_locks(self.backend_url, self.qualified(stack))
+        return f"{message}\n{_stale_warning(stale)}" if stale else message
+
+    def _locked(self, stack: str, error: auto.errors.CommandError) -> Exception:
+        """Locked by a live update: retry. By a dead one: retrying cannot help, say so."""
+        stale = stale_locks(self.backend_url, self.qualified(stack))
+        if stale:
+            return StackFailed(_stale_warning(stale))
+        return StackLocked(self._failure(error))
 
     def destroy_removed(self, stack: str) -> StackOutcome:
         try:
@@ -295,12 +631,22 @@ class AutomationRunner:
             summary = selected.destroy().summary
             selected.workspace.remove_stack(self.qualified(stack))
         except auto.errors.CommandError as error:
-            raise StackFailed(_failure_text(error)) from None
+            raise StackFailed(self._failure(error)) from None
         return StackOutcome(_changes(summary.resource_changes))
 
-    def cancel(self, stack: str) -> None:
-        selected = self._stacks.get(stack)
-        if selected is None:
-            return
-        with contextlib.suppress(auto.errors.CommandError):  # it may have ended meanwhile
-            selected.cancel()
+    def interrupt(self, stack: str) -> None:
+        """SIGINT to the stack's running CLI: it cancels gracefully and releases its lock.
+
+        Not ``pulumi cancel``: on the DIY backend that only deletes the lock files and
+        the update goes on (``CancelCurrentUpdate`` in pkg/backend/diy/backend.go).
+        """
+        if self._command is not None:
+            self._command.interrupt(str(self.state_dir / "work" / stack))
+
+
+def _stale_warning(paths: Sequence[Path]) -> str:
+    held = ", ".join(str(path) for path in paths)
+    return (
+        f"stale lock: {held} is held by a process that no longer runs; check that no update "
+        "of this stack runs anywhere, then remove it (`pulumi cancel`)"
+    )

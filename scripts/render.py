@@ -5,13 +5,16 @@ once per stack of the plan, in phase order, with that stack's config, and
 records what it registers. A stack reference to an earlier phase gets that
 phase's rendered outputs. No CLI, no credentials, no network, no waiting.
 Values that exist only after deployment are deterministic placeholders;
-secret values are masked. It needs the generated ``pulumi_akeyless`` SDK
-(``pulumi install``), like ``pulumi up`` does.
+secret values are masked. The Akeyless resources register through the
+generated ``pulumi_akeyless`` when ``pulumi install`` has made it, else through
+the classes built from the bundled provider schema (``components/akeyless_sdk.py``):
+the render needs no Pulumi CLI.
 
 The JSON written by :func:`write_render` is a contract other tools read:
-``{"stacks": [{"name", "kind", "account", "resources": [{"type", "name",
-"parent", "provider_account", "inputs"}]}]}``. ``render.md`` is the review document
-built from that same masked record (``scripts.review_document``).
+``{"summary": {"akeyless_sdk", "accounts_source", "accounts_discovered",
+"listed_accounts_only"}, "stacks": [{"name", "kind", "account", "resources":
+[{"type", "name", "parent", "provider_account", "inputs"}]}]}``. ``render.md`` is
+the review document built from that same masked record (``scripts.review_document``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from components.akeyless_dynamic import EXTERNAL_ID_TYPE
+from components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
 from components.earlier_phase import READ_STACK_OUTPUTS
-from components.program import require_provider_sdk
 from config.model import OrgDeployment
 from config.stack_config import stack_config_entries
 from config.stacks import StackSpec, plan_stacks
@@ -383,19 +386,44 @@ def render_stack(
     return StackRender(spec, recorded.resources, recorded.outputs)
 
 
-def render(org: OrgDeployment) -> list[StackRender]:
+def render(org: OrgDeployment, sdk: AkeylessSdk | None = None) -> list[StackRender]:
     """Every stack of the deployment, rendered in plan order, each seeing earlier outputs.
 
-    Raises ``MissingProviderSdk`` before rendering anything if ``pulumi_akeyless``
-    has not been generated.
+    ``sdk``: what the Akeyless resources register through; by default the
+    generated ``pulumi_akeyless``, else the schema-driven classes.
     """
-    require_provider_sdk()
     project = project_name()
     rendered: list[StackRender] = []
-    for spec in plan_stacks(org):
-        earlier = {stack.spec.name: stack.outputs for stack in rendered}
-        rendered.append(render_stack(spec, project, earlier))
+    with selected(sdk or load_sdk(schema_fallback=True)):
+        for spec in plan_stacks(org):
+            earlier = {stack.spec.name: stack.outputs for stack in rendered}
+            rendered.append(render_stack(spec, project, earlier))
     return rendered
+
+
+@dataclass(frozen=True)
+class RenderSummary:
+    """How the render was made, beside its stacks."""
+
+    akeyless_sdk: SdkKind
+    """``generated`` (``pulumi_akeyless``) or ``schema`` (the bundled schema's classes)."""
+    accounts_source: str
+    """``discovery.source`` of the org file: ``file`` or ``organizations``."""
+    accounts_discovered: bool
+    """The selection was resolved by the discovery code (``orgctl accounts``)."""
+
+    @property
+    def listed_accounts_only(self) -> bool:
+        """Accounts come from AWS Organizations, but only those the file lists were rendered."""
+        return self.accounts_source == "organizations" and not self.accounts_discovered
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "akeyless_sdk": self.akeyless_sdk,
+            "accounts_source": self.accounts_source,
+            "accounts_discovered": self.accounts_discovered,
+            "listed_accounts_only": self.listed_accounts_only,
+        }
 
 
 # --- the security invariants, offline -------------------------------------------
@@ -425,8 +453,9 @@ def policy_violations(
 # --- writing ----------------------------------------------------------------
 
 
-def render_json(stacks: list[StackRender]) -> str:
-    return json.dumps({"stacks": [s.as_json() for s in stacks]}, indent=2, sort_keys=True) + "\n"
+def render_json(stacks: list[StackRender], summary: RenderSummary) -> str:
+    document = {"summary": summary.as_json(), "stacks": [s.as_json() for s in stacks]}
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
 def review_stack(stack: StackRender) -> ReviewStack:
@@ -449,11 +478,14 @@ def render_markdown(stacks: list[StackRender], facts: SummaryFacts | None = None
 
 
 def write_render(
-    stacks: list[StackRender], out_dir: Path, facts: SummaryFacts | None = None
+    stacks: list[StackRender],
+    summary: RenderSummary,
+    out_dir: Path,
+    facts: SummaryFacts | None = None,
 ) -> tuple[Path, Path]:
     """Write ``render.json`` and ``render.md`` into ``out_dir``; return their paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "render.json", out_dir / "render.md"
-    json_path.write_text(render_json(stacks), encoding="utf-8")
+    json_path.write_text(render_json(stacks, summary), encoding="utf-8")
     md_path.write_text(render_markdown(stacks, facts), encoding="utf-8")
     return json_path, md_path

@@ -11,13 +11,9 @@ from typing import Any
 
 import pytest
 
+from components.akeyless_sdk import load_sdk, selected
 from config.model import OrgDeployment
 from config.validation import load_org_file
-from tests.akeyless_standin import akeyless_sdk
-
-# The real generated pulumi_akeyless when importable, else the schema-checked
-# stand-in, installed before any component module imports it.
-PULUMI_AKEYLESS = akeyless_sdk()
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
@@ -63,6 +59,13 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def akeyless_sdk() -> Iterator[None]:
+    """Components built under mocks use the generated SDK, else the schema-driven classes."""
+    with selected(load_sdk(schema_fallback=True)):
+        yield
+
+
 @pytest.fixture(scope="session")
 def centralized_org() -> OrgDeployment:
     return load_org_file(CENTRALIZED_EXAMPLE)
@@ -74,16 +77,11 @@ def distributed_org() -> OrgDeployment:
 
 
 def run_orgctl(
-    *args: str, home: Path, with_sdk: bool = True, env: dict[str, str] | None = None
+    *args: str, home: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``orgctl ARGS`` in a bare environment: no credentials, no proxy, plus ``env``.
-
-    ``with_sdk``: through ``tests.standin_orgctl`` (the real SDK or the stand-in);
-    otherwise plain ``scripts.orgctl`` as a user without ``pulumi install`` runs it.
-    """
-    module = "tests.standin_orgctl" if with_sdk else "scripts.orgctl"
+    """``orgctl ARGS`` (this checkout's) in a bare environment: no credentials, no proxy."""
     return subprocess.run(
-        [sys.executable, "-m", module, *args],
+        [sys.executable, "-m", "scripts.orgctl", *args],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

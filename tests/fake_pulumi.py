@@ -10,11 +10,22 @@ with ``--run-program``) it checks the stack's config as the real CLI does
 (``tests/pulumi_config_rules.py``) and fails with the CLI's message.
 
 ``set_behaviour`` makes it misbehave per stack (short stack names): ``delay``
-seconds per operation, ``fail`` these stacks, ``lock`` a stack that many times
-(the self-managed backend's lock message), ``hang`` until cancelled, ``warn``
-with this message (a program's warning diagnostic) in a preview's event log;
-``check_config=False`` skips the config check (a Python start per operation,
-where the real CLI checks in-process: the benchmark turns it off).
+seconds per operation, ``fail`` these stacks (with the CLI's diagnostics on stdout),
+``lock`` a stack that many times (the self-managed backend's lock message),
+``hang`` until SIGINT (at most ``hang_seconds``), ``crash`` leaving a stale lock,
+``outputs`` to export on ``up``, ``install_delay`` for ``pulumi install``
+(which ``install_fails``), ``warn`` with this message (a program's warning
+diagnostic) in a preview's event log; ``check_config=False`` skips the config
+check (a Python start per operation, where the real CLI checks in-process: the
+benchmark turns it off).
+
+Where the product depends on it, it behaves like the real CLI and says which
+source it follows: stacks and locks live in the ``file://`` backend (a relative
+path resolved in the working directory), ``cancel`` only deletes the lock files,
+SIGINT cancels the update gracefully and unlocks, the passphrase comes from
+``PULUMI_CONFIG_PASSPHRASE`` or ``PULUMI_CONFIG_PASSPHRASE_FILE``. Each call's
+record holds its pid and session id, and the AWS profile and Akeyless access ID
+it saw.
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ CONFIG_RULES = Path(__file__).with_name("pulumi_config_rules.py")
 def install_fake_pulumi(root: Path, **behaviour: Any) -> Path:
     """Write the fake CLI under ``root``; return ``root`` (what ``--pulumi-cli`` takes)."""
     (root / "bin").mkdir(parents=True, exist_ok=True)
-    for folder in ("stacks", "locks", "hanging"):
+    for folder in ("stacks", "locks"):
         (root / folder).mkdir(exist_ok=True)
     # Bash, not Python: the Automation API makes several CLI calls per stack, and a
     # Python start costs ~25 ms of CPU where bash costs ~2 ms; the fake must not be
@@ -51,22 +62,41 @@ def set_behaviour(
     root: Path,
     *,
     delay: float = 0,
-    fail: Sequence[str] = (),
+    fail: Sequence[str] | Mapping[str, str] = (),
     lock: Mapping[str, int] | None = None,
     hang: Sequence[str] = (),
+    hang_seconds: float = 15,
+    crash: Sequence[str] = (),
+    outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    install_delay: float = 0,
+    install_fails: bool = False,
     warn: Mapping[str, str] | None = None,
     check_config: bool = True,
 ) -> None:
-    """How the fake misbehaves, per short stack name, as files the script reads."""
+    """How the fake misbehaves, per short stack name, as files the script reads.
+
+    ``fail`` maps a stack to its resource error message (or lists stacks: a default one).
+    In ``outputs``, the value ``correct-secret-value`` is a secret: masked unless
+    ``--show-secrets``, like ``pulumi stack output``.
+    """
     folder = root / "behaviour"
     shutil.rmtree(folder, ignore_errors=True)
-    for name in ("fail", "lock", "hang", "warn"):
+    for name in ("fail", "lock", "hang", "crash", "outputs", "warn"):
         (folder / name).mkdir(parents=True)
     (folder / "delay").write_text(str(delay))
+    (folder / "hang_seconds").write_text(str(hang_seconds))
+    (folder / "install_delay").write_text(str(install_delay))
+    if install_fails:
+        (folder / "install_fails").touch()
     if check_config:
         (folder / "check_config").touch()
-    for stack in fail:
-        (folder / "fail" / stack).touch()
+    messages = fail if isinstance(fail, Mapping) else dict.fromkeys(fail, "")
+    for stack, message in messages.items():
+        (folder / "fail" / stack).write_text(message + "\n" if message else "")
+    for stack in crash:
+        (folder / "crash" / stack).touch()
+    for stack, exported in (outputs or {}).items():
+        (folder / "outputs" / stack).write_text(json.dumps(exported) + "\n")
     for stack, times in (lock or {}).items():
         (folder / "lock" / stack).write_text(str(times))
     for stack in hang:

@@ -17,9 +17,9 @@ from components.akeyless_dynamic import (
     _GatewayHealthProvider,
 )
 from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID
+from components.akeyless_sdk import load_schema
 from config.model import OrgDeployment
 from scripts.render import RecordedResource, StackRender
-from tests.akeyless_standin import load_schema
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 from tests.test_components import by_type, one, rendered, stack
 
@@ -62,9 +62,10 @@ def test_every_akeyless_input_is_in_the_provider_schema(
     schema = load_schema()["resources"]
     seen = set()
     for resource in akeyless_resources(rendered(org)):
-        spec = schema[resource.type]
-        assert set(resource.raw_inputs) <= set(spec["inputProperties"]), resource.name
-        assert set(spec.get("requiredInputs", [])) <= set(resource.raw_inputs), resource.name
+        inputs = schema[resource.type]["inputs"]
+        assert set(resource.raw_inputs) <= set(inputs), resource.name
+        required = {wire for wire, spec in inputs.items() if spec["required"]}
+        assert required <= set(resource.raw_inputs), resource.name
         seen.add(resource.type)
     expected = {TARGET, AUTH_METHOD, ROLE, ASSOCIATION, ALLOWED_ACCESS, DYNAMIC, ROTATED, USC}
     assert seen == expected  # the full object set appears in each example

@@ -10,11 +10,13 @@ from typing import Any
 import boto3
 import pytest
 import yaml
+from botocore.stub import Stubber
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from config.model import AccountSelection, OrgDeployment
 from config.validation import ConfigError, parse_org
 from scripts.discovery import DiscoveryError, OrgAccount, resolve_accounts, select_accounts
+from scripts.orgctl import main
 from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
 
 MANAGEMENT = "111111111111"
@@ -174,12 +176,32 @@ def test_an_unknown_ou_is_a_clear_error(aws: str) -> None:
         resolve_accounts(org)
 
 
-def test_a_thousand_accounts_are_paginated(aws: str) -> None:
-    client = boto3.client("organizations")
-    ids = {make_account(client, f"acct-{n:04d}") for n in range(1005)}
-    org = org_file().model_copy(update={"management_account_id": management_of(client)})
-    chosen = {a.id for a in resolve_accounts(org).accounts}
-    assert chosen == ids  # eleven pages of list_accounts (100 per page by default)
+def test_every_page_of_list_accounts_is_read() -> None:
+    """Pagination, on botocore's own stub (it checks each call against the service model).
+
+    A thousand accounts on the emulator: ``benchmarks/orchestrator_bench.py``.
+    """
+    client = boto3.client(
+        "organizations",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+    def account(account_id: str) -> dict[str, str]:
+        return {"Id": account_id, "Name": account_id, "State": "ACTIVE"}
+
+    with Stubber(client) as stub:
+        stub.add_response(
+            "list_accounts", {"Accounts": [account("333333333333")], "NextToken": "page-2"}, {}
+        )
+        stub.add_response(
+            "list_accounts", {"Accounts": [account("444444444444")]}, {"NextToken": "page-2"}
+        )
+        org = org_file().model_copy(update={"management_account_id": MANAGEMENT})
+        chosen = [a.id for a in resolve_accounts(org, client).accounts]
+        stub.assert_no_pending_responses()
+    assert chosen == ["333333333333", "444444444444"]
 
 
 def test_distributed_accounts_discovered_without_network_settings_are_named(aws: str) -> None:
@@ -225,3 +247,21 @@ def test_cli_accounts_json_against_the_emulator(aws: str, tmp_path: Path) -> Non
     document = json.loads(result.stdout)
     assert document["source"] == "organizations"
     assert [row["id"] for row in document["accounts"]] == [account]
+
+
+def test_render_discover_renders_the_accounts_organizations_selects(
+    aws: str, tmp_path: Path
+) -> None:
+    """``render --discover`` resolves the selection as ``accounts`` does (env as boto3 reads it)."""
+    client = boto3.client("organizations")
+    discovered = make_account(client, "discovered")
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data.update(discovery={"source": "organizations"}, management_account_id=management_of(client))
+    config = tmp_path / "org.yaml"
+    config.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    assert main(["render", "--config", str(config), "--out", str(out), "--discover"]) == 0
+    document = json.loads((out / "render.json").read_text())
+    assert [s["name"] for s in document["stacks"]] == ["org", "hub", f"member-{discovered}"]
+    assert document["summary"]["accounts_discovered"] is True
+    assert document["summary"]["listed_accounts_only"] is False

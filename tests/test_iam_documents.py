@@ -18,8 +18,8 @@ from components.iam_documents import (
     member_trust_policy,
 )
 from config.model import Capabilities, OrgDeployment
-from scripts.render import render
 from tests.policy_eval import allows_action, grants, resources_for, within
+from tests.test_components import rendered
 
 ACCOUNT = "123456789012"
 KEY_ARN = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -192,7 +192,7 @@ def generated_identity_policies(org: OrgDeployment) -> list[tuple[str, dict[str,
     """Every identity policy the program registers for an org, as rendered under mocks."""
     return [
         (resource.name, json.loads(resource.raw_inputs["policy"]))
-        for stack in render(org)
+        for stack in rendered(org)
         for resource in stack.resources
         if resource.type == "aws:iam/rolePolicy:RolePolicy"
     ]

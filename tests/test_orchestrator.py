@@ -152,7 +152,7 @@ def test_a_secret_goes_to_the_cli_on_stdin_and_is_stored_encrypted(
     spec = plan_stacks(centralized_org)[0]
     spec = replace(spec, config=spec.config.model_copy(update={"akeyless_access_key": "k3y-v4lue"}))
     runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
-    runner.prepare([spec])
+    runner.prepare([spec], {})
     runner.run(spec, "preview")  # the fake checks the stack file, as the CLI does
     (set_call,) = [c for c in calls(fake) if c["argv"][0] == "config"]
     assert set_call["argv"][-1] == f"{PROJECT}:akeylessAccessKey"
@@ -172,9 +172,9 @@ def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events
     result = run(fake, tmp_path, org_with_members(1), verb="preview", events=events)
     assert result.ok
     by_name = {stack.name: stack for stack in result.stacks}
-    assert by_name["hub"].notes == [note] and by_name["org"].notes == []
+    assert by_name["hub"].warnings == [note] and by_name["org"].warnings == []
     (succeeded,) = [e for e in events if e.stack == "hub" and e.status == "succeeded"]
-    assert json.loads(json.dumps(succeeded.as_json()))["notes"] == [note]
+    assert json.loads(json.dumps(succeeded.as_json()))["warnings"] == [note]
 
 
 def test_parallelism_is_bounded(fake: Path, tmp_path: Path) -> None:
@@ -190,7 +190,7 @@ def test_one_failing_account_never_hides_the_others(fake: Path, tmp_path: Path) 
     statuses = {s.name: s.status for s in result.stacks}
     assert statuses["member-900000000001"] == "failed"
     assert [status for status in statuses.values()].count("succeeded") == 5
-    assert "update failed for member-900000000001" in (result.failed[0].error or "")
+    assert "AccessDenied" in (result.failed[0].error or "")
     assert not result.ok
 
 
@@ -295,25 +295,6 @@ def test_stop_lets_in_flight_finish_and_reports_the_rest(fake: Path, tmp_path: P
     assert result.interrupted and not result.ok
     statuses = [s.status for s in result.stacks]
     assert statuses == ["succeeded", "succeeded", "succeeded", "not_run", "not_run", "not_run"]
-
-
-def test_cancel_ends_a_hanging_update(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, hang=["member-900000000000"])
-    stop, cancel = threading.Event(), threading.Event()
-
-    def interrupt_twice() -> None:
-        stop.set()
-        cancel.set()
-
-    def on_event(event: DeploymentEvent) -> None:
-        if event.status == "running" and event.stack == "member-900000000000":
-            threading.Timer(0.5, interrupt_twice).start()
-
-    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
-    request = DeploymentRequest(org_with_members(1), "up")
-    result = run_deployment(request, on_event, runner=runner, stop=stop, cancel=cancel)
-    assert result.stacks[-1].status == "failed"
-    assert any(c["argv"][0] == "cancel" for c in calls(fake))
 
 
 def test_the_library_runs_from_several_threads_at_once(

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from config.model import OrgDeployment
+from scripts.orgctl import main
 from scripts.pr_comment import (
     MARKER,
     MAX_CHARS,
@@ -16,9 +17,11 @@ from scripts.pr_comment import (
     stacks_from_render,
     step_from_event,
 )
-from scripts.render import render, render_json
-from tests.conftest import CENTRALIZED_EXAMPLE, orgctl_with_fake, run_orgctl
+from scripts.render import render_json
+from tests.conftest import CENTRALIZED_EXAMPLE, orgctl_with_fake
 from tests.fake_pulumi import install_fake_pulumi
+from tests.test_components import rendered
+from tests.test_render import SUMMARY
 
 
 def policy(*actions: str) -> str:
@@ -154,7 +157,7 @@ def test_the_cap_trims_details_never_the_summary() -> None:
 
 
 def test_desired_state_from_the_render_of_the_example(centralized_org: OrgDeployment) -> None:
-    document = json.loads(render_json(render(centralized_org)))
+    document = json.loads(render_json(rendered(centralized_org), SUMMARY))
     comment = render_comment(stacks_from_render(document), title="desired state")
     assert len(comment) <= MAX_CHARS
     assert comment.count("<details>") == 5
@@ -164,18 +167,10 @@ def test_desired_state_from_the_render_of_the_example(centralized_org: OrgDeploy
 
 
 def test_cli_render_and_preview_write_the_comment(tmp_path: Path) -> None:
-    rendered = run_orgctl(
-        "render",
-        "--config",
-        str(CENTRALIZED_EXAMPLE),
-        "--out",
-        str(tmp_path / "out"),
-        "--pr-comment",
-        str(tmp_path / "desired.md"),
-        home=tmp_path,
-    )
-    assert rendered.returncode == 0, rendered.stderr
-    assert (tmp_path / "desired.md").read_text().startswith(MARKER)
+    out, desired = tmp_path / "out", tmp_path / "desired.md"
+    args = ["render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(out)]
+    assert main([*args, "--pr-comment", str(desired)]) == 0
+    assert desired.read_text().startswith(MARKER)
     fake = install_fake_pulumi(tmp_path / "cli")
     previewed = orgctl_with_fake(
         "preview", fake, tmp_path, "--pr-comment", str(tmp_path / "preview.md")

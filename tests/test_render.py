@@ -6,19 +6,24 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from components.akeyless_sdk import load_sdk
 from config.model import OrgDeployment
 from scripts.orgctl import main
 from scripts.render import (
     SECRET_MASK,
+    RenderSummary,
     mask_secrets,
     render,
     render_json,
     render_markdown,
 )
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, run_orgctl
+from tests.conftest import DISTRIBUTED_EXAMPLE, run_orgctl
+from tests.test_components import rendered
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
+SUMMARY = RenderSummary(akeyless_sdk="schema", accounts_source="file", accounts_discovered=True)
 
 
 @pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
@@ -26,13 +31,13 @@ def test_render_is_byte_identical_across_runs(
     org_fixture: str, request: pytest.FixtureRequest
 ) -> None:
     org: OrgDeployment = request.getfixturevalue(org_fixture)
-    first, second = render(org), render(org)
-    assert render_json(first) == render_json(second)
+    first, second = rendered(org), render(org)  # the session's render, and a new one
+    assert render_json(first, SUMMARY) == render_json(second, SUMMARY)
     assert render_markdown(first) == render_markdown(second)
 
 
 def test_render_json_contract(centralized_org: OrgDeployment) -> None:
-    document = json.loads(render_json(render(centralized_org)))
+    document = json.loads(render_json(rendered(centralized_org), SUMMARY))
     assert [s["name"] for s in document["stacks"]] == [
         "org",
         "hub",
@@ -40,6 +45,12 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
         "member-444444444444",
         "member-555555555555",
     ]
+    assert document["summary"] == {
+        "akeyless_sdk": "schema",
+        "accounts_source": "file",
+        "accounts_discovered": True,
+        "listed_accounts_only": False,
+    }
     for stack in document["stacks"]:
         assert set(stack) == {"name", "kind", "account", "resources"}
         for resource in stack["resources"]:
@@ -51,10 +62,10 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
 
 
 def test_render_masks_the_external_id(centralized_org: OrgDeployment) -> None:
-    text = render_json(render(centralized_org))
+    text = render_json(rendered(centralized_org), SUMMARY)
     assert "external_id: known after deploy" not in text
     assert '\\"sts:ExternalId\\": \\"[secret]\\"' in text
-    markdown = render_markdown(render(centralized_org))
+    markdown = render_markdown(rendered(centralized_org))
     assert '"sts:ExternalId": "[secret]"' in markdown
     assert "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway" in markdown
 
@@ -78,25 +89,25 @@ def test_cli_render_writes_both_files(tmp_path: Path) -> None:
 
 def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
     result = run_orgctl(
-        "render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
+        "render", "--config", str(DISTRIBUTED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert "rendered 5 stacks" in result.stdout
+    assert "rendered 3 stacks" in result.stdout
+    assert "akeyless resources through: " in result.stdout
+    document = json.loads((tmp_path / "render.json").read_text())
+    assert document["summary"]["akeyless_sdk"] == load_sdk(schema_fallback=True).kind
 
 
-def test_cli_render_without_the_provider_sdk_says_how_to_get_it(tmp_path: Path) -> None:
-    result = run_orgctl(
-        "render",
-        "--config",
-        str(CENTRALIZED_EXAMPLE),
-        "--out",
-        str(tmp_path / "out"),
-        home=tmp_path,
-        with_sdk=False,
-    )
-    if result.returncode == 0:
-        pytest.skip("the generated pulumi_akeyless is installed here")
-    assert result.returncode == 1
-    assert "pulumi install" in result.stderr and "pulumi_akeyless" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / "out").exists()
+def test_render_of_an_organizations_file_without_discover_says_only_listed_accounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data["discovery"] = {"source": "organizations"}
+    config = tmp_path / "org.yaml"
+    config.write_text(yaml.safe_dump(data))
+    assert main(["render", "--config", str(config), "--out", str(tmp_path / "out")]) == 0
+    stdout = capsys.readouterr().out
+    assert "NOTE: the accounts come from AWS Organizations, but only the 2 account(s)" in stdout
+    summary = json.loads((tmp_path / "out" / "render.json").read_text())["summary"]
+    assert summary["listed_accounts_only"] is True
+    assert summary["accounts_source"] == "organizations"

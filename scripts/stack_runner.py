@@ -1,0 +1,65 @@
+"""What the orchestrator and a stack runner share: the runner protocol and its data.
+
+``scripts.orchestrator`` schedules stacks and ``scripts.pulumi_runner`` runs
+them with ``pulumi.automation``; both import this module and neither imports
+the other, so the orchestrator is usable with any runner (tests use fakes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from config.stacks import StackSpec
+
+Verb = Literal["preview", "up", "refresh", "destroy"]
+VERBS: tuple[Verb, ...] = ("preview", "up", "refresh", "destroy")
+Status = Literal["queued", "running", "retrying", "succeeded", "failed", "not_run", "skipped"]
+SECRET_MASK = "[secret]"
+"""What the CLI prints instead of a secret (``pulumi stack output``, engine events)."""
+
+
+class StackLocked(Exception):
+    """Another update holds the stack's lock (``ConcurrentUpdateError``)."""
+
+
+class StackFailed(Exception):
+    """The stack's operation failed; the message says why (never a secret)."""
+
+
+@dataclass(frozen=True)
+class StackOutcome:
+    """What a runner reports for one successful stack operation."""
+
+    changes: Mapping[str, int] = field(default_factory=dict)
+    """Resource changes by operation (``create``, ``update``, ``delete``, ``same``, ...)."""
+    steps: Sequence[Mapping[str, Any]] = ()
+    """preview: each resource's planned step (engine event metadata, secrets masked)."""
+    outputs: Mapping[str, Any] = field(default_factory=dict)
+    """up: the stack's outputs, each secret one as ``[secret]``."""
+    warnings: Sequence[str] = ()
+    """Something the operator must know although the stack succeeded (a stale lock)."""
+
+
+class StackRunner(Protocol):
+    """Runs one stack operation; thread-safe. See ``scripts.pulumi_runner``."""
+
+    def prepare(self, stacks: Sequence[StackSpec], environment: Mapping[str, str]) -> None:
+        """Once, before anything runs in parallel (CLI check, plugin install).
+
+        ``environment``: variables every CLI child of this run gets on top of the
+        process's own (AWS profile or keys, backend URL, passphrase, Akeyless login).
+        """
+
+    def existing_stacks(self) -> list[str]:
+        """The short names of the project's stacks in the backend, as of ``prepare``."""
+
+    def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
+        """Write the stack's config and run ``verb``; raise StackLocked or StackFailed."""
+
+    def destroy_removed(self, stack: str) -> StackOutcome:
+        """Destroy a stack whose account left the selection, then remove it."""
+
+    def interrupt(self, stack: str) -> None:
+        """Ask the stack's running operation to stop gracefully (the CLI's own Ctrl-C)."""
