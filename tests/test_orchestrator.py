@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -373,20 +372,3 @@ def test_cli_without_a_passphrase_for_the_local_backend_is_clear(
     result = orgctl_with_fake("preview", fake, tmp_path, passphrase=False)
     assert result.returncode == 1
     assert "PULUMI_CONFIG_PASSPHRASE" in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.mark.skipif(shutil.which("pulumi") is None, reason="needs a real pulumi CLI on PATH")
-def test_real_cli_previews_the_example_on_the_local_backend(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, centralized_org: OrgDeployment
-) -> None:
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
-    runner = AutomationRunner(state_dir=tmp_path / "state")
-    result = run_deployment(
-        DeploymentRequest(centralized_org, "preview", DeploymentOptions(only=("111111111111",))),
-        runner=runner,
-    )
-    # The org stack holds only Akeyless objects: its preview needs no AWS and no Akeyless
-    # login (the provider reports a failed login only on the first real operation).
-    (org,) = result.stacks
-    assert (org.name, org.status) == ("org", "succeeded"), org.error
-    assert org.changes.get("create", 0) >= 4
