@@ -5,7 +5,7 @@
 #   ${AKEYLESS_GATEWAY_ORG_CACHE:-~/.cache/akeyless-gateway-org}/pulumi-<version>/bin/ (e.g. pulumi-v3.274.1)
 # holding `pulumi` (the real CLI, from github.com/pulumi/pulumi/pkg/v3/cmd/pulumi),
 # `pulumi-language-python` (tests/engine/pulumi/languagehost: Pulumi's own Python host is not
-# served by the Go module proxy, see tests/engine/README.md) and the Python SDK's scripts that
+# served by the Go module proxy: see languagehost/main.go) and the Python SDK's scripts that
 # ship in the sdk/v3 module at the same version: the exec shim and the dynamic-provider plugin.
 # Does nothing when that folder is complete. Prints the folder on stdout, the time on stderr.
 #

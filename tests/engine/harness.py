@@ -54,7 +54,7 @@ def engine_bin() -> Path:
 
 NOT_BUILT = (
     "the Pulumi CLI is not built at {bin}: run tests/engine/build-pulumi.sh "
-    "(about 10 min the first time) or set PULUMI_ENGINE_BIN"
+    "(about 8 min the first time) or set PULUMI_ENGINE_BIN"
 )
 
 

@@ -4,7 +4,8 @@
 // Why not the real one: Pulumi's host is its own Go module,
 // github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3, and the Go module proxy
 // these machines reach answers every version of it with 403 "This module version is not
-// available" (tests/engine/README.md has the command). Everything it drives is real and comes
+// available" (`go list -m github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3@v3.274.1`;
+// v3.272.0, v3.260.0, v3.248.0, v3.229.0, v3.100.0 and latest likewise). Everything it drives is real and comes
 // from the sdk/v3 module at the pinned version: the Python toolchain package
 // (sdk/v3/python/toolchain), the exec shim that runs the program
 // (sdk/v3/python/cmd/pulumi-language-python-exec) and the policy-pack proxy (sdk/v3/policy_proxy.go).
