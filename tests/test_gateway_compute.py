@@ -70,7 +70,11 @@ def test_container_definition_and_helm_values_carry_the_same_identity() -> None:
     assert container["environment"] == [{"name": "GATEWAY_ACCESS_ID", "value": "p-x"}]
     assert container["logConfiguration"]["options"]["awslogs-region"] == "eu-west-1"
     values = helm_values(
-        access_id="p-x", cluster="c", admin_access_ids=[ADMIN], role_arn="arn:aws:iam::1:role/r"
+        access_id="p-x",
+        cluster="c",
+        admin_access_ids=[ADMIN],
+        role_arn="arn:aws:iam::1:role/r",
+        image="akeyless/gateway:5.0.1",
     )
     auth = values["globalConfig"]["gatewayAuth"]
     assert auth == {"gatewayAccessId": "p-x", "gatewayAccessType": "aws_iam"}
@@ -180,7 +184,7 @@ def test_the_url_output_is_the_load_balancers(centralized_org: OrgDeployment) ->
 
     hub = next(s for s in rendered(centralized_org) if s.spec.name == "hub")
     host = "<hub-compute-lb.dnsName: known after deploy>"
-    assert hub.outputs["gatewayUrl"] == f"https://{host}:8000/api/v2"
+    assert hub.outputs["gatewayUrl"] == f"http://{host}:8000/api/v2"  # no certificate: HTTP
     assert hub.outputs["gatewayHealthUrl"] == f"http://{host}:8080/health"
 
 
@@ -249,7 +253,7 @@ def test_eks_irsa_trusts_exactly_the_gateway_service_account(
 def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment) -> None:
     resources = stack(distributed_org, "account-444444444444")
     release = one(resources, "kubernetes:helm.sh/v3:Release").raw_inputs
-    assert (release["chart"], release["version"]) == ("akeyless-gateway", "1.9.1")
+    assert (release["chart"], release["version"]) == ("akeyless-gateway", "3.3.0")
     assert release["repositoryOpts"] == {"repo": "https://akeylesslabs.github.io/helm-charts"}
     config = release["values"]["globalConfig"]
     assert config["gatewayAuth"]["gatewayAccessType"] == "aws_iam"
