@@ -229,7 +229,7 @@ class GatewaySettings(StrictModel):
     """How every Gateway runs: image, size, and who may reach it."""
 
     image: GatewayImage = Field(
-        "akeyless/gateway:5.0.1", description="Pinned Gateway image (EC2 and ECS)."
+        "akeyless/gateway:5.0.1", description="Pinned Gateway image (EC2, ECS and EKS)."
     )
     replicas: int = Field(2, ge=1, le=20, description="Instances or tasks per Gateway.")
     instance_type: str = Field(
@@ -337,7 +337,8 @@ class GatewaySite(StrictModel):
         "default: the load balancer's. Required for eks.",
     )
     gateway_health_url: HttpUrl | None = Field(
-        None, description="The Gateway's health check (default http://<host>:8080/health)."
+        None,
+        description="The Gateway's health check, plain HTTP (default http://<host>:8080/health).",
     )
 
     @property
@@ -426,6 +427,16 @@ class GatewaySite(StrictModel):
                         f"the Gateway runs in {region}",
                     )
                 )
+        if self.gateway_health_url is not None and not self.gateway_health_url.startswith(
+            "http://"
+        ):
+            found.append(
+                (
+                    "gateway_health_url",
+                    "must start with http://: port 8080 is plain HTTP, TLS is only ever on 8000, "
+                    f"got {self.gateway_health_url}",
+                )
+            )
         if self.gateway_url is not None:
             scheme = self.gateway_url.split("://", 1)[0]
             if scheme != self.api_scheme:

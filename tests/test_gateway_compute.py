@@ -452,6 +452,11 @@ EKS_HUB = {
             "must start with https://",
         ),
         (
+            lambda d: d["hub"].update(gateway_health_url="https://gw:8080/health"),
+            "hub.gateway_health_url",
+            "must start with http://",
+        ),
+        (
             lambda d: d["hub"].update(tls_certificate_arn=OTHER_CERTIFICATE),
             "hub.tls_certificate_arn",
             "is in account 333333333333; the load balancer is in 222222222222",
