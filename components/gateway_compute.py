@@ -412,9 +412,9 @@ class GatewayCompute(pulumi.ComponentResource):
             )
         )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=self.child)
-        # The release waits until its resources are ready (skip_await is false,
-        # pulumi-kubernetes helm/v3 Release): the pods' readiness probe is
-        # GET /health on 8080, so the Gateway answered /health in the pod.
+        # "By default, the provider waits until all resources are in a ready state"
+        # (pulumi_kubernetes helm/v3/Release.py, skip_await): the pods' readiness
+        # probe is GET /health on 8080, so the Gateway answered /health in the pod.
         release = k8s.helm.v3.Release(
             f"{name}-helm",
             name=HELM_RELEASE,

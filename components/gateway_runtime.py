@@ -126,7 +126,8 @@ def helm_values(
     """Values of the ``akeyless-gateway`` chart: AWS IAM login through IRSA, the pinned image.
 
     The image is set whatever the chart's default (``gateway.deployment.image``,
-    templates/_helpers.tpl "gatewayImage"); the chart's Service stays inside the
+    templates/_helpers.tpl "gatewayImage"; its top-level ``version`` would win
+    over the tag and is left unset); the chart's Service stays inside the
     cluster (ClusterIP): :func:`gateway_service_spec` exposes the Gateway.
     """
     repository, _, tag = image.rpartition(":")
