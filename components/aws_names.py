@@ -27,6 +27,7 @@ AUTONAME_RANDOM_LENGTH = 7
 HASH_LENGTH = 8
 
 _NOT_LB_NAME = re.compile(r"[^A-Za-z0-9-]+")
+_ELB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,20 @@ class NameRule:
     autonamed: bool
     """Whether the bridge autonames it when the input is absent."""
     source: str
+    pattern: re.Pattern[str] | None = None
+    """What the name must look like, where AWS restricts more than its length."""
 
 
 NAME_RULES: dict[str, NameRule] = {
     "aws:lb/loadBalancer:LoadBalancer": NameRule(
-        "name", 32, True, "ELB API CreateLoadBalancer: Name, at most 32 characters"
+        "name",
+        32,
+        True,
+        "ELB API CreateLoadBalancer: Name, at most 32 characters",
+        _ELB_NAME,
     ),
     "aws:lb/targetGroup:TargetGroup": NameRule(
-        "name", 32, True, "ELB API CreateTargetGroup: Name, at most 32 characters"
+        "name", 32, True, "ELB API CreateTargetGroup: Name, at most 32 characters", _ELB_NAME
     ),
     "aws:iam/role:Role": NameRule("name", 64, True, "IAM quotas: role name 64 characters"),
     "aws:iam/instanceProfile:InstanceProfile": NameRule(
@@ -85,7 +92,6 @@ UNNAMED_TYPES = frozenset(
     {
         "aws:lb/listener:Listener",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-        "pulumi:providers:aws",
     }
 )
 """AWS types this program registers that carry no physical name."""
@@ -132,3 +138,27 @@ def physical_name(type_: str, logical_name: str, inputs: Mapping[str, Any]) -> s
     if rule.autonamed:
         return f"{logical_name}-{'x' * AUTONAME_RANDOM_LENGTH}"
     return None
+
+
+def name_problems(type_: str, logical_name: str, inputs: Mapping[str, Any]) -> list[str]:
+    """Why AWS would refuse the physical name this resource gets; empty if it would not.
+
+    An AWS type with neither a rule nor a place in :data:`UNNAMED_TYPES` is a
+    problem too, so a new resource type cannot escape the check.
+    """
+    if type_ in UNNAMED_TYPES or not type_.startswith("aws:"):
+        return []
+    rule = NAME_RULES.get(type_)
+    if rule is None:
+        return [f"{type_} has no name rule in components/aws_names.py"]
+    name = physical_name(type_, logical_name, inputs)
+    if name is None:
+        return []
+    found = []
+    if len(name) > rule.limit:
+        found.append(f"{name!r} has {len(name)} characters, over {rule.limit} ({rule.source})")
+    if rule.pattern is not None and not rule.pattern.match(name):
+        found.append(f"{name!r}: only letters, digits and inner hyphens ({rule.source})")
+    if type_ == "aws:lb/loadBalancer:LoadBalancer" and name.startswith("internal-"):
+        found.append(f"{name!r} may not start with 'internal-' ({rule.source})")
+    return found
