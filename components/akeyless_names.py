@@ -64,9 +64,13 @@ def usc_name(path: str, account_id: str) -> str:
     return f"{account_folder(path, account_id)}/usc/secrets-manager"
 
 
-def gateway_api_url(host: str) -> str:
-    """The Gateway's v2 API, where gateway-mediated objects are created."""
-    return f"https://{host}:{GATEWAY_API_PORT}/api/v2"
+def gateway_api_url(host: str, scheme: str) -> str:
+    """The Gateway's v2 API, where gateway-mediated objects are created.
+
+    ``scheme``: ``https`` only where TLS is terminated in front of port 8000,
+    which serves plain HTTP otherwise (``GatewaySite.api_scheme``).
+    """
+    return f"{scheme}://{host}:{GATEWAY_API_PORT}/api/v2"
 
 
 def gateway_health_url_of_host(host: str) -> str:

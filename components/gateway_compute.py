@@ -11,9 +11,13 @@ One component, the kind chosen by the site's ``compute``:
   account annotated with the Gateway identity (IRSA).
 
 EC2 and ECS sit behind an internal network load balancer whose security group
-admits ports 8000 and 8080 only from the configured networks; the Gateway's
-own security group admits them only from the load balancer. Output ``host``:
-the load balancer's DNS name, or None on EKS, where the Gateway's URL is config.
+admits ports 8000 and 8080 only from the configured networks and sends only to
+the Gateway's group on those ports; the Gateway's own security group admits
+them only from the load balancer. Port 8000 is TLS at the load balancer when
+the site names an ACM certificate, plain HTTP otherwise. On EKS a Service does
+the same: an internal load balancer (source ranges = allowed networks) or ClusterIP.
+Output ``host``: the load balancer's DNS name, or None on EKS, where the
+Gateway's URL is config.
 """
 
 from __future__ import annotations
@@ -27,15 +31,19 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.akeyless_names import GATEWAY_HEALTH_PORT
+from components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
+from components.aws_names import load_balancer_name, short_name
 from components.gateway_runtime import (
     AL2023_AMI_PARAMETER,
     CONTAINER_NAME,
     GATEWAY_PORTS,
+    GATEWAY_SERVICE_NAME,
     HELM_CHART,
+    HELM_RELEASE,
     HELM_REPOSITORY,
     ec2_user_data,
     ecs_container_definitions,
+    gateway_service_spec,
 )
 from components.iam_documents import ecs_execution_policy, ecs_execution_trust_policy
 from components.iam_role import role_with_inline_policy
@@ -44,6 +52,9 @@ from policy.networks import admits_the_internet
 from policy.rules import INTERNET_INGRESS_RULE, exception_tag
 
 HTTPS_EGRESS_PORT = 443
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+"""TLS 1.3 and 1.2 only: the ELB default policy for new TLS listeners (ELB User Guide,
+"Security policies for your Network Load Balancer")."""
 
 
 @dataclass(frozen=True)
@@ -90,13 +101,13 @@ class GatewayCompute(pulumi.ComponentResource):
         if kind == "eks":
             self._helm_release(name)
         else:
-            load_balancer, target_groups, gateway_sg = self._network(
+            load_balancer, target_groups, listeners, gateway_sg = self._network(
                 name, target_type="instance" if kind == "ec2" else "ip"
             )
             if kind == "ec2":
                 self._auto_scaling_group(name, gateway_sg, target_groups)
             else:
-                self._fargate_service(name, gateway_sg, target_groups)
+                self._fargate_service(name, gateway_sg, target_groups, listeners)
             self.host = load_balancer.dns_name
         self.register_outputs({"host": self.host})
 
@@ -104,7 +115,12 @@ class GatewayCompute(pulumi.ComponentResource):
 
     def _network(
         self, name: str, target_type: str
-    ) -> tuple[aws.lb.LoadBalancer, dict[int, aws.lb.TargetGroup], aws.ec2.SecurityGroup]:
+    ) -> tuple[
+        aws.lb.LoadBalancer,
+        dict[int, aws.lb.TargetGroup],
+        list[aws.lb.Listener],
+        aws.ec2.SecurityGroup,
+    ]:
         args, settings = self.args, self.args.settings
         ipv4 = [cidr for cidr in settings.allowed_cidrs if ":" not in cidr]
         ipv6 = [cidr for cidr in settings.allowed_cidrs if ":" in cidr]
@@ -143,8 +159,26 @@ class GatewayCompute(pulumi.ComponentResource):
             tags=args.tags,
             opts=self.child,
         )
+        # pulumi-aws drops AWS's default allow-all egress, and an NLB with security
+        # groups applies their outbound rules to forwarded traffic and health checks
+        # (ELB User Guide, "Security groups for your Network Load Balancer"): without
+        # these the targets never turn healthy. Separate rules, since the two groups
+        # refer to each other.
+        for port in GATEWAY_PORTS:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-lb-egress-{port}",
+                security_group_id=lb_sg.id,
+                description=f"Gateway port {port} to the Gateway",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=gateway_sg.id,
+                tags=args.tags,
+                opts=self.child,
+            )
         load_balancer = aws.lb.LoadBalancer(
             f"{name}-lb",
+            name=load_balancer_name(args.resource_prefix),
             internal=True,
             load_balancer_type="network",
             subnets=list(args.site.subnets),
@@ -153,9 +187,17 @@ class GatewayCompute(pulumi.ComponentResource):
             opts=self.child,
         )
         target_groups: dict[int, aws.lb.TargetGroup] = {}
+        listeners: list[aws.lb.Listener] = []
+        certificate = args.site.tls_certificate_arn
         for port in GATEWAY_PORTS:
             target_groups[port] = aws.lb.TargetGroup(
                 f"{name}-tg-{port}",
+                # What forces a replacement is in the name's hash, so a replacement
+                # gets a new name and can exist beside the old one.
+                name=load_balancer_name(
+                    f"{args.resource_prefix}-{port}",
+                    identity=f"{args.site.vpc_id}/{target_type}/TCP/{port}",
+                ),
                 port=port,
                 protocol="TCP",
                 target_type=target_type,
@@ -166,20 +208,27 @@ class GatewayCompute(pulumi.ComponentResource):
                 tags=args.tags,
                 opts=self.child,
             )
-            aws.lb.Listener(
-                f"{name}-listener-{port}",
-                load_balancer_arn=load_balancer.arn,
-                port=port,
-                protocol="TCP",
-                default_actions=[
-                    aws.lb.ListenerDefaultActionArgs(
-                        type="forward", target_group_arn=target_groups[port].arn
-                    )
-                ],
-                tags=args.tags,
-                opts=self.child,
+            # TLS ends at the load balancer: the target group stays TCP, the
+            # Gateway behind it serves plain HTTP (ELB User Guide, "TLS listeners").
+            tls = certificate is not None and port == GATEWAY_API_PORT
+            listeners.append(
+                aws.lb.Listener(
+                    f"{name}-listener-{port}",
+                    load_balancer_arn=load_balancer.arn,
+                    port=port,
+                    protocol="TLS" if tls else "TCP",
+                    certificate_arn=certificate if tls else None,
+                    ssl_policy=TLS_POLICY if tls else None,
+                    default_actions=[
+                        aws.lb.ListenerDefaultActionArgs(
+                            type="forward", target_group_arn=target_groups[port].arn
+                        )
+                    ],
+                    tags=args.tags,
+                    opts=self.child,
+                )
             )
-        return load_balancer, target_groups, gateway_sg
+        return load_balancer, target_groups, listeners, gateway_sg
 
     # --- ec2 -------------------------------------------------------------------
 
@@ -263,6 +312,7 @@ class GatewayCompute(pulumi.ComponentResource):
         name: str,
         gateway_sg: aws.ec2.SecurityGroup,
         target_groups: dict[int, aws.lb.TargetGroup],
+        listeners: list[aws.lb.Listener],
     ) -> None:
         args, settings = self.args, self.args.settings
         log_group_name = f"/{args.resource_prefix}/{args.account_id}"
@@ -275,7 +325,7 @@ class GatewayCompute(pulumi.ComponentResource):
         )
         execution_role = role_with_inline_policy(
             f"{name}-execution",
-            role_name=f"{args.resource_prefix}-ecs-execution"[:64],
+            role_name=short_name(f"{args.resource_prefix}-ecs-execution", 64),
             path=args.iam_path,
             description="Starts the Akeyless Gateway task: writes its logs (managed by Pulumi)",
             trust_policy=json.dumps(ecs_execution_trust_policy(args.account_id)),
@@ -336,7 +386,9 @@ class GatewayCompute(pulumi.ComponentResource):
                 for port, group in target_groups.items()
             ],
             tags=args.tags,
-            opts=self.child,
+            # ECS refuses a target group not yet attached to a load balancer
+            # (CreateService: "does not have an associated load balancer").
+            opts=pulumi.ResourceOptions(parent=self, depends_on=listeners),
         )
 
     # --- eks -------------------------------------------------------------------
@@ -361,9 +413,12 @@ class GatewayCompute(pulumi.ComponentResource):
             )
         )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=self.child)
-        k8s.helm.v3.Release(
+        # "By default, the provider waits until all resources are in a ready state"
+        # (pulumi_kubernetes helm/v3/Release.py, skip_await): the pods' readiness
+        # probe is GET /health on 8080, so the Gateway answered /health in the pod.
+        release = k8s.helm.v3.Release(
             f"{name}-helm",
-            name=CONTAINER_NAME,
+            name=HELM_RELEASE,
             chart=HELM_CHART,
             version=args.settings.helm_chart_version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=HELM_REPOSITORY),
@@ -371,6 +426,32 @@ class GatewayCompute(pulumi.ComponentResource):
             create_namespace=True,
             values=args.helm_values,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
+        )
+        annotations, spec = gateway_service_spec(
+            load_balancer=site.has_load_balancer,
+            allowed_cidrs=args.settings.allowed_cidrs,
+            certificate_arn=site.tls_certificate_arn,
+        )
+        k8s.core.v1.Service(
+            f"{name}-service",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=GATEWAY_SERVICE_NAME, namespace=site.eks_namespace, annotations=annotations
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type=spec["type"],
+                selector=spec["selector"],
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name=port["name"],
+                        port=port["port"],
+                        target_port=port["targetPort"],
+                        protocol=port["protocol"],
+                    )
+                    for port in spec["ports"]
+                ],
+                load_balancer_source_ranges=spec.get("loadBalancerSourceRanges"),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[release]),
         )
 
 

@@ -18,6 +18,28 @@ CONTAINER_NAME = "akeyless-gateway"
 SERVICE_ACCOUNT_NAME = "akeyless-gateway"
 HELM_CHART = "akeyless-gateway"
 HELM_REPOSITORY = "https://akeylesslabs.github.io/helm-charts"
+HELM_RELEASE = CONTAINER_NAME
+GATEWAY_SERVICE_NAME = f"{CONTAINER_NAME}-api"
+"""Not the chart's own Service name, which is the release's (``akeyless-gateway``)."""
+# The chart's pods and their named ports (akeylesslabs/helm-charts @01a9ce78,
+# charts/akeyless-gateway 3.3.0: templates/_helpers.tpl "selectorLabels",
+# templates/deployment.yaml ports "gateway" = 8000 and "internal-gw-api" = 8080,
+# the readiness probe GET /health on 8080). The chart's own Service exposes only
+# 8000 (templates/svc.yaml), so the Gateway's Service here exposes both, like the NLB.
+HELM_SELECTOR_LABELS = {
+    "app.kubernetes.io/name": HELM_CHART,
+    "app.kubernetes.io/instance": HELM_RELEASE,
+}
+HELM_CONTAINER_PORT_NAMES = {GATEWAY_API_PORT: "gateway", GATEWAY_HEALTH_PORT: "internal-gw-api"}
+# Kubernetes' AWS cloud provider (kubernetes/cloud-provider-aws pkg/providers/v1/aws.go)
+# and the AWS Load Balancer Controller (docs: "Service annotations") read these.
+INTERNAL_LOAD_BALANCER_ANNOTATIONS = {
+    "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+}
+TLS_CERTIFICATE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+TLS_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 ENV_FILE = "/etc/akeyless-gateway.env"
 
@@ -99,10 +121,21 @@ def ecs_container_definitions(
 
 
 def helm_values(
-    *, access_id: str, cluster: str, admin_access_ids: Sequence[str], role_arn: str
+    *, access_id: str, cluster: str, admin_access_ids: Sequence[str], role_arn: str, image: str
 ) -> dict[str, Any]:
-    """Values of the ``akeyless-gateway`` chart: AWS IAM login through IRSA."""
+    """Values of the ``akeyless-gateway`` chart: AWS IAM login through IRSA, the pinned image.
+
+    The image is set whatever the chart's default (``gateway.deployment.image``,
+    templates/_helpers.tpl "gatewayImage"; its top-level ``version`` would win
+    over the tag and is left unset); the chart's Service stays inside the
+    cluster (ClusterIP): :func:`gateway_service_spec` exposes the Gateway.
+    """
+    repository, _, tag = image.rpartition(":")
     return {
+        "gateway": {
+            "deployment": {"image": {"repository": repository, "tag": tag}},
+            "service": {"type": "ClusterIP"},
+        },
         "globalConfig": {
             "gatewayAuth": {"gatewayAccessId": access_id, "gatewayAccessType": "aws_iam"},
             "clusterName": cluster,
@@ -114,3 +147,43 @@ def helm_values(
             },
         },
     }
+
+
+def gateway_service_spec(
+    *, load_balancer: bool, allowed_cidrs: Sequence[str], certificate_arn: str | None
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """(annotations, spec) of the Service exposing the chart's pods on ports 8000 and 8080.
+
+    As an internal load balancer admitting only ``allowed_cidrs``, TLS on 8000
+    when a certificate is given; or a ClusterIP Service.
+    """
+    spec: dict[str, Any] = {
+        "type": "LoadBalancer" if load_balancer else "ClusterIP",
+        "selector": dict(HELM_SELECTOR_LABELS),
+        "ports": [
+            {"name": name, "port": port, "targetPort": name, "protocol": "TCP"}
+            for port, name in HELM_CONTAINER_PORT_NAMES.items()
+        ],
+    }
+    if not load_balancer:
+        return {}, spec
+    spec["loadBalancerSourceRanges"] = list(allowed_cidrs)
+    annotations = dict(INTERNAL_LOAD_BALANCER_ANNOTATIONS)
+    if certificate_arn is not None:
+        annotations[TLS_CERTIFICATE_ANNOTATION] = certificate_arn
+        annotations[TLS_PORTS_ANNOTATION] = str(GATEWAY_API_PORT)
+    return annotations, spec
+
+
+def gateway_transport(*, certificate_arn: str | None, load_balancer: bool) -> str:
+    """In one sentence, how callers reach port 8000: what ``gatewayUrl``'s scheme says."""
+    if certificate_arn is not None:
+        return (
+            "https: TLS on port 8000 terminated at the internal load balancer "
+            f"(ACM certificate {certificate_arn}); plain HTTP from there to the Gateway"
+        )
+    where = "inside the VPC" if load_balancer else "inside the cluster (ClusterIP Service)"
+    return (
+        f"http: plain HTTP on port 8000 {where}, not encrypted in transit; "
+        "set tls_certificate_arn to terminate TLS at the load balancer"
+    )

@@ -31,6 +31,7 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
         pulumi.export("gatewayRoleArn", hub.gateway_role_arn)
         pulumi.export(stacks.GATEWAY_URL, hub.gateway_url)
         pulumi.export(stacks.GATEWAY_HEALTH_URL, hub.gateway_health_url)
+        pulumi.export(stacks.GATEWAY_TRANSPORT, hub.gateway_transport)
         return hub
     if config.stack_kind == "member":
         member = stacks.MemberStack(name, config)
@@ -41,6 +42,7 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
     pulumi.export("gatewayRoleArn", account.gateway_role_arn)
     pulumi.export(stacks.GATEWAY_URL, account.gateway_url)
     pulumi.export(stacks.GATEWAY_HEALTH_URL, account.gateway_health_url)
+    pulumi.export(stacks.GATEWAY_TRANSPORT, account.gateway_transport)
     pulumi.export("targetName", account.target_name)
     return account
 

@@ -50,6 +50,7 @@ from components.gateway_runtime import (
     SERVICE_ACCOUNT_NAME,
     cluster_name,
     gateway_environment,
+    gateway_transport,
     helm_values,
 )
 from components.iam_documents import (
@@ -69,6 +70,7 @@ from config.stacks import HUB_STACK, ORG_STACK
 GATEWAY_ACCESS_IDS = "gatewayAccessIds"
 GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
+GATEWAY_TRANSPORT = "gatewayTransport"
 
 
 def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
@@ -134,7 +136,8 @@ class _AccountComponent(pulumi.ComponentResource):
     def _run_gateway(self, name: str, policy: PolicyDocument) -> GatewayApi:
         """The Gateway this stack runs: identity, compute, and its API once healthy.
 
-        Sets ``gateway_role_arn``, ``gateway_url`` and ``gateway_health_url``.
+        Sets ``gateway_role_arn``, ``gateway_url``, ``gateway_health_url`` and
+        ``gateway_transport`` (what the URL's scheme means, for the reader).
         """
         config = self.config
         identity = self._gateway_identity(name, policy)
@@ -169,6 +172,7 @@ class _AccountComponent(pulumi.ComponentResource):
                         cluster=cluster,
                         admin_access_ids=admins,
                         role_arn=values[1],
+                        image=config.gateway.image,
                     )
                 )
                 if config.compute == "eks"
@@ -185,7 +189,9 @@ class _AccountComponent(pulumi.ComponentResource):
             self.gateway_url = pulumi.Output.from_input(config.gateway_url)
             health = pulumi.Output.from_input(gateway_health_url(config.gateway_url))
         elif compute.host is not None:
-            self.gateway_url = compute.host.apply(gateway_api_url)
+            self.gateway_url = compute.host.apply(
+                lambda host: gateway_api_url(host, config.api_scheme)
+            )
             health = compute.host.apply(gateway_health_url_of_host)
         else:  # validation guarantees it: eks needs gateway_url
             raise ValueError("eks needs gatewayUrl")
@@ -195,6 +201,9 @@ class _AccountComponent(pulumi.ComponentResource):
             else health
         )
         self.gateway_role_arn = identity.role_arn
+        self.gateway_transport = gateway_transport(
+            certificate_arn=config.tls_certificate_arn, load_balancer=config.has_load_balancer
+        )
         return self._gateway_api(
             name,
             self.gateway_url,
@@ -329,6 +338,7 @@ class HubStack(_AccountComponent):
                 "gateway_role_arn": self.gateway_role_arn,
                 "gateway_url": self.gateway_url,
                 "gateway_health_url": self.gateway_health_url,
+                "gateway_transport": self.gateway_transport,
             }
         )
 
@@ -437,6 +447,7 @@ class AccountStack(_AccountComponent):
                 "gateway_role_arn": self.gateway_role_arn,
                 "gateway_url": self.gateway_url,
                 "gateway_health_url": self.gateway_health_url,
+                "gateway_transport": self.gateway_transport,
                 "target_name": self.target_name,
             }
         )

@@ -62,6 +62,9 @@ _POLICY_ARN = re.compile(
 _KMS_KEY_ARN = re.compile(
     rf"^arn:{_PARTITION}:kms:[a-z0-9-]+:\d{{12}}:key/(?:mrk-)?[0-9a-f][0-9a-f-]{{31,35}}$"
 )
+_ACM_CERTIFICATE_ARN = re.compile(
+    rf"^arn:{_PARTITION}:acm:[a-z0-9-]+:\d{{12}}:certificate/[0-9a-f][0-9a-f-]{{35}}$"
+)
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _SECRET_PREFIX = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,256}$")
 _ACCESS_KEY_ID = re.compile(r"^AKIA[A-Z0-9]{16}$")
@@ -231,6 +234,13 @@ PolicyArn = Annotated[
 KmsKeyArn = Annotated[
     str, _matching(_KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>)")
 ]
+AcmCertificateArn = Annotated[
+    str,
+    _matching(
+        _ACM_CERTIFICATE_ARN,
+        "an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+    ),
+]
 OrganizationId = Annotated[str, _matching(_ORG_ID, "an AWS Organizations ID like o-a1b2c3d4e5")]
 SecretPrefix = Annotated[
     str, _matching(_SECRET_PREFIX, "a Secrets Manager name prefix (1-256 of A-Za-z0-9/_+=.@-)")
@@ -312,3 +322,8 @@ TagValue = Annotated[str, AfterValidator(_tag_value)]
 def account_of_arn(arn: str) -> str:
     """The account-ID field of an ARN (empty for AWS-managed policies)."""
     return arn.split(":")[4]
+
+
+def region_of_arn(arn: str) -> str:
+    """The region field of an ARN (empty for global services such as IAM)."""
+    return arn.split(":")[3]

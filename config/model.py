@@ -11,12 +11,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from config.fargate_sizes import FARGATE_MEMORY_MIB, fargate_size_problem
 from config.fields import (
     MAX_USER_TAGS,
     AccessKeyId,
     AccountId,
+    AcmCertificateArn,
     AkeylessAccessId,
     AkeylessApiUrl,
     AkeylessPath,
@@ -25,7 +34,6 @@ from config.fields import (
     EksClusterName,
     GatewayImage,
     GroupName,
-    HttpsUrl,
     HttpUrl,
     IamPath,
     KmsKeyArn,
@@ -45,6 +53,8 @@ from config.fields import (
     UserName,
     UserNamePrefix,
     VpcId,
+    account_of_arn,
+    region_of_arn,
 )
 from config.privileged import privileged_group, privileged_policy, privileged_role
 from policy.networks import admits_the_internet
@@ -252,7 +262,10 @@ class AkeylessSettings(StrictModel):
 
 
 ComputeKind = Literal["ec2", "ecs", "eks"]
-FARGATE_CPU_UNITS = (1024, 2048, 4096)
+EksService = Literal["load_balancer", "cluster_ip"]
+GATEWAY_MIN_CPU_UNITS = 1024
+"""The Gateway needs at least 1 vCPU and 2 GB (``../shared/akeyless/FACTS.md``, runtime)."""
+GATEWAY_CPU_UNITS = tuple(cpu for cpu in FARGATE_MEMORY_MIB if cpu >= GATEWAY_MIN_CPU_UNITS)
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653)
 
 
@@ -266,7 +279,7 @@ class GatewaySettings(StrictModel):
     """How every Gateway runs: image, size, and who may reach it."""
 
     image: GatewayImage = Field(
-        "akeyless/gateway:5.0.1", description="Pinned Gateway image (EC2 and ECS)."
+        "akeyless/gateway:5.0.1", description="Pinned Gateway image (EC2, ECS and EKS)."
     )
     replicas: int = Field(2, ge=1, le=20, description="Instances or tasks per Gateway.")
     instance_type: str = Field(
@@ -274,8 +287,16 @@ class GatewaySettings(StrictModel):
         pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$",
         description="EC2 instance type (at least 1 vCPU / 2 GiB).",
     )
-    cpu: int = Field(1024, description="ECS task CPU units: 1024, 2048 or 4096.")
-    memory_mib: int = Field(2048, ge=2048, le=30720, description="ECS task memory (MiB).")
+    cpu: int = Field(
+        1024,
+        description="ECS task CPU units: "
+        f"{', '.join(map(str, GATEWAY_CPU_UNITS))} (at least 1 vCPU).",
+    )
+    memory_mib: int = Field(
+        2048,
+        ge=2048,
+        description="ECS task memory (MiB): one of Fargate's sizes for that CPU, at least 2048.",
+    )
     root_volume_gib: int = Field(30, ge=8, le=1024, description="EC2 root volume (encrypted).")
     allowed_cidrs: tuple[Cidr, ...] = Field(
         (), description="Networks that may reach the Gateway's ports 8000 and 8080."
@@ -291,7 +312,7 @@ class GatewaySettings(StrictModel):
     associate_public_ip: bool = Field(False, description="EC2: give instances a public IP.")
     log_retention_days: int = Field(30, description="ECS: CloudWatch log retention in days.")
     helm_chart_version: str = Field(
-        "1.9.1",
+        "3.3.0",
         pattern=r"^\d+\.\d+\.\d+$",
         description="EKS: pinned akeyless-gateway Helm chart version.",
     )
@@ -299,7 +320,16 @@ class GatewaySettings(StrictModel):
     @field_validator("cpu")
     @classmethod
     def _fargate_cpu(cls, value: int) -> int:
-        return _one_of(value, FARGATE_CPU_UNITS)
+        return _one_of(value, GATEWAY_CPU_UNITS)
+
+    @field_validator("memory_mib")
+    @classmethod
+    def _fargate_memory(cls, value: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")  # absent when cpu itself was invalid
+        problem = fargate_size_problem(cpu, value) if cpu is not None else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("log_retention_days")
     @classmethod
@@ -350,22 +380,67 @@ class GatewaySite(StrictModel):
         None, description="eks: the cluster's IAM OIDC provider (for IRSA)."
     )
     eks_namespace: KubernetesName = Field("akeyless", description="eks: namespace of the Gateway.")
-    gateway_url: HttpsUrl | None = Field(
+    eks_service: EksService = Field(
+        "load_balancer",
+        description="eks: how ports 8000/8080 are exposed: load_balancer (internal, from "
+        "gateway.allowed_cidrs only) or cluster_ip (reached another way, e.g. from the cluster).",
+    )
+    tls_certificate_arn: AcmCertificateArn | None = Field(
+        None,
+        description="ACM certificate (this account and region) to terminate TLS on port 8000 "
+        "at the load balancer (then https://); without it the Gateway's API is plain HTTP "
+        "inside the VPC (http://).",
+    )
+    gateway_url: HttpUrl | None = Field(
         None,
         description="The Gateway's API as the deployment reaches it "
-        "(https://<host>:8000/api/v2); default: the load balancer's. Required for eks.",
+        "(<scheme>://<host>:8000/api/v2, https only with tls_certificate_arn); "
+        "default: the load balancer's. Required for eks.",
     )
     gateway_health_url: HttpUrl | None = Field(
-        None, description="The Gateway's health check (default http://<host>:8080/health)."
+        None,
+        description="The Gateway's health check, plain HTTP (default http://<host>:8080/health).",
     )
 
-    def problems(self, gateway: GatewaySettings) -> list[tuple[str, str]]:
-        """(field, message) for what this site lacks to run a Gateway of ``gateway``."""
-        found: list[tuple[str, str]] = []
+    @property
+    def api_scheme(self) -> Literal["http", "https"]:
+        """What port 8000 speaks to its callers: TLS only where the load balancer terminates it.
+
+        The Gateway itself serves plain HTTP on 8000 unless TLS is configured in it
+        (akeyless-gateway chart ``globalConfig.TLSConf``, off by default), and the
+        load balancer passes TCP through unless it holds a certificate.
+        """
+        return "https" if self.tls_certificate_arn is not None else "http"
+
+    @property
+    def has_load_balancer(self) -> bool:
+        """Whether the Gateway's ports are exposed through a load balancer this program makes."""
+        return self.compute != "eks" or self.eks_service == "load_balancer"
+
+    def problems(
+        self,
+        gateway: GatewaySettings,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> list[tuple[str, str]]:
+        """(field, message) for what this site lacks to run a Gateway of ``gateway``.
+
+        ``account_id`` and ``region``, where the Gateway runs, when known.
+        """
+        found = self._transport_problems(account_id, region)
         if self.compute == "eks":
             for name in ("eks_cluster_name", "eks_oidc_provider_arn", "gateway_url"):
                 if getattr(self, name) is None:
                     found.append((name, "required when compute is eks"))
+            if self.eks_service == "load_balancer" and not gateway.allowed_cidrs:
+                found.append(
+                    (
+                        "eks_service",
+                        "an EKS load balancer admits sources by CIDR only "
+                        "(loadBalancerSourceRanges): set gateway.allowed_cidrs, or use cluster_ip",
+                    )
+                )
             return found
         if self.vpc_id is None:
             found.append(("vpc_id", f"required when compute is {self.compute}"))
@@ -379,6 +454,66 @@ class GatewaySite(StrictModel):
                     f"zones, got {sorted(set(self.subnets.values()))}",
                 )
             )
+        return found
+
+    def _transport_problems(
+        self, account_id: str | None, region: str | None
+    ) -> list[tuple[str, str]]:
+        """The URL's scheme must be what is deployed; the certificate must be usable there."""
+        found: list[tuple[str, str]] = []
+        certificate = self.tls_certificate_arn
+        if certificate is not None:
+            if not self.has_load_balancer:
+                found.append(
+                    (
+                        "tls_certificate_arn",
+                        "eks_service cluster_ip has no load balancer to terminate TLS at",
+                    )
+                )
+            # ACM certificates are regional and an NLB uses only its own account's
+            # (ELB API CreateListener, Certificates; ACM User Guide, "Regions").
+            if account_id is not None and account_of_arn(certificate) != account_id:
+                found.append(
+                    (
+                        "tls_certificate_arn",
+                        f"{certificate} is in account {account_of_arn(certificate)}; "
+                        f"the load balancer is in {account_id}",
+                    )
+                )
+            if region is not None and region_of_arn(certificate) != region:
+                found.append(
+                    (
+                        "tls_certificate_arn",
+                        f"{certificate} is in {region_of_arn(certificate)}; "
+                        f"the Gateway runs in {region}",
+                    )
+                )
+        if self.gateway_health_url is not None and not self.gateway_health_url.startswith(
+            "http://"
+        ):
+            found.append(
+                (
+                    "gateway_health_url",
+                    "must start with http://: port 8080 is plain HTTP, TLS is only ever on 8000, "
+                    f"got {self.gateway_health_url}",
+                )
+            )
+        if self.gateway_url is not None:
+            scheme = self.gateway_url.split("://", 1)[0]
+            if scheme != self.api_scheme:
+                found.append(
+                    (
+                        "gateway_url",
+                        f"must start with {self.api_scheme}://: port 8000 is "
+                        + (
+                            "TLS at the load balancer (tls_certificate_arn)"
+                            if self.api_scheme == "https"
+                            else "plain HTTP (set tls_certificate_arn to terminate TLS "
+                            "at the load balancer)"
+                        )
+                        + f", got {self.gateway_url}",
+                    )
+                )
         return found
 
     @property

@@ -123,9 +123,9 @@ class StackConfig(GatewaySite):
                 f"{', '.join(sorted(self.site_fields_set))} belong to the hub or account stacks"
             )
         if self.stack_kind in ("hub", "account"):
-            found = self.problems(self.gateway) + [
+            found = self.problems(self.gateway, account_id=self.account_id, region=self.region) + [
                 (f"gateway.{name}", message)
-                for name, message in self.gateway.problems(networked=self.compute != "eks")
+                for name, message in self.gateway.problems(networked=self.has_load_balancer)
             ]
             if found:
                 raise ValueError("; ".join(f"{name}: {message}" for name, message in found))

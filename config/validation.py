@@ -140,7 +140,11 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         else:
             problems += [
                 Problem(f"{where}.{name}", message)
-                for name, message in account.problems(org.gateway)
+                for name, message in account.problems(
+                    org.gateway,
+                    account_id=account.id,
+                    region=next(iter(org.regions_of(account)), None),
+                )
             ]
         if len(org.tags_of(account)) > MAX_USER_TAGS:
             problems.append(
@@ -175,10 +179,15 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 )
     if org.hub is not None:
         problems += [
-            Problem(f"hub.{name}", message) for name, message in org.hub.problems(org.gateway)
+            Problem(f"hub.{name}", message)
+            for name, message in org.hub.problems(
+                org.gateway,
+                account_id=org.hub.account_id,
+                region=next(iter(org.regions), None),
+            )
         ]
     sites = [org.hub] if org.hub is not None else list(org.accounts)
-    networked = any(site is not None and site.compute != "eks" for site in sites)
+    networked = any(site is not None and site.has_load_balancer for site in sites)
     problems += [
         Problem(f"gateway.{name}", message)
         for name, message in org.gateway.problems(networked=networked)

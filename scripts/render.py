@@ -144,6 +144,8 @@ class RecordedResource:
     raw_inputs: dict[str, Any] = field(default_factory=dict)
     """As registered, secrets unmasked: for tests, never written out."""
     provider_ref: str = ""
+    dependencies: tuple[str, ...] = ()
+    """Names of the resources it waits for: its inputs' and its ``depends_on``."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -234,6 +236,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     inputs=mask_secrets(inputs),
                     raw_inputs=unwrap_secrets(inputs),
                     provider_ref=request.provider,
+                    dependencies=tuple(urn.split("::")[-1] for urn in request.dependencies),
                 )
             )
         return response

@@ -35,7 +35,7 @@ PROVIDER = "pulumi:providers:akeyless"
 MEMBER = "member-333333333333"
 MEMBER_ROLE_ARN = "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway-member"
 HUB_LB = "<hub-compute-lb.dnsName: known after deploy>"
-HUB_GATEWAY_API = f"https://{HUB_LB}:8000/api/v2"
+HUB_GATEWAY_API = f"http://{HUB_LB}:8000/api/v2"  # no TLS certificate: plain HTTP
 
 
 @pytest.fixture
@@ -173,12 +173,12 @@ def test_gateway_provider_takes_its_url_from_the_health_check(
 
     A configured URL overrides the load balancer's.
     """
-    resources = stack(centralized_org, "hub", gateway_url="https://gw.example:8000/api/v2")
+    resources = stack(centralized_org, "hub", gateway_url="http://gw.example:8000/api/v2")
     health = one(resources, GATEWAY_HEALTH_TYPE)
-    assert health.raw_inputs["api_url"] == "https://gw.example:8000/api/v2"
+    assert health.raw_inputs["api_url"] == "http://gw.example:8000/api/v2"
     assert health.raw_inputs["health_url"] == "http://gw.example:8080/health"
     provider = one(resources, PROVIDER)
-    assert provider.raw_inputs["apiGatewayAddress"] == "https://gw.example:8000/api/v2"
+    assert provider.raw_inputs["apiGatewayAddress"] == "http://gw.example:8000/api/v2"
     assert provider.parent == health.parent
 
 
@@ -219,7 +219,7 @@ def test_distributed_target_uses_the_local_identity(distributed_org: OrgDeployme
     assert by_type(resources, EXTERNAL_ID_TYPE) == []
     provider = one(resources, PROVIDER)
     assert provider.raw_inputs["apiGatewayAddress"] == (
-        "https://gateway.staging.example.internal:8000/api/v2"  # eks: the configured URL
+        "http://gateway.staging.example.internal:8000/api/v2"  # eks: the configured URL
     )
     assert "apiKeyLogins" not in provider.raw_inputs  # api_key login from the environment
 

@@ -167,7 +167,7 @@ def test_account_capabilities_replace_defaults_one_by_one(centralized_org: OrgDe
             "shared",
         ),
         (
-            lambda d: d["hub"].update(gateway_url="http://gw:8000/api/v2"),
+            lambda d: d["hub"].update(gateway_url="ftp://gw:8000/api/v2"),
             "hub.gateway_url",
             "https://",
         ),

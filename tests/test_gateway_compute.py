@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
+from components.gateway_compute import TLS_POLICY
 from components.gateway_runtime import (
     ec2_user_data,
     ecs_container_definitions,
@@ -16,8 +18,8 @@ from components.gateway_runtime import (
 )
 from config.model import OrgDeployment
 from config.validation import ConfigError, parse_org
-from scripts.render import RecordedResource
-from tests.test_components import by_type, one, stack
+from scripts.render import RecordedResource, StackRender
+from tests.test_components import by_type, one, rendered, stack
 from tests.test_config_validation import assert_names_the_problem, example
 
 ADMIN = "p-admins0exmpl"
@@ -30,6 +32,12 @@ EXPECTED_ENV_KEYS = {
     "ALLOWED_ACCESS_PERMISSIONS",
 }
 SECRET_MARKERS = ("ACCESS_KEY", "SECRET", "PASSWORD", "TOKEN")
+ECS_ACCOUNT = "account-333333333333"
+EKS_ACCOUNT = "account-444444444444"
+CERTIFICATE = "arn:aws:acm:us-east-1:333333333333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LISTENER = "aws:lb/listener:Listener"
+SERVICE = "kubernetes:core/v1:Service"
 
 
 def env_file(user_data: str) -> dict[str, str]:
@@ -40,6 +48,10 @@ def env_file(user_data: str) -> dict[str, str]:
 
 def hub_resources(centralized_org: OrgDeployment, **config: Any) -> list[RecordedResource]:
     return stack(centralized_org, "hub", **config)
+
+
+def stack_render(org: OrgDeployment, name: str) -> StackRender:
+    return next(s for s in rendered(org) if s.spec.name == name)
 
 
 # --- pure runtime data ------------------------------------------------------------
@@ -70,7 +82,11 @@ def test_container_definition_and_helm_values_carry_the_same_identity() -> None:
     assert container["environment"] == [{"name": "GATEWAY_ACCESS_ID", "value": "p-x"}]
     assert container["logConfiguration"]["options"]["awslogs-region"] == "eu-west-1"
     values = helm_values(
-        access_id="p-x", cluster="c", admin_access_ids=[ADMIN], role_arn="arn:aws:iam::1:role/r"
+        access_id="p-x",
+        cluster="c",
+        admin_access_ids=[ADMIN],
+        role_arn="arn:aws:iam::1:role/r",
+        image="akeyless/gateway:5.0.1",
     )
     auth = values["globalConfig"]["gatewayAuth"]
     assert auth == {"gatewayAccessId": "p-x", "gatewayAccessType": "aws_iam"}
@@ -175,12 +191,67 @@ def test_allowed_security_groups_replace_cidrs(centralized_org: OrgDeployment) -
         assert "cidrBlocks" not in rule
 
 
-def test_the_url_output_is_the_load_balancers(centralized_org: OrgDeployment) -> None:
-    from tests.test_components import rendered
+def test_load_balancer_sends_only_to_the_gateway_on_its_ports(
+    centralized_org: OrgDeployment,
+) -> None:
+    """pulumi-aws removes the default allow-all egress; the NLB's group applies its
+    outbound rules to forwarded traffic and health checks, so it needs exactly these."""
+    resources = hub_resources(centralized_org)
+    lb_group = next(
+        g
+        for g in by_type(resources, "aws:ec2/securityGroup:SecurityGroup")
+        if g.name.endswith("-lb-sg")
+    )
+    assert not lb_group.raw_inputs.get("egress")  # no inline egress: only the rules below
+    rules = [r.raw_inputs for r in by_type(resources, EGRESS_RULE)]
+    assert sorted((r["fromPort"], r["toPort"]) for r in rules) == [(8000, 8000), (8080, 8080)]
+    for rule in rules:
+        assert rule["ipProtocol"] == "tcp"
+        assert rule["securityGroupId"] == "<hub-compute-lb-sg.id: known after deploy>"
+        assert rule["referencedSecurityGroupId"] == (
+            "<hub-compute-gateway-sg.id: known after deploy>"
+        )
+        assert "cidrIpv4" not in rule and "cidrIpv6" not in rule
+    egress_ports = {rule["fromPort"] for rule in rules}
+    for group in by_type(resources, "aws:lb/targetGroup:TargetGroup"):
+        assert group.raw_inputs["port"] in egress_ports  # forwarded traffic
+        assert int(group.raw_inputs["healthCheck"]["port"]) in egress_ports  # health checks
 
-    hub = next(s for s in rendered(centralized_org) if s.spec.name == "hub")
+
+def test_without_a_certificate_port_8000_is_plain_and_the_url_says_http(
+    centralized_org: OrgDeployment,
+) -> None:
+    listeners = by_type(hub_resources(centralized_org), LISTENER)
+    assert {lst.raw_inputs["port"]: lst.raw_inputs["protocol"] for lst in listeners} == {
+        8000: "TCP",
+        8080: "TCP",
+    }
+    outputs = stack_render(centralized_org, "hub").outputs
+    assert outputs["gatewayUrl"].startswith("http://")
+    assert outputs["gatewayTransport"].startswith("http: plain HTTP on port 8000 inside the VPC")
+
+
+def test_a_certificate_terminates_tls_on_8000_and_the_url_says_https(
+    distributed_org: OrgDeployment,
+) -> None:
+    resources = stack(distributed_org, ECS_ACCOUNT)
+    listeners = {lst.raw_inputs["port"]: lst.raw_inputs for lst in by_type(resources, LISTENER)}
+    assert listeners[8000]["protocol"] == "TLS"
+    assert listeners[8000]["certificateArn"] == CERTIFICATE
+    assert listeners[8000]["sslPolicy"] == TLS_POLICY
+    assert listeners[8080]["protocol"] == "TCP" and "certificateArn" not in listeners[8080]
+    for group in by_type(resources, "aws:lb/targetGroup:TargetGroup"):
+        assert group.raw_inputs["protocol"] == "TCP"  # the Gateway behind it speaks HTTP
+    outputs = stack_render(distributed_org, ECS_ACCOUNT).outputs
+    host = f"<{ECS_ACCOUNT}-compute-lb.dnsName: known after deploy>"
+    assert outputs["gatewayUrl"] == f"https://{host}:8000/api/v2"
+    assert CERTIFICATE in outputs["gatewayTransport"]
+
+
+def test_the_url_output_is_the_load_balancers(centralized_org: OrgDeployment) -> None:
+    hub = stack_render(centralized_org, "hub")
     host = "<hub-compute-lb.dnsName: known after deploy>"
-    assert hub.outputs["gatewayUrl"] == f"https://{host}:8000/api/v2"
+    assert hub.outputs["gatewayUrl"] == f"http://{host}:8000/api/v2"  # no certificate: HTTP
     assert hub.outputs["gatewayHealthUrl"] == f"http://{host}:8080/health"
 
 
@@ -205,6 +276,14 @@ def test_ecs_task_runs_as_the_gateway_identity(distributed_org: OrgDeployment) -
     assert service["networkConfiguration"]["assignPublicIp"] is False
     logs = one(resources, "aws:cloudwatch/logGroup:LogGroup").raw_inputs
     assert logs["retentionInDays"] == 30
+
+
+def test_ecs_service_waits_for_its_listeners(distributed_org: OrgDeployment) -> None:
+    """ECS refuses a target group that no listener attaches to a load balancer yet."""
+    resources = stack(distributed_org, ECS_ACCOUNT)
+    service = one(resources, "aws:ecs/service:Service")
+    listeners = {listener.name for listener in by_type(resources, LISTENER)}
+    assert len(listeners) == 2 and listeners <= set(service.dependencies)
 
 
 def test_ecs_execution_role_may_only_write_the_tasks_logs(distributed_org: OrgDeployment) -> None:
@@ -247,9 +326,9 @@ def test_eks_irsa_trusts_exactly_the_gateway_service_account(
 
 
 def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment) -> None:
-    resources = stack(distributed_org, "account-444444444444")
+    resources = stack(distributed_org, EKS_ACCOUNT)
     release = one(resources, "kubernetes:helm.sh/v3:Release").raw_inputs
-    assert (release["chart"], release["version"]) == ("akeyless-gateway", "1.9.1")
+    assert (release["chart"], release["version"]) == ("akeyless-gateway", "3.3.0")
     assert release["repositoryOpts"] == {"repo": "https://akeylesslabs.github.io/helm-charts"}
     config = release["values"]["globalConfig"]
     assert config["gatewayAuth"]["gatewayAccessType"] == "aws_iam"
@@ -263,7 +342,71 @@ def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment
     assert user["user"]["exec"]["command"] == "aws"  # short-lived tokens, no stored credential
 
 
+def test_eks_release_runs_the_configured_image(distributed_org: OrgDeployment) -> None:
+    """Whatever the chart's default image, ``gateway.image`` is what runs."""
+    gateway = distributed_org.gateway.model_copy(
+        update={"image": "registry.example/akeyless/gateway:5.0.2"}
+    )
+    release = one(
+        stack(distributed_org, EKS_ACCOUNT, gateway=gateway), "kubernetes:helm.sh/v3:Release"
+    )
+    values = release.raw_inputs["values"]["gateway"]
+    assert values["deployment"]["image"] == {
+        "repository": "registry.example/akeyless/gateway",
+        "tag": "5.0.2",
+    }
+    assert values["service"]["type"] == "ClusterIP"  # the chart's own Service stays inside
+
+
+def test_eks_service_is_an_internal_load_balancer_for_allowed_networks_only(
+    distributed_org: OrgDeployment,
+) -> None:
+    resources = stack(distributed_org, EKS_ACCOUNT)
+    service = one(resources, SERVICE)
+    metadata, spec = service.raw_inputs["metadata"], service.raw_inputs["spec"]
+    assert (
+        metadata["annotations"]["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    )
+    assert metadata["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"] == (
+        "internal"
+    )
+    assert spec["type"] == "LoadBalancer"
+    assert spec["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
+    # The chart's pods (akeyless-gateway 3.3.0 templates/deployment.yaml, _helpers.tpl).
+    assert spec["selector"] == {
+        "app.kubernetes.io/name": "akeyless-gateway",
+        "app.kubernetes.io/instance": "akeyless-gateway",
+    }
+    ports = {port["port"]: port["targetPort"] for port in spec["ports"]}
+    assert ports == {8000: "gateway", 8080: "internal-gw-api"}
+    release = one(resources, "kubernetes:helm.sh/v3:Release")
+    assert release.name in service.dependencies
+    # The health check is reachable: same host as the API, on a port the Service exposes.
+    outputs = stack_render(distributed_org, EKS_ACCOUNT).outputs
+    health = urlsplit(outputs["gatewayHealthUrl"])
+    assert health.port in ports and health.path == "/health"
+    assert health.hostname == urlsplit(outputs["gatewayUrl"]).hostname
+
+
+def test_eks_cluster_ip_service_has_no_load_balancer(distributed_org: OrgDeployment) -> None:
+    service = one(stack(distributed_org, EKS_ACCOUNT, eks_service="cluster_ip"), SERVICE)
+    assert service.raw_inputs["spec"]["type"] == "ClusterIP"
+    assert "loadBalancerSourceRanges" not in service.raw_inputs["spec"]
+    assert not service.raw_inputs["metadata"].get("annotations")
+
+
 # --- validation of the network config ---------------------------------------------------------
+
+
+HUB_CERTIFICATE = CERTIFICATE.replace("333333333333", "222222222222")
+OTHER_CERTIFICATE = CERTIFICATE
+EKS_HUB = {
+    "compute": "eks",
+    "eks_cluster_name": "hub",
+    "eks_oidc_provider_arn": "arn:aws:iam::222222222222:oidc-provider/"
+    "oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
+    "gateway_url": "http://gw:8000/api/v2",
+}
 
 
 @pytest.mark.parametrize(
@@ -296,6 +439,55 @@ def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment
         (lambda d: d["gateway"].update(allowed_cidrs=[]), "gateway.allowed_cidrs", "who may"),
         (lambda d: d["gateway"].update(image="akeyless/gateway:latest"), "gateway.image", "pinned"),
         (lambda d: d["gateway"].update(cpu=512), "gateway.cpu", "1024"),
+        (
+            lambda d: d["hub"].update(gateway_url="https://gw:8000/api/v2"),
+            "hub.gateway_url",
+            "must start with http://",
+        ),
+        (
+            lambda d: d["hub"].update(
+                tls_certificate_arn=OTHER_CERTIFICATE, gateway_url="http://gw:8000/api/v2"
+            ),
+            "hub.gateway_url",
+            "must start with https://",
+        ),
+        (
+            lambda d: d["hub"].update(gateway_health_url="https://gw:8080/health"),
+            "hub.gateway_health_url",
+            "must start with http://",
+        ),
+        (
+            lambda d: d["hub"].update(tls_certificate_arn=OTHER_CERTIFICATE),
+            "hub.tls_certificate_arn",
+            "is in account 333333333333; the load balancer is in 222222222222",
+        ),
+        (
+            lambda d: d["hub"].update(
+                tls_certificate_arn=HUB_CERTIFICATE.replace("us-east-1", "eu-west-1")
+            ),
+            "hub.tls_certificate_arn",
+            "the Gateway runs in us-east-1",
+        ),
+        (
+            lambda d: d["hub"].update(tls_certificate_arn="arn:aws:acm:us-east-1:1:certificate/x"),
+            "hub.tls_certificate_arn",
+            "ACM certificate ARN",
+        ),
+        (
+            lambda d: d["hub"].update(
+                EKS_HUB, eks_service="cluster_ip", tls_certificate_arn=HUB_CERTIFICATE
+            ),
+            "hub.tls_certificate_arn",
+            "no load balancer",
+        ),
+        (
+            lambda d: (
+                d["hub"].update(EKS_HUB),
+                d["gateway"].update(allowed_cidrs=[], allowed_security_group_ids=["sg-0123abcd"]),
+            ),
+            "hub.eks_service",
+            "CIDR only",
+        ),
         (
             lambda d: d["accounts"][0].update(compute="ecs"),
             "accounts[0].compute",

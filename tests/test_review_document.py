@@ -245,7 +245,7 @@ def test_distributed_eks_stack_shows_oidc_trust_and_helm_values(distributed: Ren
     release = next(r for r in resources_of(distributed, stack) if r["name"].endswith("-helm"))
     values = yaml.safe_load(workloads.split("```yaml\n", 1)[1].split("```", 1)[0])
     assert values == release["inputs"]["values"]
-    assert "Chart `akeyless-gateway` version `1.9.1`" in workloads
+    assert "Chart `akeyless-gateway` version `3.3.0`" in workloads
     assert "This stack creates no security-group rule." in section(distributed.markdown, stack, 4)
     unknown = section(distributed.markdown, stack, 8)
     assert "`<account-444444444444-gateway-role.arn: known after deploy>`" in unknown
