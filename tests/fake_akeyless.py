@@ -2,13 +2,12 @@
 
 Bound to 127.0.0.1 on a free port, in a thread; records each request body. It answers
 both at the root (the SaaS API) and under ``/api/v2`` (how a Gateway serves the same API:
-https://<gateway>:8000/api/v2), and over TLS when given an SSL context.
+<gateway>:8000/api/v2).
 """
 
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,13 +92,10 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def running_fake_akeyless(tls: ssl.SSLContext | None = None) -> Iterator[FakeAkeyless]:
+def running_fake_akeyless() -> Iterator[FakeAkeyless]:
     fake = FakeAkeyless()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    scheme = "https" if tls is not None else "http"
-    fake.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -4,14 +4,13 @@ Everything here is the real thing except the cloud: the Pulumi CLI (built by
 ``tests/engine/build-pulumi.sh``), its engine, the self-managed file backend, stack
 references, passphrase secrets, the dynamic-provider plugin and the policy analyzer. The
 providers are stand-ins (``standin_provider.py``), the Akeyless API is the local fake
-(``tests/fake_akeyless.py``, over TLS where the program requires ``https://``).
+(``tests/fake_akeyless.py``).
 
 Without a built CLI every test here is skipped, with one line saying how to build it.
 """
 
 from __future__ import annotations
 
-import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,6 @@ from tests.engine.harness import (
     SHIM_DIR,
     Engine,
     engine_bin,
-    self_signed,
 )
 from tests.engine.plugins import install_plugins
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
@@ -52,19 +50,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture(scope="session")
-def fake_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeAkeyless]:
-    """The Akeyless API as the hub Gateway serves it (https) and its /health, for every stack."""
-    cert, key = self_signed(tmp_path_factory.mktemp("tls"))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    with running_fake_akeyless(tls=context) as fake:
+def fake_gateway() -> Iterator[FakeAkeyless]:
+    """The Akeyless API as the hub Gateway serves it and its /health, for every stack."""
+    with running_fake_akeyless() as fake:
         fake.aws_iam_access_ids.add(DEPLOY_ACCESS_ID)
-        fake.ca_bundle = str(cert)  # type: ignore[attr-defined]
         yield fake
 
 
 @pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory, fake_gateway: FakeAkeyless) -> Engine:
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     bin_dir = engine_bin()
     root = tmp_path_factory.mktemp("engine")
     home = root / "pulumi-home"
@@ -78,10 +72,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory, fake_gateway: FakeAkeyless)
         "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
         # The worktree's code first (not an editable install elsewhere), and the test shims.
         "PYTHONPATH": f"{PROJECT_DIR}:{SHIM_DIR}",
-        # Trust the fake's certificate: the akeyless SDK through the shim's certifi, urllib
-        # (the health check) through OpenSSL's SSL_CERT_FILE.
-        "AKEYLESS_E2E_CA_BUNDLE": fake_gateway.ca_bundle,  # type: ignore[attr-defined]
-        "SSL_CERT_FILE": fake_gateway.ca_bundle,  # type: ignore[attr-defined]
         # The deployment's own AWS identity: signs the Akeyless AWS IAM login, nothing else.
         "AWS_ACCESS_KEY_ID": "AKIAE2EFAKEKEY000000",
         "AWS_SECRET_ACCESS_KEY": FAKE_AWS_SECRET,

@@ -72,20 +72,6 @@ class Engine:
         return self.bin / "pulumi"
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    cert, key = folder / "fake-akeyless.pem", folder / "fake-akeyless.key"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
-            *("-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
-            *("-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 def external_id(account: str) -> str:
     """The External ID the fake "generated" for an account's Target: searched for in state."""
     return f"e2e-external-id-{account}-0f3a9c"

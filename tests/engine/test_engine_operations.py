@@ -172,12 +172,14 @@ def test_interrupt_during_up_lets_in_flight_stacks_finish(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
     )
     assert process.stdout is not None
     for line in process.stdout:
         event = json.loads(line)
         if event.get("stack") == "org" and event["status"] == "running":
-            os.kill(process.pid, signal.SIGINT)
+            # Ctrl-C: the terminal signals the whole foreground process group.
+            os.killpg(process.pid, signal.SIGINT)
             break
     _rest, stderr = process.communicate(timeout=600)
     assert process.returncode != 0, stderr[-2000:]
