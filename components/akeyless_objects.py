@@ -7,7 +7,7 @@ provider (``pulumi install`` reads the ``packages:`` entry of ``Pulumi.yaml``).
   with, an access role scoped to the deployment's folder, and their association.
 - :class:`GatewayApi` (hub/account/member stacks): waits for the Gateway's
   health, then a provider pointed at the Gateway's API, and who may administer it.
-- :func:`gateway_identity_target`: an AWS Target that uses the Gateway's own IAM
+- :func:`target_identity_inputs`: an AWS Target that uses the Gateway's own IAM
   identity, never a key.
 - :class:`AccountSecrets`: the dynamic secrets, rotated secrets and USC an
   account's capabilities ask for, all on that account's Target.
@@ -15,8 +15,8 @@ provider (``pulumi install`` reads the ``packages:`` entry of ``Pulumi.yaml``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -100,6 +100,8 @@ class GatewayAuthArgs:
     """Accounts whose Gateway roles may log in."""
     bound_arns: Sequence[str]
     """The Gateway roles, as role ARNs and assumed-role ARNs."""
+    sts_url: str | None = None
+    """Where the Gateways' signed ``GetCallerIdentity`` goes; None: the global endpoint."""
 
 
 class GatewayAuth(pulumi.ComponentResource):
@@ -121,6 +123,7 @@ class GatewayAuth(pulumi.ComponentResource):
             bound_aws_account_ids=list(args.account_ids),
             bound_arns=list(args.bound_arns),
             description="Akeyless Gateway identities (managed by Pulumi)",
+            **({"sts_url": args.sts_url} if args.sts_url is not None else {}),
             opts=child,
         )
         role = pulumi_akeyless.Role(
@@ -141,7 +144,10 @@ class GatewayAuth(pulumi.ComponentResource):
             f"{name}-association",
             role_name=role.name,
             am_name=auth_method.name,
-            opts=child,
+            # The provider refuses to update either name in place
+            # (terraform-provider-akeyless akeyless/resource_assoc_role_am.go,
+            # validateAssocRoleAmUpdateParams): a new pair is a new association.
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["role_name", "am_name"]),
         )
         self.access_id = auth_method.access_id
         self.register_outputs({"access_id": self.access_id})
@@ -156,7 +162,8 @@ class GatewayApiArgs:
     health_timeout_seconds: int
     login: AkeylessLogin
     admin_access_ids: Sequence[str] = ()
-    """Who may administer the Gateway (only the stack that runs the Gateway sets these)."""
+    """Who may administer the Gateway (only the stack that runs the Gateway sets these),
+    besides the entries seeded at its start, which must not be repeated here."""
 
 
 class GatewayApi(pulumi.ComponentResource):
@@ -196,32 +203,26 @@ class GatewayApi(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def gateway_identity_target(
-    name: str,
-    *,
-    target_name: str,
-    region: str,
-    role_arn: pulumi.Input[str] | None,
-    opts: pulumi.ResourceOptions,
-) -> pulumi_akeyless.TargetAws:
-    """An AWS Target the Gateway reaches with its own identity, never with a key.
+def target_identity_inputs(
+    *, target_name: str, region: str, role_arn: str | None
+) -> dict[str, Any]:
+    """The inputs of an AWS Target the Gateway reaches with its own identity, never a key.
 
     With ``role_arn`` (centralized) the Gateway assumes that role, and Akeyless
-    generates the External ID the role's trust must require.
+    generates the External ID the role's trust must require. Plain data, so a
+    change of any of them can be detected before the Target is updated.
     """
     cross_account: dict[str, Any] = (
         {"role_arn": role_arn, "generate_external_id": True} if role_arn is not None else {}
     )
-    return pulumi_akeyless.TargetAws(
-        name,
-        name=target_name,
-        access_key_id=GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
-        use_gw_cloud_identity=True,
-        region=region,
-        description="AWS account reached with the Gateway's IAM identity (managed by Pulumi)",
+    return {
+        "name": target_name,
+        "access_key_id": GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
+        "use_gw_cloud_identity": True,
+        "region": region,
+        "description": "AWS account reached with the Gateway's IAM identity (managed by Pulumi)",
         **cross_account,
-        opts=opts,
-    )
+    }
 
 
 @dataclass(frozen=True)
@@ -232,6 +233,8 @@ class AccountSecretsArgs:
     region: str
     target_name: pulumi.Input[str]
     capabilities: Capabilities
+    rotated_secret_keys: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """IAM user -> the current secret access key of its rotated key (a Pulumi secret)."""
 
 
 class AccountSecrets(pulumi.ComponentResource):
@@ -276,13 +279,19 @@ class AccountSecrets(pulumi.ComponentResource):
                     name=rotated_secret_name(path, account, user_name),
                     target_name=args.target_name,
                     rotator_type="api-key",
-                    # The Gateway rotates the key with its own identity: no key is handed over.
+                    # The Gateway rotates the key with its own identity ...
                     authentication_credentials="use-target-creds",
+                    # ... and Akeyless serves both halves of the key it takes over until the
+                    # first rotation: every api-key example passes the ID and the secret.
                     api_id=access_key_id,
+                    api_key=pulumi.Output.secret(args.rotated_secret_keys[user_name]),
                     auto_rotate="true",
                     rotation_interval=str(rotated.rotation_interval_days),
                     aws_region=args.region,
-                    opts=child,
+                    # api_key is computed and not sensitive in the provider, and its read
+                    # fills it from the rotated value (terraform-provider-akeyless
+                    # akeyless/resource_rotated_secret_aws.go): keep it a secret in state.
+                    opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["api_key"]),
                 )
         usc = capabilities.usc_secrets_manager
         if usc.enabled:
@@ -292,6 +301,18 @@ class AccountSecrets(pulumi.ComponentResource):
                 target_to_associate=args.target_name,
                 usc_prefix=usc.prefix,
                 use_prefix_as_filter="true",
-                opts=child,
+                # The provider refuses to update these (terraform-provider-akeyless
+                # akeyless/resource_usc.go, validateUscUpdateParams; only `name` is
+                # ForceNew). The replacement keeps the name, which must be unique, so the
+                # old connector goes first.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    replace_on_changes=[
+                        "target_to_associate",
+                        "usc_prefix",
+                        "use_prefix_as_filter",
+                    ],
+                    delete_before_replace=True,
+                ),
             )
         self.register_outputs({})

@@ -27,6 +27,7 @@ from config.fields import (
     RoleName,
     TagKey,
     TagValue,
+    UserName,
 )
 from config.model import (
     DEFAULT_BOOTSTRAP_ROLE,
@@ -89,6 +90,12 @@ class StackConfig(GatewaySite):
         description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY (secret).",
         json_schema_extra={"secret": True},
     )
+    rotated_access_key_secrets: dict[UserName, str] = Field(
+        default_factory=dict,
+        description="Rotated access keys: IAM user=its current secret access key, which "
+        "Akeyless takes over with the key ID (secret; set with pulumi config set --secret).",
+        json_schema_extra={"secret": True},
+    )
     dynamic_iam_user: DynamicIamUser = DynamicIamUser()
     dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
     rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
@@ -110,6 +117,12 @@ class StackConfig(GatewaySite):
                 f"a {self.stack_kind} stack runs no Gateway: "
                 f"{', '.join(sorted(self.site_fields_set))} belong to the hub or account stacks"
             )
+        login = self.akeyless.login_problem(self.region) if self.regions else None
+        if login:
+            raise ValueError(login)
+        boundary = self.iam.boundary_problem(self.account_id)
+        if boundary and self.stack_kind != "org":  # the org stack creates no IAM role
+            raise ValueError(boundary)
         if self.stack_kind in ("hub", "account"):
             found = self.problems(self.gateway) + self.gateway.problems(
                 networked=self.compute != "eks"

@@ -40,6 +40,7 @@ PROGRAM = PROJECT_DIR / "__main__.py"
 SECRET_MASK = "[secret]"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
+OPERATOR_SECRET = "<set by the operator with pulumi config set --secret>"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 """A dynamic resource's serialized provider code: not a reviewable input."""
 
@@ -136,6 +137,11 @@ class RecordedResource:
     raw_inputs: dict[str, Any] = field(default_factory=dict)
     """As registered, secrets unmasked: for tests, never written out."""
     provider_ref: str = ""
+    replace_on_changes: list[str] = field(default_factory=list)
+    """Wire names whose change replaces the resource (``replace_on_changes``)."""
+    delete_before_replace: bool = False
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    """Wire names of outputs kept as secrets even if the provider does not mark them."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -204,6 +210,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     inputs=mask_secrets(inputs),
                     raw_inputs=unwrap_secrets(inputs),
                     provider_ref=request.provider,
+                    replace_on_changes=list(request.replaceOnChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )
         return response
@@ -321,6 +330,21 @@ class RenderError(Exception):
     """A stack's program failed under the mocks; the message names the stack."""
 
 
+def with_operator_secrets(spec: StackSpec) -> StackSpec:
+    """The spec with a placeholder for each secret only the operator sets on the stack.
+
+    The org file never holds secrets (the current secret keys of rotated access
+    keys are set with ``pulumi config set --secret``), so the render stands in for them.
+    """
+    config = spec.config
+    rotated = config.rotated_access_keys.user_names if config.rotated_access_keys.enabled else ()
+    secrets = {user: OPERATOR_SECRET for user in rotated} | config.rotated_access_key_secrets
+    update = {"rotated_access_key_secrets": secrets}
+    return StackSpec(
+        spec.name, spec.kind, spec.phase, spec.account_id, config.model_copy(update=update)
+    )
+
+
 def render_stack(
     spec: StackSpec,
     project: str | None = None,
@@ -333,7 +357,7 @@ def render_stack(
             _run_main,
             project=name,
             stack=spec.name,
-            config=config_strings(spec, name),
+            config=config_strings(with_operator_secrets(spec), name),
             secret_keys=[f"{name}:{key.name}" for key in flat_keys() if key.secret],
             earlier_outputs=earlier_outputs,
         )

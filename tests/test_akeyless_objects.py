@@ -18,7 +18,7 @@ from components.akeyless_dynamic import (
 )
 from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID
 from config.model import OrgDeployment
-from scripts.render import RecordedResource, StackRender
+from scripts.render import OPERATOR_SECRET, RecordedResource, StackRender
 from tests.akeyless_standin import load_schema
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 from tests.test_components import by_type, one, rendered, stack
@@ -256,7 +256,7 @@ def test_secrets_follow_each_accounts_capabilities(centralized_org: OrgDeploymen
     assert rotated["name"] == "/aws-org/aws/555555555555/rotated/svc-etl"
     assert rotated["apiId"] == "AKIAIOSFODNN7EXAMPLE"
     assert rotated["authenticationCredentials"] == "use-target-creds"
-    assert "apiKey" not in rotated
+    assert rotated["apiKey"] == OPERATOR_SECRET  # the render's stand-in for the stack's secret
     usc = one(resources, USC).raw_inputs
     assert usc["targetToAssociate"] == target_name
     assert (usc["uscPrefix"], usc["usePrefixAsFilter"]) == ("akeyless/", "true")
@@ -359,6 +359,6 @@ def test_steps_are_replaced_when_what_they_check_changes() -> None:
     assert not unchanged.changes
     moved = _GatewayHealthProvider().diff("x", old, {**old, "api_url": "https://b:8000/api/v2"})
     assert moved.changes and moved.replaces == ["api_url"]
-    target = {"api_url": "u", "target_name": "n", "target_id": "1"}
-    recreated = _ExternalIdProvider().diff("x", target, {**target, "target_id": "2"})
-    assert recreated.replaces == ["target_id"]
+    target = {"api_url": "u", "target_name": "n", "target_id": "1", "target_inputs": "a"}
+    renamed = _ExternalIdProvider().diff("x", target, {**target, "target_name": "m"})
+    assert renamed.changes and renamed.replaces == ["target_name"]
