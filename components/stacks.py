@@ -130,6 +130,30 @@ def checked_url(url: Any, stack: str, output: str) -> str:
     return checked_output(url, HttpUrl, f"the {stack} stack's {output} output")
 
 
+def rotated_secret_keys(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+    """Each rotated user's current secret access key, as a secret; or a clear error.
+
+    Every Akeyless example of the api-key rotator passes both halves of the key
+    it takes over (../shared/akeyless/FACTS.md); the secret half comes only from
+    the stack's secret config, never from the org file.
+    """
+    rotated, keys = config.rotated_access_keys, config.rotated_access_key_secrets
+    missing = [user for user in rotated.user_names if rotated.enabled and user not in keys]
+    if missing:
+        raise ConfigError(
+            f"config of stack {pulumi.get_stack()!r}",
+            [
+                Problem(
+                    "rotatedAccessKeySecrets",
+                    f"no current secret access key for {', '.join(missing)}: set them with "
+                    "`pulumi config set --secret rotatedAccessKeySecrets "
+                    "'[\"<user>=<secret access key>\"]'`",
+                )
+            ],
+        )
+    return {user: pulumi.Output.secret(key) for user, key in keys.items()}
+
+
 def gateway_role_arn(config: StackConfig, account_id: str) -> str:
     """The Gateway identity role's ARN in ``account_id`` (deterministic from config)."""
     return role_arn(
@@ -265,24 +289,6 @@ class _AccountComponent(pulumi.ComponentResource):
         after: pulumi.Resource,
     ) -> None:
         config = self.config
-        rotated = config.rotated_access_keys
-        missing = [
-            user
-            for user in rotated.user_names
-            if rotated.enabled and user not in config.rotated_access_key_secrets
-        ]
-        if missing:
-            raise ConfigError(
-                f"config of stack {pulumi.get_stack()!r}",
-                [
-                    Problem(
-                        "rotatedAccessKeySecrets",
-                        f"no current secret access key for {', '.join(missing)}: Akeyless takes "
-                        "over both halves of a rotated key; set them with `pulumi config set "
-                        "--secret rotatedAccessKeySecrets '[\"<user>=<secret key>\"]'`",
-                    )
-                ],
-            )
         AccountSecrets(
             f"{name}-secrets",
             AccountSecretsArgs(
@@ -291,10 +297,7 @@ class _AccountComponent(pulumi.ComponentResource):
                 region=config.region,
                 target_name=target.name,
                 capabilities=config.capabilities,
-                rotated_secret_keys={
-                    user: pulumi.Output.secret(key)
-                    for user, key in config.rotated_access_key_secrets.items()
-                },
+                rotated_secret_keys=rotated_secret_keys(config),
             ),
             pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),
         )
