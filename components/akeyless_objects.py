@@ -15,6 +15,7 @@ provider (``pulumi install`` reads the ``packages:`` entry of ``Pulumi.yaml``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ from components.akeyless_names import (
 from config.model import AkeylessLogin as LoginKind
 from config.model import Capabilities
 from config.stack_config import StackConfig
+from config.validation import ConfigError, Problem
 
 GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID = "use-gateway-cloud-identity"
 """``TargetAws.access_key_id``: the provider requires it even with
@@ -60,8 +62,30 @@ class AkeylessLogin:
 
 
 def login_of(config: StackConfig) -> AkeylessLogin:
+    """How this stack logs in; refused when the environment would log in as someone else.
+
+    Without a configured key the provider logs in as ``AKEYLESS_ACCESS_ID``
+    (terraform-provider-akeyless ``akeyless/login.go``), and the Gateways allow
+    ``login_access_id``: the two must be one access ID.
+    """
     settings = config.akeyless
     key = config.akeyless_access_key
+    from_env = os.environ.get("AKEYLESS_ACCESS_ID")
+    if (
+        settings.login == "api_key"
+        and key is None
+        and from_env not in (None, "", settings.login_access_id)
+    ):
+        raise ConfigError(
+            f"config of stack {config.stack_kind} {config.account_id}",
+            [
+                Problem(
+                    "akeylessLoginAccessId",
+                    f"is {settings.login_access_id}, but AKEYLESS_ACCESS_ID is {from_env}: the "
+                    "Gateways allow only the first, so the deployment would be refused",
+                )
+            ],
+        )
     return AkeylessLogin(
         kind=settings.login,
         access_id=settings.login_access_id,

@@ -20,7 +20,7 @@ from components.akeyless_dynamic import (
     _ExternalIdProvider,
     _GatewayHealthProvider,
 )
-from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID
+from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID, login_of
 from components.stacks import access_id_of, checked_output, checked_url, rotated_secret_keys
 from config.fields import AkeylessAccessId
 from config.model import OrgDeployment
@@ -552,3 +552,15 @@ def test_the_sdk_floor_has_the_external_id_field() -> None:
     assert not requirement.specifier.contains("5.0.4")
     assert requirement.specifier.contains("5.0.5")
     assert "gw_cloud_identity_external_id_opt" in akeyless.AWSTargetDetails.attribute_map
+
+
+def test_the_environment_may_not_log_in_as_another_access_id(
+    distributed_org: OrgDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Gateways allow login_access_id; the provider would log in as the variable."""
+    config = next(s.spec for s in rendered(distributed_org) if s.spec.name == "org").config
+    monkeypatch.setenv("AKEYLESS_ACCESS_ID", "p-someone0else")
+    with pytest.raises(ConfigError, match="AKEYLESS_ACCESS_ID is p-someone0else"):
+        login_of(config)
+    monkeypatch.setenv("AKEYLESS_ACCESS_ID", "p-deploy0exmpl")
+    assert login_of(config).access_id == "p-deploy0exmpl"
