@@ -303,10 +303,10 @@ class AccountSecrets(pulumi.ComponentResource):
                     name=rotated_secret_name(path, account, user_name),
                     target_name=args.target_name,
                     rotator_type="api-key",
-                    # The Gateway rotates the key with its own identity ...
+                    # The Gateway rotates the key with its own identity; Akeyless takes
+                    # over both halves of the current key, as every Akeyless example of
+                    # the api-key rotator passes them (../shared/akeyless/FACTS.md).
                     authentication_credentials="use-target-creds",
-                    # ... and Akeyless serves both halves of the key it takes over until the
-                    # first rotation: every api-key example passes the ID and the secret.
                     api_id=access_key_id,
                     api_key=pulumi.Output.secret(args.rotated_secret_keys[user_name]),
                     auto_rotate="true",

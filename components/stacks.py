@@ -137,7 +137,7 @@ def rotated_secret_keys(config: StackConfig) -> dict[str, pulumi.Output[str]]:
     it takes over (../shared/akeyless/FACTS.md); the secret half comes only from
     the stack's secret config, never from the org file.
     """
-    rotated, keys = config.rotated_access_keys, config.rotated_access_key_secrets
+    rotated, keys = config.rotated_access_keys, config.rotated_access_key_secrets or {}
     missing = [user for user in rotated.user_names if rotated.enabled and user not in keys]
     if missing:
         raise ConfigError(

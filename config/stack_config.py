@@ -90,8 +90,8 @@ class StackConfig(GatewaySite):
         description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY (secret).",
         json_schema_extra={"secret": True},
     )
-    rotated_access_key_secrets: dict[UserName, str] = Field(
-        default_factory=dict,
+    rotated_access_key_secrets: dict[UserName, str] | None = Field(
+        None,
         description="Rotated access keys: IAM user=its current secret access key, which "
         "Akeyless takes over with the key ID (secret; set with pulumi config set --secret).",
         json_schema_extra={"secret": True},
@@ -168,11 +168,16 @@ def _camel(path: tuple[str, ...]) -> str:
     return words[0] + "".join(word.capitalize() for word in words[1:])
 
 
+def _without_none(annotation: Any) -> Any:
+    """``X | None`` -> ``X``; anything else unchanged."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return next(arg for arg in get_args(annotation) if arg is not type(None))
+    return annotation
+
+
 def _flat_type(annotation: Any) -> FlatType:
+    annotation = _without_none(annotation)
     origin = get_origin(annotation)
-    if origin in (Union, types.UnionType):
-        inner = [arg for arg in get_args(annotation) if arg is not type(None)]
-        return _flat_type(inner[0])
     if origin in (tuple, list, dict):
         return "array"
     if annotation is bool:
@@ -209,7 +214,7 @@ def flat_keys(
             default=_flat_default(default),
             secret=isinstance(info.json_schema_extra, dict)
             and bool(info.json_schema_extra.get("secret")),
-            mapping=get_origin(annotation) is dict,
+            mapping=get_origin(_without_none(annotation)) is dict,
         )
 
 

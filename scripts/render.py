@@ -338,7 +338,9 @@ def with_operator_secrets(spec: StackSpec) -> StackSpec:
     """
     config = spec.config
     rotated = config.rotated_access_keys.user_names if config.rotated_access_keys.enabled else ()
-    secrets = {user: OPERATOR_SECRET for user in rotated} | config.rotated_access_key_secrets
+    secrets = {user: OPERATOR_SECRET for user in rotated} | (
+        config.rotated_access_key_secrets or {}
+    )
     update = {"rotated_access_key_secrets": secrets}
     return StackSpec(
         spec.name, spec.kind, spec.phase, spec.account_id, config.model_copy(update=update)

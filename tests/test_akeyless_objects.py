@@ -24,6 +24,7 @@ from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID, lo
 from components.stacks import access_id_of, checked_output, checked_url, rotated_secret_keys
 from config.fields import AkeylessAccessId
 from config.model import OrgDeployment
+from config.stack_config import parse_stack_config
 from config.stacks import StackSpec
 from config.validation import ConfigError
 from scripts.render import (
@@ -31,7 +32,9 @@ from scripts.render import (
     RecordedResource,
     StackRender,
     after_deploy,
+    config_strings,
     render_stack,
+    with_operator_secrets,
 )
 from tests.akeyless_standin import load_schema
 from tests.conftest import PROJECT_DIR
@@ -400,13 +403,26 @@ def test_a_rotated_key_without_its_secret_half_is_a_clear_error(
     centralized_org: OrgDeployment,
 ) -> None:
     spec = next(s.spec for s in rendered(centralized_org) if s.spec.name == "member-555555555555")
-    assert spec.config.rotated_access_key_secrets == {}  # the org file holds no secret
+    assert spec.config.rotated_access_key_secrets is None  # the org file holds no secret
     with pytest.raises(ConfigError) as caught:
         rotated_secret_keys(spec.config)
     (problem,) = caught.value.problems
     assert problem.path == "rotatedAccessKeySecrets" and "svc-etl" in problem.message
     config = spec.config.model_copy(update={"rotated_access_key_secrets": {"svc-etl": "k"}})
     assert set(rotated_secret_keys(config)) == {"svc-etl"}
+
+
+def test_the_secret_halves_round_trip_through_the_stacks_flat_config(
+    centralized_org: OrgDeployment,
+) -> None:
+    spec = next(s.spec for s in rendered(centralized_org) if s.spec.name == "member-555555555555")
+    flat = {
+        k.split(":", 1)[1]: v for k, v in config_strings(with_operator_secrets(spec), "p").items()
+    }
+    assert flat["rotatedAccessKeySecrets"] == json.dumps([f"svc-etl={OPERATOR_SECRET}"])
+    parsed = parse_stack_config(flat)
+    assert parsed.rotated_access_key_secrets == {"svc-etl": OPERATOR_SECRET}
+    assert "rotatedAccessKeySecrets" not in config_strings(spec, "p")  # unset: left out
 
 
 def test_each_allowed_access_entry_has_one_source(centralized_org: OrgDeployment) -> None:
