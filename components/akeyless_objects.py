@@ -7,14 +7,16 @@ provider (``pulumi install`` reads the ``packages:`` entry of ``Pulumi.yaml``).
   with, an access role scoped to the deployment's folder, and their association.
 - :class:`GatewayApi` (hub/account/member stacks): waits for the Gateway's
   health, then a provider pointed at the Gateway's API, and who may administer it.
-- :func:`target_identity_inputs`: an AWS Target that uses the Gateway's own IAM
-  identity, never a key.
+- :func:`gateway_identity_target`: an AWS Target that uses the Gateway's own IAM
+  identity, never a key (its inputs: :func:`target_identity_inputs`).
 - :class:`AccountSecrets`: the dynamic secrets, rotated secrets and USC an
   account's capabilities ask for, all on that account's Target.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -247,6 +249,18 @@ def target_identity_inputs(
         "description": "AWS account reached with the Gateway's IAM identity (managed by Pulumi)",
         **cross_account,
     }
+
+
+def inputs_fingerprint(inputs: Mapping[str, Any]) -> str:
+    """A digest of plain inputs: it changes exactly when one of them does."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def gateway_identity_target(
+    name: str, inputs: Mapping[str, Any], opts: pulumi.ResourceOptions
+) -> pulumi_akeyless.TargetAws:
+    """The AWS Target of :func:`target_identity_inputs`."""
+    return pulumi_akeyless.TargetAws(name, **inputs, opts=opts)
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ reads what an earlier phase produced through a stack reference.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -44,6 +42,8 @@ from components.akeyless_objects import (
     GatewayAuth,
     GatewayAuthArgs,
     akeyless_provider,
+    gateway_identity_target,
+    inputs_fingerprint,
     login_of,
     target_identity_inputs,
 )
@@ -168,8 +168,18 @@ class _AccountComponent(pulumi.ComponentResource):
         self, type_token: str, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None
     ) -> None:
         super().__init__(type_token, name, None, opts)
+        # What the config alone can refuse is refused before any resource exists.
+        self.login = login_of(config)
+        self.rotated_secret_keys = rotated_secret_keys(config)
         self.config = config
         self.partition = partition_of(config.region)
+        self.boundary_arn = permissions_boundary_arn(
+            self.partition,
+            config.account_id,
+            arn=config.iam.permissions_boundary_arn,
+            policy_name=config.iam.permissions_boundary_policy_name,
+            policy_path=config.iam.permissions_boundary_policy_path,
+        )
         self.provider = account_provider(
             f"{name}-aws",
             account_id=config.account_id,
@@ -181,14 +191,6 @@ class _AccountComponent(pulumi.ComponentResource):
         self.in_account = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.deploy_role_arn = bootstrap_role_arn(
             self.partition, config.account_id, config.bootstrap_role_name
-        )
-        self.login = login_of(config)
-        self.boundary_arn = permissions_boundary_arn(
-            self.partition,
-            config.account_id,
-            arn=config.iam.permissions_boundary_arn,
-            policy_name=config.iam.permissions_boundary_policy_name,
-            policy_path=config.iam.permissions_boundary_policy_path,
         )
 
     def _gateway_api(
@@ -297,7 +299,7 @@ class _AccountComponent(pulumi.ComponentResource):
                 region=config.region,
                 target_name=target.name,
                 capabilities=config.capabilities,
-                rotated_secret_keys=rotated_secret_keys(config),
+                rotated_secret_keys=self.rotated_secret_keys,
             ),
             pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),
         )
@@ -444,15 +446,15 @@ class MemberStack(_AccountComponent):
             region=config.region,
             role_arn=role_arn(self.partition, config.account_id, iam.path, iam.member_role_name),
         )
-        target = pulumi_akeyless.TargetAws(
+        target = gateway_identity_target(
             f"{name}-target",
-            **target_inputs,
-            opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
+            target_inputs,
+            pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
         # The provider re-sends generate_external_id=true on every in-place update of
         # the target (../shared/akeyless/FACTS.md), so the ID is read again whenever
         # any of the target's inputs change, not only its name.
-        fingerprint = hashlib.sha256(json.dumps(target_inputs, sort_keys=True).encode()).hexdigest()
+        fingerprint = inputs_fingerprint(target_inputs)
         external_id = GeneratedExternalId(
             f"{name}-external-id",
             api_url=hub_gateway_url,
@@ -514,14 +516,14 @@ class AccountStack(_AccountComponent):
                 gateway_role_arn=gateway_role_arn(config, config.account_id),
             ),
         )
-        target = pulumi_akeyless.TargetAws(
+        target = gateway_identity_target(
             f"{name}-target",
-            **target_identity_inputs(
+            target_identity_inputs(
                 target_name=target_name(config.akeyless.path, config.account_id),
                 region=config.region,
                 role_arn=None,
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
+            pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
         self._account_secrets(name, gateway, target, after=target)
         self.target_name = target.name
