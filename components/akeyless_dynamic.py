@@ -114,7 +114,9 @@ def _read_external_id(props: dict[str, Any]) -> str:
 class _ExternalIdProvider(_ReplacingProvider):
     REPLACE_ON = ("api_url", "target_name")
     # Any change of the target may regenerate its External ID: the provider re-sends
-    # generate_external_id=true on every in-place update (../shared/akeyless/FACTS.md).
+    # generate_external_id=true on every in-place update (terraform-provider-akeyless
+    # akeyless/resource_aws_target.go, resourceAwsTargetUpdate), and the target's ID,
+    # its name, does not change then.
     UPDATE_ON = ("target_id", "target_inputs")
 
     def create(self, props: dict[str, Any]) -> CreateResult:

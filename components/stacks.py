@@ -452,8 +452,9 @@ class MemberStack(_AccountComponent):
             pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
         # The provider re-sends generate_external_id=true on every in-place update of
-        # the target (../shared/akeyless/FACTS.md), so the ID is read again whenever
-        # any of the target's inputs change, not only its name.
+        # the Target, whose ID is its name (terraform-provider-akeyless
+        # akeyless/resource_aws_target.go, resourceAwsTargetUpdate): the ID is read
+        # again whenever any of the Target's inputs change, not only its name.
         fingerprint = inputs_fingerprint(target_inputs)
         external_id = GeneratedExternalId(
             f"{name}-external-id",
