@@ -327,9 +327,15 @@ class AccountSecrets(pulumi.ComponentResource):
                     rotation_interval=str(rotated.rotation_interval_days),
                     aws_region=args.region,
                     # api_key is computed and not sensitive in the provider, and its read
-                    # fills it from the rotated value (terraform-provider-akeyless
-                    # akeyless/resource_rotated_secret_aws.go): keep it a secret in state.
-                    opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["api_key"]),
+                    # fills api_id and api_key from the rotated value (terraform-provider-
+                    # akeyless akeyless/resource_rotated_secret_aws.go): keep it a secret in
+                    # state, and never push the handed-over pair back over a rotated one
+                    # (the provider's update sends both).
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        additional_secret_outputs=["api_key"],
+                        ignore_changes=["api_id", "api_key"],
+                    ),
                 )
         usc = capabilities.usc_secrets_manager
         if usc.enabled:

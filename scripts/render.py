@@ -140,6 +140,7 @@ class RecordedResource:
     replace_on_changes: list[str] = field(default_factory=list)
     """Wire names whose change replaces the resource (``replace_on_changes``)."""
     delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     """Wire names of outputs kept as secrets even if the provider does not mark them."""
 
@@ -212,6 +213,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider_ref=request.provider,
                     replace_on_changes=list(request.replaceOnChanges),
                     delete_before_replace=request.deleteBeforeReplace,
+                    ignore_changes=list(request.ignoreChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )

@@ -396,6 +396,7 @@ def test_a_rotated_keys_secret_half_is_a_secret_in_and_out(centralized_org: OrgD
     assert rotated.raw_inputs["apiKey"] == "wJalrXUtnFEMI-current"
     assert rotated.inputs["apiKey"] == "[secret]"
     assert rotated.additional_secret_outputs == ["apiKey"]
+    assert rotated.ignore_changes == ["apiId", "apiKey"]  # a handover, read back once rotated
     assert "wJalrXUtnFEMI-current" not in json.dumps([r.inputs for r in resources])
 
 
