@@ -154,6 +154,28 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+_DNS_SUFFIXES = {
+    "aws": "amazonaws.com",
+    "aws-us-gov": "amazonaws.com",
+    "aws-cn": "amazonaws.com.cn",
+}
+
+
+def sts_url(region: str) -> str | None:
+    """The STS endpoint an AWS IAM login from ``region`` is signed for; None: the global one.
+
+    The global ``https://sts.amazonaws.com`` (Akeyless's default) serves only the
+    ``aws`` partition; GovCloud and China have regional endpoints only
+    (https://docs.aws.amazon.com/general/latest/gr/sts.html,
+    https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/using-govcloud-endpoints.html,
+    https://docs.amazonaws.cn/en_us/aws/latest/userguide/endpoints-Beijing.html).
+    """
+    partition = partition_of(region)
+    if partition == "aws":
+        return None
+    return f"https://sts.{region}.{_DNS_SUFFIXES[partition]}"
+
+
 MAX_TAGS_PER_RESOURCE = 50
 """AWS's limit of user tags on one resource
 (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)."""
@@ -204,6 +226,7 @@ def _tag_value(value: str) -> str:
 AccountId = Annotated[str, BeforeValidator(_account_id)]
 RoleName = Annotated[str, _iam_name(64, "an IAM role name")]
 UserName = Annotated[str, _iam_name(64, "an IAM user name")]
+PolicyName = Annotated[str, _iam_name(128, "an IAM policy name")]
 GroupName = Annotated[str, _iam_name(128, "an IAM group name")]
 UserNamePrefix = Annotated[
     str,

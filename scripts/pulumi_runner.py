@@ -37,7 +37,7 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 
 from components.earlier_phase import NOT_DEPLOYED_NOTE
-from config.stack_config import stack_config_entries
+from config.stack_config import SECRET_KEYS, stack_config_entries
 from config.stacks import StackSpec
 from scripts.render import PROJECT_DIR, project_name
 from scripts.stack_runner import SECRET_MASK, StackFailed, StackLocked, StackOutcome, Verb
@@ -530,7 +530,10 @@ class AutomationRunner:
         """The stack's settings file, from the typed config, keeping what the CLI put there.
 
         The plain ``settings`` object is written straight into the file; each secret
-        goes through the CLI, which encrypts it with the stack's secrets provider.
+        goes through the CLI, which encrypts it with the stack's secrets provider. A
+        secret the org file cannot hold (``rotatedAccessKeySecrets``), set by the
+        operator with ``pulumi config set --secret`` on the stack, stays as the CLI
+        stored it, encrypted.
         """
         config = spec.config.model_copy(update={"pulumi_organization": self.stack_owner})
         work_dir = self.state_dir / "work" / spec.name
@@ -539,7 +542,14 @@ class AutomationRunner:
         if path.exists():
             settings = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
         entries = stack_config_entries(config)
-        settings["config"] = {
+        before = settings.get("config") or {}
+        kept = {
+            name: value
+            for key in SECRET_KEYS
+            if isinstance(value := before.get(name := f"{self.project}:{key}"), dict)
+            and "secure" in value
+        }
+        settings["config"] = kept | {
             f"{self.project}:{entry.key}": entry.value for entry in entries if not entry.secret
         }
         # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.

@@ -126,7 +126,8 @@ def test_ec2_user_data_carries_exactly_the_gateway_environment(
     assert env["GATEWAY_ACCESS_ID"] == HUB_ACCESS_ID  # the org stack's auth method
     assert env["CLUSTER_NAME"] == "aws-org-222222222222"
     admins = {entry["access_id"] for entry in json.loads(env["ALLOWED_ACCESS_PERMISSIONS"])}
-    assert admins == {ADMIN, DEPLOYER}  # the deployment must reach it to create objects
+    # Only the deployment, which must reach it to create objects (the admins among them).
+    assert admins == {DEPLOYER}
     assert not any(marker in script for marker in SECRET_MARKERS)
     assert "akeyless/gateway:5.0.1" in script
 

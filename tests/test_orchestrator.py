@@ -163,6 +163,34 @@ def test_a_secret_goes_to_the_cli_on_stdin_and_is_stored_encrypted(
     assert fake_decrypt(secure["secure"]) == "k3y-v4lue"
 
 
+def test_rotated_key_secrets_are_stored_encrypted_and_kept_on_the_next_run(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    """The secret halves of rotated keys go to the CLI on stdin; a later run keeps them.
+
+    The org file holds no secret, so orgctl's next write of the stack file (from
+    the org file alone) must keep the secure value the operator or an earlier run set.
+    """
+    (spec,) = [s for s in plan_stacks(centralized_org) if s.name == "member-555555555555"]
+    secrets = {"svc-etl": "wJalrXUtnFEMI-current"}
+    with_secret = replace(
+        spec, config=spec.config.model_copy(update={"rotated_access_key_secrets": secrets})
+    )
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    runner.prepare([with_secret], {})
+    runner.run(with_secret, "preview")
+    (set_call,) = [c for c in calls(fake) if c["argv"][0] == "config"]
+    assert set_call["argv"][-1] == f"{PROJECT}:rotatedAccessKeySecrets"
+    assert all("wJalrXUtnFEMI-current" not in " ".join(c["argv"]) for c in calls(fake))
+    path = tmp_path / f"state/work/{spec.name}/Pulumi.{spec.name}.yaml"
+    stored = path.read_text()
+    assert "wJalrXUtnFEMI-current" not in stored
+    secure = json.loads(stored)["config"][f"{PROJECT}:rotatedAccessKeySecrets"]
+    assert json.loads(fake_decrypt(secure["secure"])) == secrets
+    runner.run(spec, "preview")  # as orgctl runs it again: from the org file, no secret
+    assert json.loads(path.read_text())["config"][f"{PROJECT}:rotatedAccessKeySecrets"] == secure
+
+
 def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events(
     fake: Path, tmp_path: Path
 ) -> None:
