@@ -425,3 +425,11 @@ def test_an_empty_backend_url_is_an_error_not_a_fresh_local_state(
     result = orgctl_with_fake("preview", fake, tmp_path, "--backend-url", "")
     assert result.returncode == 2
     assert "--backend-url is empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_state_dir_is_private_to_its_owner(fake: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    assert run(fake, tmp_path, org_with_members(1), verb="preview").ok
+    assert state.stat().st_mode & 0o777 == 0o700
