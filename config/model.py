@@ -681,6 +681,11 @@ class OrgDeployment(StrictModel):
         DEFAULT_BOOTSTRAP_ROLE,
         description="Role the deployment assumes in each account to create resources there.",
     )
+    preview_role_name: RoleName | None = Field(
+        None,
+        description="Read-only role in each account that a live preview assumes instead of "
+        "the bootstrap role (orgctl preview --preview-role; never used by up or destroy).",
+    )
     default_capabilities: Capabilities = Capabilities()
     discovery: AccountSelection = AccountSelection()
     accounts: tuple[AccountSpec, ...] = Field(

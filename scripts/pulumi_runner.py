@@ -355,6 +355,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and parents) readable by its owner only, or make it so.
+
+    It holds the local backend's state (encrypted secrets, but every resource's
+    inputs in clear), work dirs with stack settings, and run reports.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
 class AutomationRunner:
     """A :class:`scripts.stack_runner.StackRunner` on ``pulumi.automation``.
 
@@ -461,6 +471,7 @@ class AutomationRunner:
             where = f" at {executable or self.pulumi_cli}" if self.pulumi_cli else " on PATH"
             raise PulumiCliMissing(INSTALL_HINT.format(where=where))
         self._environment = self._passphrase_environment(environment)
+        private_directory(self.state_dir)
         if self.backend_url.startswith("file://"):
             Path(self.backend_url.removeprefix("file://").split("?")[0]).mkdir(
                 parents=True, exist_ok=True

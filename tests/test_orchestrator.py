@@ -23,6 +23,7 @@ from scripts.orchestrator import (
     DeploymentOptions,
     DeploymentRequest,
     DeploymentResult,
+    InvalidRequest,
     run_deployment,
 )
 from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
@@ -418,3 +419,45 @@ def test_real_cli_previews_the_example_on_the_local_backend(
     (org,) = result.stacks
     assert (org.name, org.status) == ("org", "succeeded"), org.error
     assert org.changes.get("create", 0) >= 4
+
+
+def test_a_live_preview_reaches_every_account_through_the_read_only_role(
+    fake: Path, tmp_path: Path
+) -> None:
+    org = org_with_members(1).model_copy(update={"preview_role_name": "akeyless-preview"})
+    assert run(fake, tmp_path, org, verb="preview", use_preview_role=True).ok
+    for stack in ("org", "hub", "member-900000000000"):
+        written = yaml.safe_load(
+            (tmp_path / f"state/work/{stack}/Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+        )
+        assert written["config"][f"{PROJECT}:settings"]["bootstrap_role_name"] == (
+            "akeyless-preview"
+        )
+
+
+@pytest.mark.parametrize(
+    "verb,role", [("up", "akeyless-preview"), ("destroy", "akeyless-preview"), ("preview", None)]
+)
+def test_the_preview_role_is_for_a_configured_preview_only(
+    fake: Path, tmp_path: Path, verb: str, role: str | None
+) -> None:
+    org = org_with_members(1).model_copy(update={"preview_role_name": role})
+    with pytest.raises(InvalidRequest):
+        run(fake, tmp_path, org, verb=verb, use_preview_role=True, yes=True)
+    assert not any(call["argv"][0] in ("up", "destroy", "preview") for call in calls(fake))
+
+
+def test_an_empty_backend_url_is_an_error_not_a_fresh_local_state(
+    fake: Path, tmp_path: Path
+) -> None:
+    result = orgctl_with_fake("preview", fake, tmp_path, "--backend-url", "")
+    assert result.returncode == 2
+    assert "--backend-url is empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_state_dir_is_private_to_its_owner(fake: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    assert run(fake, tmp_path, org_with_members(1), verb="preview").ok
+    assert state.stat().st_mode & 0o777 == 0o700
