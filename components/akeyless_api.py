@@ -63,6 +63,8 @@ def login_token(
             raise AkeylessApiError(f"cannot log in to {where}: no access key given")
         auth = akeyless.Auth(access_id=access_id, access_key=access_key, access_type="access_key")
     else:
+        # Signed for the global STS endpoint (akeyless_cloud_id's CloudId.generate), as
+        # the provider's own login is: validation allows aws_iam only in the aws partition.
         try:
             cloud_id = CloudId().generate()
         except Exception as error:  # boto3 raises several kinds when no AWS identity is found

@@ -21,7 +21,14 @@ import os
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider
+from pulumi.dynamic import (
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    Resource,
+    ResourceProvider,
+    UpdateResult,
+)
 
 from components.akeyless_api import (
     AkeylessApiError,
@@ -36,13 +43,20 @@ EXTERNAL_ID_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GeneratedExternalId"
 
 
 class _ReplacingProvider(ResourceProvider):
-    """A step that is redone (replaced) when one of its ``REPLACE_ON`` inputs changes."""
+    """A step that is redone (replaced) when one of its ``REPLACE_ON`` inputs changes,
+    and updated in place (``update``) when only ``UPDATE_ON`` inputs change."""
 
     REPLACE_ON: tuple[str, ...] = ()
+    UPDATE_ON: tuple[str, ...] = ()
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [key for key in self.REPLACE_ON if olds.get(key) != news.get(key)]
-        return DiffResult(changes=bool(changed), replaces=changed, delete_before_replace=False)
+        def changed(keys: tuple[str, ...]) -> list[str]:
+            return [key for key in keys if olds.get(key) != news.get(key)]
+
+        replaces, updates = changed(self.REPLACE_ON), changed(self.UPDATE_ON)
+        return DiffResult(
+            changes=bool(replaces or updates), replaces=replaces, delete_before_replace=False
+        )
 
 
 class _GatewayHealthProvider(_ReplacingProvider):
@@ -98,19 +112,33 @@ def _read_external_id(props: dict[str, Any]) -> str:
 
 
 class _ExternalIdProvider(_ReplacingProvider):
-    REPLACE_ON = ("api_url", "target_name", "target_id")
+    REPLACE_ON = ("api_url", "target_name")
+    # Any change of the target may regenerate its External ID: the provider re-sends
+    # generate_external_id=true on every in-place update (terraform-provider-akeyless
+    # akeyless/resource_aws_target.go, resourceAwsTargetUpdate), and the target's ID,
+    # its name, does not change then.
+    UPDATE_ON = ("target_id", "target_inputs")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(
             id_=props["target_name"], outs={**props, "external_id": _read_external_id(props)}
         )
 
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        """Read the ID again; the output, and so the member role's trust, changes only if
+        it differs from the one in state (the engine compares old and new outputs)."""
+        return UpdateResult(outs={**news, "external_id": _read_external_id(news)})
+
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         return ReadResult(id_, {**props, "external_id": _read_external_id(props)})
 
 
 class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExternalId"):
-    """The External ID of an AWS Target created with ``generate_external_id``; a secret."""
+    """The External ID of an AWS Target created with ``generate_external_id``; a secret.
+
+    ``target_inputs``: a fingerprint of the Target's inputs; when it changes the ID
+    is read again.
+    """
 
     external_id: pulumi.Output[str]
 
@@ -121,6 +149,7 @@ class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExtern
         api_url: pulumi.Input[str],
         target_name: pulumi.Input[str],
         target_id: pulumi.Input[str],
+        target_inputs: pulumi.Input[str],
         account_id: str,
         login: str,
         access_id: str | None,
@@ -131,6 +160,7 @@ class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExtern
             "api_url": api_url,
             "target_name": target_name,
             "target_id": target_id,
+            "target_inputs": target_inputs,
             "account_id": account_id,
             "login": login,
             "access_id": access_id,

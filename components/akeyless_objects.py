@@ -10,15 +10,18 @@ the offline render may use classes from the provider's schema instead
 - :class:`GatewayApi` (hub/account/member stacks): waits for the Gateway's
   health, then a provider pointed at the Gateway's API, and who may administer it.
 - :func:`gateway_identity_target`: an AWS Target that uses the Gateway's own IAM
-  identity, never a key.
+  identity, never a key (its inputs: :func:`target_identity_inputs`).
 - :class:`AccountSecrets`: the dynamic secrets, rotated secrets and USC an
   account's capabilities ask for, all on that account's Target.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -34,6 +37,7 @@ from components.akeyless_sdk import AkeylessResource, pulumi_akeyless
 from config.model import AkeylessLogin as LoginKind
 from config.model import Capabilities
 from config.stack_config import StackConfig
+from config.validation import ConfigError, Problem
 
 GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID = "use-gateway-cloud-identity"
 """``TargetAws.access_key_id``: the provider requires it even with
@@ -62,8 +66,30 @@ class AkeylessLogin:
 
 
 def login_of(config: StackConfig) -> AkeylessLogin:
+    """How this stack logs in; refused when the environment would log in as someone else.
+
+    Without a configured key the provider logs in as ``AKEYLESS_ACCESS_ID``
+    (terraform-provider-akeyless ``akeyless/login.go``), and the Gateways allow
+    ``login_access_id``: the two must be one access ID.
+    """
     settings = config.akeyless
     key = config.akeyless_access_key
+    from_env = os.environ.get("AKEYLESS_ACCESS_ID")
+    if (
+        settings.login == "api_key"
+        and key is None
+        and from_env not in (None, "", settings.login_access_id)
+    ):
+        raise ConfigError(
+            f"config of stack {config.stack_kind} {config.account_id}",
+            [
+                Problem(
+                    "akeylessLoginAccessId",
+                    f"is {settings.login_access_id}, but AKEYLESS_ACCESS_ID is {from_env}: the "
+                    "Gateways allow only the first, so the deployment would be refused",
+                )
+            ],
+        )
     return AkeylessLogin(
         kind=settings.login,
         access_id=settings.login_access_id,
@@ -102,6 +128,8 @@ class GatewayAuthArgs:
     """Accounts whose Gateway roles may log in."""
     bound_arns: Sequence[str]
     """The Gateway roles, as role ARNs and assumed-role ARNs."""
+    sts_url: str | None = None
+    """Where the Gateways' signed ``GetCallerIdentity`` goes; None: the global endpoint."""
 
 
 class GatewayAuth(pulumi.ComponentResource):
@@ -123,6 +151,7 @@ class GatewayAuth(pulumi.ComponentResource):
             bound_aws_account_ids=list(args.account_ids),
             bound_arns=list(args.bound_arns),
             description="Akeyless Gateway identities (managed by Pulumi)",
+            **({"sts_url": args.sts_url} if args.sts_url is not None else {}),
             opts=child,
         )
         role = pulumi_akeyless.Role(
@@ -143,7 +172,10 @@ class GatewayAuth(pulumi.ComponentResource):
             f"{name}-association",
             role_name=role.name,
             am_name=auth_method.name,
-            opts=child,
+            # The provider refuses to update either name in place
+            # (terraform-provider-akeyless akeyless/resource_assoc_role_am.go,
+            # validateAssocRoleAmUpdateParams): a new pair is a new association.
+            opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["role_name", "am_name"]),
         )
         self.access_id = auth_method.access_id
         self.register_outputs({"access_id": self.access_id})
@@ -158,7 +190,8 @@ class GatewayApiArgs:
     health_timeout_seconds: int
     login: AkeylessLogin
     admin_access_ids: Sequence[str] = ()
-    """Who may administer the Gateway (only the stack that runs the Gateway sets these)."""
+    """Who may administer the Gateway (only the stack that runs the Gateway sets these),
+    besides the entries seeded at its start, which must not be repeated here."""
 
 
 class GatewayApi(pulumi.ComponentResource):
@@ -198,32 +231,38 @@ class GatewayApi(pulumi.ComponentResource):
         self.register_outputs({})
 
 
-def gateway_identity_target(
-    name: str,
-    *,
-    target_name: str,
-    region: str,
-    role_arn: pulumi.Input[str] | None,
-    opts: pulumi.ResourceOptions,
-) -> AkeylessResource:
-    """An AWS Target the Gateway reaches with its own identity, never with a key.
+def target_identity_inputs(
+    *, target_name: str, region: str, role_arn: str | None
+) -> dict[str, Any]:
+    """The inputs of an AWS Target the Gateway reaches with its own identity, never a key.
 
     With ``role_arn`` (centralized) the Gateway assumes that role, and Akeyless
-    generates the External ID the role's trust must require.
+    generates the External ID the role's trust must require. Plain data, so a
+    change of any of them can be detected before the Target is updated.
     """
     cross_account: dict[str, Any] = (
         {"role_arn": role_arn, "generate_external_id": True} if role_arn is not None else {}
     )
-    return pulumi_akeyless.TargetAws(
-        name,
-        name=target_name,
-        access_key_id=GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
-        use_gw_cloud_identity=True,
-        region=region,
-        description="AWS account reached with the Gateway's IAM identity (managed by Pulumi)",
+    return {
+        "name": target_name,
+        "access_key_id": GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
+        "use_gw_cloud_identity": True,
+        "region": region,
+        "description": "AWS account reached with the Gateway's IAM identity (managed by Pulumi)",
         **cross_account,
-        opts=opts,
-    )
+    }
+
+
+def inputs_fingerprint(inputs: Mapping[str, Any]) -> str:
+    """A digest of plain inputs: it changes exactly when one of them does."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def gateway_identity_target(
+    name: str, inputs: Mapping[str, Any], opts: pulumi.ResourceOptions
+) -> AkeylessResource:
+    """The AWS Target of :func:`target_identity_inputs`."""
+    return pulumi_akeyless.TargetAws(name, **inputs, opts=opts)
 
 
 @dataclass(frozen=True)
@@ -234,6 +273,8 @@ class AccountSecretsArgs:
     region: str
     target_name: pulumi.Input[str]
     capabilities: Capabilities
+    rotated_secret_keys: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """IAM user -> the current secret access key of its rotated key (a Pulumi secret)."""
 
 
 class AccountSecrets(pulumi.ComponentResource):
@@ -278,13 +319,25 @@ class AccountSecrets(pulumi.ComponentResource):
                     name=rotated_secret_name(path, account, user_name),
                     target_name=args.target_name,
                     rotator_type="api-key",
-                    # The Gateway rotates the key with its own identity: no key is handed over.
+                    # The Gateway rotates the key with its own identity; Akeyless takes
+                    # over both halves of the current key, as every Akeyless example of
+                    # the api-key rotator passes them (../shared/akeyless/FACTS.md).
                     authentication_credentials="use-target-creds",
                     api_id=access_key_id,
+                    api_key=pulumi.Output.secret(args.rotated_secret_keys[user_name]),
                     auto_rotate="true",
                     rotation_interval=str(rotated.rotation_interval_days),
                     aws_region=args.region,
-                    opts=child,
+                    # api_key is computed and not sensitive in the provider, and its read
+                    # fills api_id and api_key from the rotated value (terraform-provider-
+                    # akeyless akeyless/resource_rotated_secret_aws.go): keep it a secret in
+                    # state, and never push the handed-over pair back over a rotated one
+                    # (the provider's update sends both).
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        additional_secret_outputs=["api_key"],
+                        ignore_changes=["api_id", "api_key"],
+                    ),
                 )
         usc = capabilities.usc_secrets_manager
         if usc.enabled:
@@ -294,6 +347,18 @@ class AccountSecrets(pulumi.ComponentResource):
                 target_to_associate=args.target_name,
                 usc_prefix=usc.prefix,
                 use_prefix_as_filter="true",
-                opts=child,
+                # The provider refuses to update these (terraform-provider-akeyless
+                # akeyless/resource_usc.go, validateUscUpdateParams; only `name` is
+                # ForceNew). The replacement keeps the name, which must be unique, so the
+                # old connector goes first.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    replace_on_changes=[
+                        "target_to_associate",
+                        "usc_prefix",
+                        "use_prefix_as_filter",
+                    ],
+                    delete_before_replace=True,
+                ),
             )
         self.register_outputs({})

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
+from config.fields import image_repository_and_tag
 
 GATEWAY_PORTS = (GATEWAY_API_PORT, GATEWAY_HEALTH_PORT)
 CONTAINER_NAME = "akeyless-gateway"
@@ -130,7 +131,7 @@ def helm_values(
     over the tag and is left unset); the chart's Service stays inside the
     cluster (ClusterIP): :func:`gateway_service_spec` exposes the Gateway.
     """
-    repository, _, tag = image.rpartition(":")
+    repository, tag = image_repository_and_tag(image)
     return {
         "gateway": {
             "deployment": {"image": {"repository": repository, "tag": tag}},

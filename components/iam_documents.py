@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from config.fields import account_of_arn
 from config.model import Capabilities, DynamicIamUser
 
 Statement = dict[str, Any]
@@ -72,6 +73,31 @@ def iam_arn(partition: str, account_id: str, kind: str, path: str, name: str) ->
 def role_arn(partition: str, account_id: str, path: str, name: str) -> str:
     """The ARN a role will have: known before it exists, so trusts need no lookups."""
     return iam_arn(partition, account_id, "role", path, name)
+
+
+def permissions_boundary_arn(
+    partition: str,
+    account_id: str,
+    *,
+    arn: str | None,
+    policy_name: str | None,
+    policy_path: str = "/",
+) -> str | None:
+    """The permissions boundary of the roles in ``account_id``, or None for none.
+
+    IAM attaches as boundary only an AWS-managed policy or a customer-managed
+    policy of the role's own account
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html),
+    so a policy name resolves in each account; an ARN of another account is refused.
+    """
+    if policy_name is not None:
+        return iam_arn(partition, account_id, "policy", policy_path, policy_name)
+    if arn is not None and account_of_arn(arn) not in ("aws", account_id):
+        raise ValueError(
+            f"permissions boundary {arn} belongs to another account than {account_id}; "
+            "name the policy (permissions_boundary_policy_name) to use each account's own"
+        )
+    return arn
 
 
 def policy_document(statements: Sequence[Statement]) -> PolicyDocument:

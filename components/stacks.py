@@ -15,9 +15,12 @@ reads what an earlier phase produced from that stack's outputs (:class:`EarlierP
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 import pulumi
+from pydantic import TypeAdapter, ValidationError
 
 from components.akeyless_dynamic import GeneratedExternalId
 from components.akeyless_names import (
@@ -39,7 +42,9 @@ from components.akeyless_objects import (
     GatewayAuthArgs,
     akeyless_provider,
     gateway_identity_target,
+    inputs_fingerprint,
     login_of,
+    target_identity_inputs,
 )
 from components.akeyless_sdk import AkeylessResource
 from components.aws_account import account_provider, bootstrap_role_arn
@@ -59,18 +64,45 @@ from components.iam_documents import (
     distributed_gateway_policy,
     hub_gateway_policy,
     member_role_policy,
+    permissions_boundary_arn,
     role_arn,
 )
 from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
-from config.fields import partition_of
-from config.stack_config import StackConfig
+from config.fields import AkeylessAccessId, HttpUrl, partition_of, sts_url
+from config.stack_config import ROTATED_SECRETS_KEY, StackConfig
 from config.stacks import HUB_STACK, ORG_STACK
+from config.validation import ConfigError, Problem
 
 # What each stack exports for later phases (stack outputs).
 GATEWAY_ACCESS_IDS = "gatewayAccessIds"
 GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
 GATEWAY_TRANSPORT = "gatewayTransport"
+
+
+# The offline render's stand-in for a value only the cloud assigns
+# (scripts/render.py ``after_deploy``): a whole value passes the checks below as
+# it is; inside a URL it stands for a host.
+_AFTER_DEPLOY = re.compile(r"<[A-Za-z0-9_.-]+: known after deploy>")
+_STAND_IN_HOST = "known-after-deploy.invalid"
+
+
+def checked_output(value: Any, kind: Any, what: str) -> str:
+    """An earlier phase's output ``value``, checked as the config field type ``kind``.
+
+    Stack outputs reach user data, container environments and API clients: a
+    value of the wrong form is refused here, naming the output, rather than
+    deployed.
+    """
+    text = value if isinstance(value, str) else repr(value)
+    if _AFTER_DEPLOY.fullmatch(text):
+        return text
+    try:
+        TypeAdapter(kind).validate_python(_AFTER_DEPLOY.sub(_STAND_IN_HOST, text))
+    except ValidationError as error:
+        reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ValueError(f"{what} {reason}: update that stack again") from None
+    return text
 
 
 def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
@@ -80,7 +112,40 @@ def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
             f"the org stack's {GATEWAY_ACCESS_IDS} output has no access ID for account "
             f"{account_id}: update the org stack first (it binds the accounts it lists)"
         )
-    return str(access_ids[account_id])
+    return checked_output(
+        access_ids[account_id],
+        AkeylessAccessId,
+        f"the org stack's {GATEWAY_ACCESS_IDS} output for account {account_id}",
+    )
+
+
+def checked_url(url: Any, stack: str, output: str) -> str:
+    """A URL exported by ``stack``, refused unless http(s)://<host>[:port][/path]."""
+    return checked_output(url, HttpUrl, f"the {stack} stack's {output} output")
+
+
+def rotated_secret_keys(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+    """Each rotated user's current secret access key, as a secret; or a clear error.
+
+    Every Akeyless example of the api-key rotator passes both halves of the key
+    it takes over (../shared/akeyless/FACTS.md); the secret half comes only from
+    the stack's secret config, never from the org file.
+    """
+    rotated, keys = config.rotated_access_keys, config.rotated_access_key_secrets or {}
+    missing = [user for user in rotated.user_names if rotated.enabled and user not in keys]
+    if missing:
+        raise ConfigError(
+            f"config of stack {pulumi.get_stack()!r}",
+            [
+                Problem(
+                    ROTATED_SECRETS_KEY,
+                    f"no current secret access key for {', '.join(missing)}: run "
+                    f"`pulumi config set --secret {ROTATED_SECRETS_KEY}` with the JSON object "
+                    '{"<user>": "<secret access key>", ...} on stdin (never on the command line)',
+                )
+            ],
+        )
+    return {user: pulumi.Output.secret(key) for user, key in keys.items()}
 
 
 def gateway_role_arn(config: StackConfig, account_id: str) -> str:
@@ -97,8 +162,18 @@ class _AccountComponent(pulumi.ComponentResource):
         self, type_token: str, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None
     ) -> None:
         super().__init__(type_token, name, None, opts)
+        # What the config alone can refuse is refused before any resource exists.
+        self.login = login_of(config)
+        self.rotated_secret_keys = rotated_secret_keys(config)
         self.config = config
         self.partition = partition_of(config.region)
+        self.boundary_arn = permissions_boundary_arn(
+            self.partition,
+            config.account_id,
+            arn=config.iam.permissions_boundary_arn,
+            policy_name=config.iam.permissions_boundary_policy_name,
+            policy_path=config.iam.permissions_boundary_policy_path,
+        )
         self.provider = account_provider(
             f"{name}-aws",
             account_id=config.account_id,
@@ -111,7 +186,6 @@ class _AccountComponent(pulumi.ComponentResource):
         self.deploy_role_arn = bootstrap_role_arn(
             self.partition, config.account_id, config.bootstrap_role_name
         )
-        self.login = login_of(config)
 
     def _gateway_api(
         self,
@@ -145,12 +219,13 @@ class _AccountComponent(pulumi.ComponentResource):
             GATEWAY_ACCESS_IDS, lambda ids: access_id_of(ids, config.account_id)
         )
         cluster = cluster_name(config.akeyless.path, config.account_id)
-        # Who may administer the Gateway from its first start: the admins, and
-        # the deployment itself, which creates objects through it.
+        # One source of truth per allowed-access entry, whose names must be unique
+        # (../shared/akeyless/FACTS.md, GatewayAllowedAccess): the deployment itself
+        # is seeded at the Gateway's first start, since the other entries are created
+        # through the Gateway's API; the admins are managed objects.
         deployer = config.akeyless.login_access_id
-        admins = tuple(
-            dict.fromkeys([*config.akeyless.admin_access_ids, *([deployer] if deployer else [])])
-        )
+        seeded = (deployer,) if deployer else ()
+        admins = tuple(a for a in config.akeyless.admin_access_ids if a not in seeded)
         compute = GatewayCompute(
             f"{name}-compute",
             GatewayComputeArgs(
@@ -163,14 +238,14 @@ class _AccountComponent(pulumi.ComponentResource):
                 instance_profile_name=identity.instance_profile_name,
                 environment=access_id.apply(
                     lambda value: gateway_environment(
-                        access_id=value, cluster=cluster, admin_access_ids=admins
+                        access_id=value, cluster=cluster, admin_access_ids=seeded
                     )
                 ),
                 helm_values=pulumi.Output.all(access_id, identity.role_arn).apply(
                     lambda values: helm_values(
                         access_id=values[0],
                         cluster=cluster,
-                        admin_access_ids=admins,
+                        admin_access_ids=seeded,
                         role_arn=values[1],
                         image=config.gateway.image,
                     )
@@ -179,7 +254,7 @@ class _AccountComponent(pulumi.ComponentResource):
                 else None,
                 resource_prefix=config.iam.gateway_role_name,
                 iam_path=config.iam.path,
-                permissions_boundary_arn=config.iam.permissions_boundary_arn,
+                permissions_boundary_arn=self.boundary_arn,
                 deploy_role_arn=self.deploy_role_arn,
                 tags=config.tags,
             ),
@@ -205,11 +280,7 @@ class _AccountComponent(pulumi.ComponentResource):
             certificate_arn=config.tls_certificate_arn, load_balancer=config.has_load_balancer
         )
         return self._gateway_api(
-            name,
-            self.gateway_url,
-            self.gateway_health_url,
-            config.akeyless.admin_access_ids,
-            depends_on=[identity, compute],
+            name, self.gateway_url, self.gateway_health_url, admins, depends_on=[identity, compute]
         )
 
     def _account_secrets(
@@ -228,6 +299,7 @@ class _AccountComponent(pulumi.ComponentResource):
                 region=config.region,
                 target_name=target.name,
                 capabilities=config.capabilities,
+                rotated_secret_keys=self.rotated_secret_keys,
             ),
             pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),
         )
@@ -242,7 +314,7 @@ class _AccountComponent(pulumi.ComponentResource):
                 partition=self.partition,
                 role_name=config.iam.gateway_role_name,
                 path=config.iam.path,
-                permissions_boundary_arn=config.iam.permissions_boundary_arn,
+                permissions_boundary_arn=self.boundary_arn,
                 policy=policy,
                 compute=config.compute,
                 service_account=ServiceAccountSubject(
@@ -303,6 +375,7 @@ class OrgStack(pulumi.ComponentResource):
                             partition, account, iam.path, iam.gateway_role_name
                         )
                     ],
+                    sts_url=sts_url(config.region),
                 ),
                 pulumi.ResourceOptions(parent=self, providers=[provider]),
             )
@@ -361,23 +434,35 @@ class MemberStack(_AccountComponent):
         if config.hub_account_id is None:
             raise ValueError("a member stack needs hubAccountId")
         hub = EarlierPhase(config, HUB_STACK)
-        hub_gateway_url = hub.value(GATEWAY_URL)
-        gateway = self._gateway_api(
-            name, hub_gateway_url, hub.value(GATEWAY_HEALTH_URL), (), depends_on=[]
+        hub_gateway_url = hub.value(
+            GATEWAY_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_URL)
         )
+        hub_health_url = hub.value(
+            GATEWAY_HEALTH_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_HEALTH_URL)
+        )
+        gateway = self._gateway_api(name, hub_gateway_url, hub_health_url, (), depends_on=[])
         iam = config.iam
-        target = gateway_identity_target(
-            f"{name}-target",
+        target_inputs = target_identity_inputs(
             target_name=target_name(config.akeyless.path, config.account_id),
             region=config.region,
             role_arn=role_arn(self.partition, config.account_id, iam.path, iam.member_role_name),
-            opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
+        target = gateway_identity_target(
+            f"{name}-target",
+            target_inputs,
+            pulumi.ResourceOptions(parent=self, provider=gateway.provider),
+        )
+        # The provider re-sends generate_external_id=true on every in-place update of
+        # the Target, whose ID is its name (terraform-provider-akeyless
+        # akeyless/resource_aws_target.go, resourceAwsTargetUpdate): the ID is read
+        # again whenever any of the Target's inputs change, not only its name.
+        fingerprint = inputs_fingerprint(target_inputs)
         external_id = GeneratedExternalId(
             f"{name}-external-id",
             api_url=hub_gateway_url,
             target_name=target.name,
             target_id=target.id,
+            target_inputs=target.id.apply(lambda _: fingerprint),
             account_id=config.account_id,
             login=self.login.kind,
             access_id=self.login.access_id,
@@ -389,7 +474,7 @@ class MemberStack(_AccountComponent):
             MemberAccessRoleArgs(
                 role_name=iam.member_role_name,
                 path=iam.path,
-                permissions_boundary_arn=iam.permissions_boundary_arn,
+                permissions_boundary_arn=self.boundary_arn,
                 hub_gateway_role_arn=gateway_role_arn(config, config.hub_account_id),
                 external_id=external_id.external_id,
                 policy=member_role_policy(
@@ -435,10 +520,12 @@ class AccountStack(_AccountComponent):
         )
         target = gateway_identity_target(
             f"{name}-target",
-            target_name=target_name(config.akeyless.path, config.account_id),
-            region=config.region,
-            role_arn=None,
-            opts=pulumi.ResourceOptions(parent=self, provider=gateway.provider),
+            target_identity_inputs(
+                target_name=target_name(config.akeyless.path, config.account_id),
+                region=config.region,
+                role_arn=None,
+            ),
+            pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
         self._account_secrets(name, gateway, target, after=target)
         self.target_name = target.name

@@ -81,7 +81,6 @@ _OIDC_PROVIDER_ARN = re.compile(
 _ORG_UNIT_ID = re.compile(r"^(?:ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
 _EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _K8S_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
-_GATEWAY_IMAGE = re.compile(r"^(?:[a-z0-9.-]+/)*akeyless/gateway:(?!latest$)[0-9A-Za-z._-]+$")
 _URL = r"://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[\x21-\x7e]*)?$"
 _HTTPS_URL = re.compile(r"^https" + _URL)
 _HTTP_URL = re.compile(r"^https?" + _URL)
@@ -154,6 +153,28 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+_DNS_SUFFIXES = {
+    "aws": "amazonaws.com",
+    "aws-us-gov": "amazonaws.com",
+    "aws-cn": "amazonaws.com.cn",
+}
+
+
+def sts_url(region: str) -> str | None:
+    """The STS endpoint an AWS IAM login from ``region`` is signed for; None: the global one.
+
+    The global ``https://sts.amazonaws.com`` (Akeyless's default) serves only the
+    ``aws`` partition; GovCloud and China have regional endpoints only
+    (https://docs.aws.amazon.com/general/latest/gr/sts.html,
+    https://docs.aws.amazon.com/govcloud-us/latest/UserGuide/using-govcloud-endpoints.html,
+    https://docs.amazonaws.cn/en_us/aws/latest/userguide/endpoints-Beijing.html).
+    """
+    partition = partition_of(region)
+    if partition == "aws":
+        return None
+    return f"https://sts.{region}.{_DNS_SUFFIXES[partition]}"
+
+
 MAX_TAGS_PER_RESOURCE = 50
 """AWS's limit of user tags on one resource
 (https://docs.aws.amazon.com/tag-editor/latest/userguide/tagging.html#tag-conventions)."""
@@ -204,6 +225,7 @@ def _tag_value(value: str) -> str:
 AccountId = Annotated[str, BeforeValidator(_account_id)]
 RoleName = Annotated[str, _iam_name(64, "an IAM role name")]
 UserName = Annotated[str, _iam_name(64, "an IAM user name")]
+PolicyName = Annotated[str, _iam_name(128, "an IAM policy name")]
 GroupName = Annotated[str, _iam_name(128, "an IAM group name")]
 UserNamePrefix = Annotated[
     str,
@@ -310,10 +332,58 @@ OidcProviderArn = Annotated[
 ]
 EksClusterName = Annotated[str, _matching(_EKS_CLUSTER_NAME, "an EKS cluster name")]
 KubernetesName = Annotated[str, _matching(_K8S_NAME, "a Kubernetes name (DNS label)")]
-GatewayImage = Annotated[
-    str,
-    _matching(_GATEWAY_IMAGE, "a pinned Gateway image like akeyless/gateway:5.0.1 (not latest)"),
-]
+# A Gateway image: `[registry/]akeyless/gateway`, then a full release tag, optionally
+# with its digest (https://docs.docker.com/reference/cli/docker/image/tag/ for the syntax).
+_IMAGE = re.compile(
+    # The first component is a registry only when it has a dot, as Docker reads it.
+    r"^(?:(?P<registry>[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d{1,5})?)/)?(?P<repository>[a-z0-9._/-]+)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+# A release tag names one build: major.minor.patch (5.0.1), optionally with a suffix.
+# `5`, `5.0`, `latest`, `stable` move as new releases are pushed.
+_RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+(?:[-.][0-9A-Za-z.-]+)?$")
+DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+_ECR_PRIVATE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$")
+"""Registries a Gateway image may come from: Docker Hub (where Akeyless publishes
+akeyless/gateway) and private ECR registries (an organization's own mirror)."""
+
+
+def _gateway_image(value: str) -> str:
+    match = _IMAGE.fullmatch(value)
+    if match is None or match["repository"] != "akeyless/gateway":
+        raise ValueError(
+            f"must be an akeyless/gateway image like akeyless/gateway:5.0.1 (optionally "
+            f"...:5.0.1@sha256:<digest>), got {shown(value)}"
+        )
+    registry = match["registry"]
+    if registry is not None and registry not in DOCKER_HUB and not _ECR_PRIVATE.match(registry):
+        raise ValueError(
+            f"registry {shown(registry)} is not allowed: use Docker Hub (akeyless/gateway) "
+            "or a private ECR mirror (<account>.dkr.ecr.<region>.amazonaws.com)"
+        )
+    tag = match["tag"]
+    if tag is None or not _RELEASE_TAG.match(tag):
+        raise ValueError(
+            f"tag {shown(tag or '(none)')} moves as releases are pushed: pin a full release "
+            "(akeyless/gateway:5.0.1), optionally with its digest (...:5.0.1@sha256:<digest>)"
+        )
+    return value
+
+
+def image_repository_and_tag(image: str) -> tuple[str, str]:
+    """``(registry/repository, tag[@digest])`` of a validated Gateway image, as Helm charts
+    compose it back (``<repository>:<tag>``)."""
+    match = _IMAGE.fullmatch(image)
+    if match is None:
+        raise ValueError(f"not an image reference: {shown(image)}")
+    repository = (
+        f"{match['registry']}/{match['repository']}" if match["registry"] else match["repository"]
+    )
+    reference = match["tag"] or ""
+    return repository, f"{reference}@{match['digest']}" if match["digest"] else reference
+
+
+GatewayImage = Annotated[str, AfterValidator(_gateway_image)]
 Region = Annotated[str, AfterValidator(_region)]
 TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]

@@ -42,6 +42,7 @@ from config.fields import (
     OrganizationId,
     OrgUnitId,
     PolicyArn,
+    PolicyName,
     Region,
     RoleArn,
     RoleName,
@@ -54,6 +55,7 @@ from config.fields import (
     UserNamePrefix,
     VpcId,
     account_of_arn,
+    partition_of,
     region_of_arn,
 )
 from config.privileged import privileged_group, privileged_policy, privileged_role
@@ -211,8 +213,43 @@ class IamSettings(StrictModel):
     )
     path: IamPath = Field("/akeyless/", description="IAM path of every role created.")
     permissions_boundary_arn: PolicyArn | None = Field(
-        None, description="Permissions boundary attached to every role created."
+        None,
+        description="Permissions boundary of every role created: an AWS-managed policy ARN "
+        "(a customer-managed policy bounds only roles of its own account; for those, "
+        "use permissions_boundary_policy_name).",
     )
+    permissions_boundary_policy_name: PolicyName | None = Field(
+        None,
+        description="Permissions boundary of every role created: a customer-managed policy "
+        "of this name (and permissions_boundary_policy_path) in each role's own account.",
+    )
+    permissions_boundary_policy_path: IamPath = Field(
+        "/", description="IAM path of permissions_boundary_policy_name."
+    )
+
+    @model_validator(mode="after")
+    def _one_boundary(self) -> IamSettings:
+        if self.permissions_boundary_arn and self.permissions_boundary_policy_name:
+            raise ValueError(
+                "set permissions_boundary_arn or permissions_boundary_policy_name, not both"
+            )
+        return self
+
+    def boundary_problem(self, account_id: str) -> str | None:
+        """Why the boundary cannot bound roles in ``account_id``, or None.
+
+        IAM attaches as permissions boundary only an AWS-managed policy or a
+        customer-managed policy of the role's own account
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html).
+        """
+        arn = self.permissions_boundary_arn
+        if arn is None or account_of_arn(arn) in ("aws", account_id):
+            return None
+        return (
+            f"{arn} is a policy of account {account_of_arn(arn)}, and IAM bounds a role only "
+            f"with an AWS-managed policy or one of the role's own account ({account_id}); "
+            "use permissions_boundary_policy_name to name a policy present in every account"
+        )
 
 
 AkeylessLogin = Literal["aws_iam", "api_key"]
@@ -236,8 +273,9 @@ class AkeylessSettings(StrictModel):
     )
     login_access_id: AkeylessAccessId | None = Field(
         None,
-        description="Access ID the deployment logs in with (required for aws_iam; "
-        "for api_key, defaults to AKEYLESS_ACCESS_ID).",
+        description="Access ID the deployment logs in with (required): the AWS IAM auth "
+        "method for aws_iam, the value of AKEYLESS_ACCESS_ID for api_key. Each Gateway "
+        "allows it from its first start, so the deployment can create objects through it.",
     )
     auth_method_scope: AuthMethodScope = Field(
         "shared",
@@ -252,13 +290,40 @@ class AkeylessSettings(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _aws_iam_needs_access_id(self) -> AkeylessSettings:
-        if self.login == "aws_iam" and self.login_access_id is None:
+    def _needs_access_id(self) -> AkeylessSettings:
+        # Gateway-only objects are created through the Gateway's API, which refuses
+        # callers missing from its allowed access (../shared/akeyless/FACTS.md), and
+        # the allowed-access entries are themselves created through that API: the
+        # deployment's own access ID must be seeded at the Gateway's first start.
+        if self.login_access_id is None:
+            what = (
+                "the access ID of the AWS IAM auth method the deployment's role logs in with"
+                if self.login == "aws_iam"
+                else "the access ID of AKEYLESS_ACCESS_ID"
+            )
             raise ValueError(
-                "login_access_id is required for aws_iam login "
-                "(the access ID of the AWS IAM auth method the deployment's role logs in with)"
+                f"login_access_id is required ({what}): every Gateway allows it from its "
+                "first start, or the deployment's first create through the Gateway is refused"
             )
         return self
+
+    def login_problem(self, region: str) -> str | None:
+        """Why the deployment cannot log in from ``region``'s partition this way, or None.
+
+        The provider's ``aws_iam_login`` takes only an access ID and signs
+        ``GetCallerIdentity`` for the global STS endpoint in us-east-1
+        (terraform-provider-akeyless ``akeyless/login.go`` and ``provider.go`` call
+        akeyless-go-cloud-id ``cloudprovider/aws/cloud_id.go``), which credentials of
+        GovCloud or China cannot sign: those partitions need their regional STS.
+        """
+        partition = partition_of(region)
+        if self.login != "aws_iam" or partition == "aws":
+            return None
+        return (
+            f"login aws_iam cannot work in {partition} ({region}): the Akeyless provider signs "
+            "its AWS IAM login for the global STS endpoint only, and that partition needs its "
+            "regional one; use login: api_key"
+        )
 
 
 ComputeKind = Literal["ec2", "ecs", "eks"]
@@ -615,6 +680,11 @@ class OrgDeployment(StrictModel):
     bootstrap_role_name: RoleName = Field(
         DEFAULT_BOOTSTRAP_ROLE,
         description="Role the deployment assumes in each account to create resources there.",
+    )
+    preview_role_name: RoleName | None = Field(
+        None,
+        description="Read-only role in each account that a live preview assumes instead of "
+        "the bootstrap role (orgctl preview --preview-role; never used by up or destroy).",
     )
     default_capabilities: Capabilities = Capabilities()
     discovery: AccountSelection = AccountSelection()

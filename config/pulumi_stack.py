@@ -8,7 +8,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from config.stack_config import (
-    ACCESS_KEY_KEY,
+    SECRET_KEYS,
     SETTINGS_HINT,
     SETTINGS_KEY,
     StackConfig,
@@ -16,7 +16,7 @@ from config.stack_config import (
 )
 from config.validation import ConfigError, Problem
 
-KNOWN_KEYS = (SETTINGS_KEY, ACCESS_KEY_KEY)
+KNOWN_KEYS = (SETTINGS_KEY, *SECRET_KEYS)
 
 
 def project_config() -> dict[str, Any]:
@@ -57,18 +57,22 @@ def read_stack_config() -> StackConfig:
         problems.append(
             Problem(SETTINGS_KEY, f"missing: set {project}:{SETTINGS_KEY} in the stack file")
         )
-    access_key = config.get(ACCESS_KEY_KEY)
-    if access_key is not None and not _is_secret(f"{project}:{ACCESS_KEY_KEY}"):
-        # Pulumi cannot enforce this itself: a typed `secret: true` project key is
-        # required on every stack (pkg/workspace/config.go), and this one is optional.
-        problems.append(
-            Problem(
-                ACCESS_KEY_KEY,
-                f"is in plain text: run `pulumi config set --secret {ACCESS_KEY_KEY}` "
-                "(the CLI encrypts it)",
+    secrets: dict[str, str] = {}
+    for key in SECRET_KEYS:
+        value = config.get(key)
+        if value is None:
+            continue
+        secrets[key] = value
+        if not _is_secret(f"{project}:{key}"):
+            # Pulumi cannot enforce this itself: a typed `secret: true` project key is
+            # required on every stack (pkg/workspace/config.go), and these are optional.
+            problems.append(
+                Problem(
+                    key,
+                    f"is in plain text: run `pulumi config set --secret {key}` "
+                    "(the CLI encrypts it)",
+                )
             )
-        )
     if problems:
         raise ConfigError(source, problems)
-    secrets = {ACCESS_KEY_KEY: access_key} if access_key is not None else {}
     return parse_stack_config(settings, secrets, source=source)

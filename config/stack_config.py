@@ -2,9 +2,10 @@
 
 A stack reads one structured config value, ``<project>:settings``: an object
 holding every setting of :class:`StackConfig`, with the names of the org file
-(``iam: {gateway_role_name: ...}``, ``gateway: {allowed_cidrs: [...]}``), and,
-only for an ``api_key`` login without ``AKEYLESS_ACCESS_KEY``, the secure value
-``<project>:akeylessAccessKey``.
+(``iam: {gateway_role_name: ...}``, ``gateway: {allowed_cidrs: [...]}``), and two
+optional secure values: ``<project>:akeylessAccessKey`` (an ``api_key`` login
+without ``AKEYLESS_ACCESS_KEY``) and ``<project>:rotatedAccessKeySecrets`` (the
+current secret halves of the rotated access keys).
 
 Why one object and not a key per setting: the Pulumi CLI treats every project
 config key declared without a ``default`` as required, and refuses a typed
@@ -19,6 +20,7 @@ and lists its fields in a comment generated from this model
 
 from __future__ import annotations
 
+import json
 import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from config.fields import (
     RoleName,
     TagKey,
     TagValue,
+    UserName,
 )
 from config.model import (
     DEFAULT_BOOTSTRAP_ROLE,
@@ -55,6 +58,9 @@ SETTINGS_KEY = "settings"
 """The project config key holding a stack's settings, as one object."""
 ACCESS_KEY_KEY = "akeylessAccessKey"
 """The project config key of the api_key login's access key: a secure value, never plain."""
+ROTATED_SECRETS_KEY = "rotatedAccessKeySecrets"
+"""The project config key of the rotated keys' current secret halves, a JSON object
+``{"<IAM user>": "<secret access key>"}``: a secure value, never plain."""
 SETTINGS_HINT = "see the settings comment in Pulumi.yaml"
 
 
@@ -101,6 +107,12 @@ class StackConfig(GatewaySite):
         description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY; "
         f"never in the settings object, only the secure config value {ACCESS_KEY_KEY}.",
     )
+    rotated_access_key_secrets: dict[UserName, str] | None = Field(
+        None,
+        description="Rotated access keys: IAM user -> its current secret access key, which "
+        "Akeyless takes over with the key ID; never in the settings object, only the secure "
+        f"config value {ROTATED_SECRETS_KEY} (a JSON object).",
+    )
     dynamic_iam_user: DynamicIamUser = DynamicIamUser()
     dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
     rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
@@ -122,6 +134,12 @@ class StackConfig(GatewaySite):
                 f"a {self.stack_kind} stack runs no Gateway: "
                 f"{', '.join(sorted(self.site_fields_set))} belong to the hub or account stacks"
             )
+        login = self.akeyless.login_problem(self.region) if self.regions else None
+        if login:
+            raise ValueError(login)
+        boundary = self.iam.boundary_problem(self.account_id)
+        if boundary and self.stack_kind != "org":  # the org stack creates no IAM role
+            raise ValueError(boundary)
         if self.stack_kind in ("hub", "account"):
             found = self.problems(self.gateway, account_id=self.account_id, region=self.region) + [
                 (f"gateway.{name}", message)
@@ -146,8 +164,34 @@ class StackConfig(GatewaySite):
         return self.regions[0]
 
 
-_SECRET_FIELDS = {"akeyless_access_key": ACCESS_KEY_KEY}
+_SECRET_FIELDS = {
+    "akeyless_access_key": ACCESS_KEY_KEY,
+    "rotated_access_key_secrets": ROTATED_SECRETS_KEY,
+}
 """Settings kept out of the ``settings`` object, each in its own secure config key."""
+SECRET_KEYS = tuple(_SECRET_FIELDS.values())
+"""Every secure config key a stack reads (each optional, so none is declared in Pulumi.yaml)."""
+
+
+def _secret_text(value: Any) -> str:
+    """A secret as its secure config value: a string as itself, a mapping as JSON text."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def _secret_value(field: str, key: str, text: str) -> Any:
+    """A secure config value as the field holds it; the value is never quoted in an error."""
+    if field != "rotated_access_key_secrets":
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f'must be a JSON object {{"<IAM user>": "<secret access key>"}}: set it with '
+            f"`pulumi config set --secret {key}` (the value on stdin)"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -181,7 +225,7 @@ def stack_config_entries(config: StackConfig) -> list[ConfigEntry]:
     for field, key in _SECRET_FIELDS.items():
         value = getattr(config, field)
         if value is not None:
-            entries.append(ConfigEntry(key, value, secret=True))
+            entries.append(ConfigEntry(key, _secret_text(value), secret=True))
     return entries
 
 
@@ -190,8 +234,9 @@ def parse_stack_config(
 ) -> StackConfig:
     """Validate a stack's ``settings`` object and secrets into a StackConfig, or raise ConfigError.
 
-    ``secrets`` maps config keys (``akeylessAccessKey``) to their decrypted values.
-    Problems name ``settings.<field path>`` as the stack file spells it.
+    ``secrets`` maps config keys (``akeylessAccessKey``, ``rotatedAccessKeySecrets``)
+    to their decrypted values. Problems name ``settings.<field path>`` as the stack
+    file spells it, or the secret's own key.
     """
     if not isinstance(settings, Mapping):
         kind = "nothing" if settings is None else f"a {type(settings).__name__}"
@@ -207,14 +252,32 @@ def parse_stack_config(
     ]
     if misplaced:
         raise ConfigError(source, misplaced)
-    by_field = {field: (secrets or {}).get(key) for field, key in _SECRET_FIELDS.items()}
-    given = {field: value for field, value in by_field.items() if value is not None}
+    given: dict[str, Any] = {}
+    unreadable: list[Problem] = []
+    for field, key in _SECRET_FIELDS.items():
+        text = (secrets or {}).get(key)
+        if text is None:
+            continue
+        try:
+            given[field] = _secret_value(field, key, text)
+        except ValueError as error:
+            unreadable.append(Problem(key, str(error)))
+    if unreadable:
+        raise ConfigError(source, unreadable)
     try:
         return StackConfig.model_validate({**settings, **given})
     except ValidationError as error:
-        raise ConfigError(
-            source, problems_of(error, prefix=SETTINGS_KEY, unknown_hint=SETTINGS_HINT)
-        ) from None
+        problems = problems_of(error, prefix=SETTINGS_KEY, unknown_hint=SETTINGS_HINT)
+        raise ConfigError(source, [_at_secret_key(problem) for problem in problems]) from None
+
+
+def _at_secret_key(problem: Problem) -> Problem:
+    """A problem inside a secret, named by its config key rather than a settings path."""
+    for field, key in _SECRET_FIELDS.items():
+        inside = f"{SETTINGS_KEY}.{field}"
+        if problem.path == inside or problem.path.startswith((f"{inside}.", f"{inside}[")):
+            return Problem(key + problem.path.removeprefix(inside), problem.message)
+    return problem
 
 
 @dataclass(frozen=True)

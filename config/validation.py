@@ -118,6 +118,18 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
     if not org.regions:
         problems.append(Problem("regions", "list at least one region"))
     problems += _duplicates("regions", org.regions, "region")
+    if org.regions and (login := org.akeyless.login_problem(org.regions[0])):
+        problems.append(Problem("akeyless.login", login))
+    role_accounts = [org.hub.account_id] if org.hub is not None else []
+    role_accounts += [account.id for account in org.accounts]
+    unbounded = [a for a in dict.fromkeys(role_accounts) if org.iam.boundary_problem(a)]
+    if unbounded:
+        more = f" (also accounts {', '.join(unbounded[1:])})" if unbounded[1:] else ""
+        problems.append(
+            Problem(
+                "iam.permissions_boundary_arn", f"{org.iam.boundary_problem(unbounded[0])}{more}"
+            )
+        )
     seen: dict[str, int] = {}
     for index, account in enumerate(org.accounts):
         where = f"accounts[{index}]"
@@ -128,6 +140,18 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 )
             )
         seen.setdefault(account.id, index)
+        if (
+            account.id == org.management_account_id
+            and org.discovery.management_account == "exclude"
+        ):
+            problems.append(
+                Problem(
+                    f"{where}.id",
+                    f"{account.id} is the management account, which "
+                    "discovery.management_account: exclude leaves out; remove it here, or set "
+                    "management_account: include to deploy into it",
+                )
+            )
         if org.hub is not None and account.id == org.hub.account_id:
             problems.append(
                 Problem(f"{where}.id", f"{account.id} is the hub account; the hub is not a member")

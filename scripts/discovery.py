@@ -5,7 +5,8 @@ selection. With ``discovery.source: file`` (the default, offline) that is the
 file's list, filtered by account ID. With ``organizations`` it reads AWS
 Organizations through boto3 (honouring ``AWS_ENDPOINT_URL``, so an emulator
 works): only ACTIVE accounts, include/exclude by account ID, by OU (nested OUs
-included) and by tags; every list call paginated. A discovered account takes
+included) and by tags; every list call paginated. The file's ``organization_id``
+and ``management_account_id`` must be the organization's. A discovered account takes
 its settings from the file when listed there, else the organization defaults.
 
 The filtering itself is :func:`select_accounts`, a pure function.
@@ -126,15 +127,23 @@ def _tags_of(client: Any, account_id: str) -> dict[str, str]:
     }
 
 
-def read_organization(
-    selection: AccountSelection, client: Any | None = None
-) -> tuple[list[OrgAccount], dict[str, frozenset[str]]]:
-    """Every account of the organization, and the accounts under each OU the selection names.
+@dataclass(frozen=True)
+class Organization:
+    """What AWS Organizations says about the organization the credentials reach."""
 
-    Tags are read (in parallel) only when the selection filters on them.
+    id: str
+    management_account_id: str
+    accounts: list[OrgAccount]
+    accounts_under: dict[str, frozenset[str]]
+
+
+def read_organization(selection: AccountSelection, client: Any | None = None) -> Organization:
+    """The organization: its IDs, every account, and the accounts under each OU the
+    selection names. Tags are read (in parallel) only when the selection filters on them.
     """
     client = client or boto3.client("organizations")
     try:
+        organization = client.describe_organization()["Organization"]
         listed = list(_pages(client, "list_accounts", "Accounts"))
         under = {
             ou: _accounts_under(client, ou)
@@ -157,7 +166,34 @@ def read_organization(
         )
         for account in listed
     ]
-    return accounts, under
+    # `MasterAccountId` is the management account (DescribeOrganization's Organization).
+    return Organization(organization["Id"], organization["MasterAccountId"], accounts, under)
+
+
+def organization_problems(org: OrgDeployment, organization: Organization) -> list[Problem]:
+    """Where the org file contradicts the organization it is deployed to.
+
+    The hub's sts:AssumeRole is scoped by ``aws:ResourceOrgID``: a wrong
+    ``organization_id`` would only show as denied hops at run time.
+    """
+    problems = []
+    if org.organization_id is not None and org.organization_id != organization.id:
+        problems.append(
+            Problem(
+                "organization_id",
+                f"is {org.organization_id}, but the credentials reach organization "
+                f"{organization.id}",
+            )
+        )
+    if org.management_account_id != organization.management_account_id:
+        problems.append(
+            Problem(
+                "management_account_id",
+                f"is {org.management_account_id}, but organization {organization.id} is "
+                f"managed from {organization.management_account_id}",
+            )
+        )
+    return problems
 
 
 def resolve_accounts(org: OrgDeployment, client: Any | None = None) -> OrgDeployment:
@@ -169,7 +205,11 @@ def resolve_accounts(org: OrgDeployment, client: Any | None = None) -> OrgDeploy
         candidates = [OrgAccount(id=a.id, name=a.name or "") for a in org.accounts]
         under: dict[str, frozenset[str]] = {}
     else:
-        candidates, under = read_organization(selection, client)
+        organization = read_organization(selection, client)
+        mismatches = organization_problems(org, organization)
+        if mismatches:
+            raise ConfigError("the organization config, against AWS Organizations", mismatches)
+        candidates, under = organization.accounts, organization.accounts_under
     chosen = select_accounts(
         candidates,
         selection,

@@ -102,6 +102,9 @@ class DeploymentOptions:
     """With ``up``/``destroy``: destroy stacks whose account left the selection."""
     lock_retries: int = 4
     lock_backoff_seconds: float = 2.0
+    use_preview_role: bool = False
+    """preview only: every account is reached through the org file's read-only
+    ``preview_role_name`` instead of the bootstrap (admin) role."""
 
     def __post_init__(self) -> None:
         if self.parallel < 1:
@@ -399,6 +402,17 @@ def _account_names(org: OrgDeployment) -> dict[str, str]:
     return {account.id: account.name for account in org.accounts if account.name}
 
 
+def _with_deploy_role(request: DeploymentRequest) -> OrgDeployment:
+    """The org as the run reaches it: through the read-only preview role when asked."""
+    if not request.options.use_preview_role:
+        return request.org
+    if request.verb != "preview":
+        raise InvalidRequest(f"the preview role is for preview only, not {request.verb}")
+    if request.org.preview_role_name is None:
+        raise InvalidRequest("use_preview_role needs preview_role_name in the org file")
+    return request.org.model_copy(update={"bootstrap_role_name": request.org.preview_role_name})
+
+
 def run_deployment(
     request: DeploymentRequest,
     on_event: Callable[[DeploymentEvent], None] | None = None,
@@ -425,7 +439,7 @@ def run_deployment(
 
         runner = AutomationRunner()
     options = request.options
-    org = resolve_accounts(request.org, _organizations_client(request))
+    org = resolve_accounts(_with_deploy_role(request), _organizations_client(request))
     plan = plan_stacks(org)
     _check_only(plan, options)
     if request.verb == "destroy" and not options.yes:

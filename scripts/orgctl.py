@@ -118,6 +118,11 @@ def _add_run_verb(verbs: Any, verb: str) -> None:
         run.add_argument(
             "--pr-comment", type=Path, metavar="FILE", help="write the preview as a PR comment"
         )
+        run.add_argument(
+            "--preview-role",
+            action="store_true",
+            help="reach every account through the org file's read-only preview_role_name",
+        )
     if verb in ("preview", "up"):
         packs = run.add_mutually_exclusive_group()
         packs.add_argument(
@@ -283,6 +288,9 @@ def _check_paths(args: argparse.Namespace) -> None:
             raise InvalidRequest(f"{option} {path} is a folder, not a file")
     if args.resume is not None and not args.resume.is_file():
         raise InvalidRequest(f"--resume {args.resume}: no such report file")
+    if args.backend_url is not None and not args.backend_url.strip():
+        # An unset CI variable expands to "": that must not silently become a fresh local state.
+        raise InvalidRequest("--backend-url is empty (an unset variable?); omit it for local state")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -303,6 +311,7 @@ def _run(args: argparse.Namespace) -> int:
         resume_from=load_report(args.resume) if args.resume else None,
         yes=getattr(args, "yes", False),
         prune=getattr(args, "prune", False),
+        use_preview_role=getattr(args, "preview_role", False),
     )
     request = DeploymentRequest(org=load_org_file(args.config), verb=args.verb, options=options)
     packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)

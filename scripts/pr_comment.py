@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -138,6 +139,37 @@ def _short(value: Any) -> str:
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
 
 
+def code_span(text: str) -> str:
+    """``text`` as inline code that no value can break out of.
+
+    Values come from pull requests (config, program output): a backtick in one
+    would end a plain `...` span and let the rest render as Markdown (links,
+    images that call out). A CommonMark code span closes only on a backtick run
+    of its opening length (https://spec.commonmark.org/0.31.2/#code-spans), so
+    the fence is one longer than the longest run inside; newlines become spaces.
+    """
+    flat = " ".join(text.splitlines()) or " "
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def code_block(text: str, indent: str = "") -> list[str]:
+    """``text`` as a fenced block, its fence longer than any backtick run inside it."""
+    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return [
+        f"{indent}{fence}",
+        *(f"{indent}{line}" for line in text.splitlines()),
+        f"{indent}{fence}",
+    ]
+
+
+def plain(text: str) -> str:
+    """``text`` with Markdown's and HTML's active characters backslash-escaped
+    (https://spec.commonmark.org/0.31.2/#backslash-escapes), on one line."""
+    return re.sub(r"([\\`*_\[\]()<>!|#~&])", r"\\\1", " ".join(text.splitlines()))
+
+
 def _policy_lines(value: Any) -> list[str]:
     document = _policy(value)
     if document is None:
@@ -163,11 +195,21 @@ def _property_lines(step: ResourceStep) -> list[str]:
             body = [line for line in diff if not line.startswith(("---", "+++"))]
             if step.op == "create":
                 body = [f"+{line}" for line in _policy_lines(after)]
-            lines += [f"  - `{key}`:", "", "    ```diff", *(f"    {b}" for b in body), "    ```"]
+            fence = "`" * max(3, *(len(run) for b in body for run in re.findall(r"`+", b)), 0)
+            fence = fence + "`" if any(fence in b for b in body) else fence
+            lines += [
+                f"  - {code_span(key)}:",
+                "",
+                f"    {fence}diff",
+                *(f"    {b}" for b in body),
+                f"    {fence}",
+            ]
         elif step.op == "create":
-            lines.append(f"  - `{key}`: `{_short(after)}`")
+            lines.append(f"  - {code_span(key)}: {code_span(_short(after))}")
         else:
-            lines.append(f"  - `{key}`: `{_short(before)}` → `{_short(after)}`")
+            lines.append(
+                f"  - {code_span(key)}: {code_span(_short(before))} → {code_span(_short(after))}"
+            )
     return lines
 
 
@@ -206,12 +248,12 @@ def _details(stack: StackPreview) -> list[str]:
         "",
     ]
     if stack.error:
-        lines += [f"**Error:** {stack.error}", ""]
+        lines += ["**Error:**", "", *code_block(stack.error), ""]
     for step in stack.steps:
         if step.op == "same":
             continue
         mark = OP_MARKS.get(step.op, "·")
-        lines.append(f"- `{mark} {step.op}` `{step.type}` **{step.name}**")
+        lines.append(f"- `{mark} {step.op}` {code_span(step.type)} **{plain(step.name)}**")
         lines += _property_lines(step)
     lines += ["", "</details>", ""]
     return lines

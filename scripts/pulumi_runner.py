@@ -37,7 +37,7 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 
 from components.earlier_phase import NOT_DEPLOYED_NOTE
-from config.stack_config import stack_config_entries
+from config.stack_config import SECRET_KEYS, stack_config_entries
 from config.stacks import StackSpec
 from scripts.render import PROJECT_DIR, project_name
 from scripts.stack_runner import SECRET_MASK, StackFailed, StackLocked, StackOutcome, Verb
@@ -355,6 +355,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def private_directory(path: Path) -> None:
+    """Create ``path`` (and parents) readable by its owner only, or make it so.
+
+    It holds the local backend's state (encrypted secrets, but every resource's
+    inputs in clear), work dirs with stack settings, and run reports.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+
+
 class AutomationRunner:
     """A :class:`scripts.stack_runner.StackRunner` on ``pulumi.automation``.
 
@@ -461,6 +471,7 @@ class AutomationRunner:
             where = f" at {executable or self.pulumi_cli}" if self.pulumi_cli else " on PATH"
             raise PulumiCliMissing(INSTALL_HINT.format(where=where))
         self._environment = self._passphrase_environment(environment)
+        private_directory(self.state_dir)
         if self.backend_url.startswith("file://"):
             Path(self.backend_url.removeprefix("file://").split("?")[0]).mkdir(
                 parents=True, exist_ok=True
@@ -530,7 +541,10 @@ class AutomationRunner:
         """The stack's settings file, from the typed config, keeping what the CLI put there.
 
         The plain ``settings`` object is written straight into the file; each secret
-        goes through the CLI, which encrypts it with the stack's secrets provider.
+        goes through the CLI, which encrypts it with the stack's secrets provider. A
+        secret the org file cannot hold (``rotatedAccessKeySecrets``), set by the
+        operator with ``pulumi config set --secret`` on the stack, stays as the CLI
+        stored it, encrypted.
         """
         config = spec.config.model_copy(update={"pulumi_organization": self.stack_owner})
         work_dir = self.state_dir / "work" / spec.name
@@ -539,7 +553,14 @@ class AutomationRunner:
         if path.exists():
             settings = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
         entries = stack_config_entries(config)
-        settings["config"] = {
+        before = settings.get("config") or {}
+        kept = {
+            name: value
+            for key in SECRET_KEYS
+            if isinstance(value := before.get(name := f"{self.project}:{key}"), dict)
+            and "secure" in value
+        }
+        settings["config"] = kept | {
             f"{self.project}:{entry.key}": entry.value for entry in entries if not entry.secret
         }
         # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.

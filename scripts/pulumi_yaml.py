@@ -15,7 +15,13 @@ from typing import Any
 import yaml
 
 from config.model import GatewaySite
-from config.stack_config import ACCESS_KEY_KEY, SETTINGS_KEY, SettingDoc, setting_docs
+from config.stack_config import (
+    ACCESS_KEY_KEY,
+    ROTATED_SECRETS_KEY,
+    SETTINGS_KEY,
+    SettingDoc,
+    setting_docs,
+)
 
 PULUMI_YAML = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
 CONFIG_MARKER = "\nconfig:\n"
@@ -31,10 +37,12 @@ each, with the same rules as the org file):
 """
 _SITE_HEADING = "Where the Gateway runs (hub and account stacks only):"
 _SECRET_NOTE = f"""\
-Secret, not declared here: {ACCESS_KEY_KEY}, for an api_key login without
-AKEYLESS_ACCESS_KEY; set it with `pulumi config set --secret {ACCESS_KEY_KEY}` (the
-program refuses it in plain text). The CLI would require a declared typed
-`secret: true` key on every stack (pulumi/pulumi pkg/workspace/config.go).
+Secrets, not declared here: {ACCESS_KEY_KEY}, for an api_key login without
+AKEYLESS_ACCESS_KEY, and {ROTATED_SECRETS_KEY}, the JSON object {{"<IAM user>":
+"<its current secret access key>"}} of rotated_access_keys; set each with
+`pulumi config set --secret KEY`, the value on stdin (the program refuses them in
+plain text). The CLI would require a declared typed `secret: true` key on every
+stack (pulumi/pulumi pkg/workspace/config.go).
 """
 
 

@@ -48,6 +48,7 @@ from scripts.review_document import ReviewStack, SummaryFacts, review_document
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_DIR / "__main__.py"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+OPERATOR_SECRET = "<set by the operator with pulumi config set --secret>"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 """A dynamic resource's serialized provider code: not a reviewable input."""
 
@@ -146,6 +147,12 @@ class RecordedResource:
     provider_ref: str = ""
     dependencies: tuple[str, ...] = ()
     """Names of the resources it waits for: its inputs' and its ``depends_on``."""
+    replace_on_changes: list[str] = field(default_factory=list)
+    """Wire names whose change replaces the resource (``replace_on_changes``)."""
+    delete_before_replace: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    """Wire names of outputs kept as secrets even if the provider does not mark them."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -237,6 +244,10 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     raw_inputs=unwrap_secrets(inputs),
                     provider_ref=request.provider,
                     dependencies=tuple(urn.split("::")[-1] for urn in request.dependencies),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    delete_before_replace=request.deleteBeforeReplace,
+                    ignore_changes=list(request.ignoreChanges),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
                 )
             )
         return response
@@ -366,6 +377,23 @@ class RenderError(Exception):
     """A stack's program failed under the mocks; the message names the stack."""
 
 
+def with_operator_secrets(spec: StackSpec) -> StackSpec:
+    """The spec with a placeholder for each secret only the operator sets on the stack.
+
+    The org file never holds secrets (the current secret keys of rotated access
+    keys are set with ``pulumi config set --secret``), so the render stands in for them.
+    """
+    config = spec.config
+    rotated = config.rotated_access_keys.user_names if config.rotated_access_keys.enabled else ()
+    secrets = {user: OPERATOR_SECRET for user in rotated} | (
+        config.rotated_access_key_secrets or {}
+    )
+    update = {"rotated_access_key_secrets": secrets}
+    return StackSpec(
+        spec.name, spec.kind, spec.phase, spec.account_id, config.model_copy(update=update)
+    )
+
+
 def render_stack(
     spec: StackSpec,
     project: str | None = None,
@@ -374,13 +402,14 @@ def render_stack(
 ) -> StackRender:
     """Evaluate one stack's program under mocks, in a fresh Pulumi runtime context."""
     name = project or project_name()
+    operated = with_operator_secrets(spec)
     try:
         recorded = record_program(
             _run_main,
             project=name,
             stack=spec.name,
-            config=config_strings(spec, name),
-            secret_keys=secret_config_keys(spec, name),
+            config=config_strings(operated, name),
+            secret_keys=secret_config_keys(operated, name),
             earlier_outputs=earlier_outputs,
             preview=preview,
         )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
+import tomllib
 from collections.abc import Iterator
 from typing import Any
 
+import akeyless
 import pytest
+from packaging.requirements import Requirement
 
+import components.stacks
 from components.akeyless_api import AkeylessApiError, login_token
 from components.akeyless_dynamic import (
     EXTERNAL_ID_TYPE,
@@ -16,10 +20,29 @@ from components.akeyless_dynamic import (
     _ExternalIdProvider,
     _GatewayHealthProvider,
 )
-from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID
+from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID, login_of
 from components.akeyless_sdk import load_schema
+from components.stacks import access_id_of, checked_output, checked_url, rotated_secret_keys
+from config.fields import AkeylessAccessId
 from config.model import OrgDeployment
-from scripts.render import RecordedResource, StackRender
+from config.stack_config import (
+    ROTATED_SECRETS_KEY,
+    SETTINGS_KEY,
+    parse_stack_config,
+    stack_config_entries,
+)
+from config.stacks import StackSpec
+from config.validation import ConfigError
+from scripts.render import (
+    OPERATOR_SECRET,
+    RecordedResource,
+    StackRender,
+    after_deploy,
+    config_strings,
+    render_stack,
+    with_operator_secrets,
+)
+from tests.conftest import PROJECT_DIR
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 from tests.test_components import by_type, one, rendered, stack
 
@@ -257,7 +280,7 @@ def test_secrets_follow_each_accounts_capabilities(centralized_org: OrgDeploymen
     assert rotated["name"] == "/aws-org/aws/555555555555/rotated/svc-etl"
     assert rotated["apiId"] == "AKIAIOSFODNN7EXAMPLE"
     assert rotated["authenticationCredentials"] == "use-target-creds"
-    assert "apiKey" not in rotated
+    assert rotated["apiKey"] == OPERATOR_SECRET  # the render's stand-in for the stack's secret
     usc = one(resources, USC).raw_inputs
     assert usc["targetToAssociate"] == target_name
     assert (usc["uscPrefix"], usc["usePrefixAsFilter"]) == ("akeyless/", "true")
@@ -360,6 +383,216 @@ def test_steps_are_replaced_when_what_they_check_changes() -> None:
     assert not unchanged.changes
     moved = _GatewayHealthProvider().diff("x", old, {**old, "api_url": "https://b:8000/api/v2"})
     assert moved.changes and moved.replaces == ["api_url"]
-    target = {"api_url": "u", "target_name": "n", "target_id": "1"}
-    recreated = _ExternalIdProvider().diff("x", target, {**target, "target_id": "2"})
-    assert recreated.replaces == ["target_id"]
+    target = {"api_url": "u", "target_name": "n", "target_id": "1", "target_inputs": "a"}
+    renamed = _ExternalIdProvider().diff("x", target, {**target, "target_name": "m"})
+    assert renamed.changes and renamed.replaces == ["target_name"]
+
+
+# --- what real Akeyless and the provider require (issue 12) --------------------------
+
+
+def test_a_rotated_keys_secret_half_is_a_secret_in_and_out(centralized_org: OrgDeployment) -> None:
+    """The provider reads api_key back from the rotated value, unmarked (item 6)."""
+    resources = stack(
+        centralized_org,
+        "member-555555555555",
+        rotated_access_key_secrets={"svc-etl": "wJalrXUtnFEMI-current"},
+    )
+    rotated = one(resources, ROTATED)
+    assert rotated.raw_inputs["apiKey"] == "wJalrXUtnFEMI-current"
+    assert rotated.inputs["apiKey"] == "[secret]"
+    assert rotated.additional_secret_outputs == ["apiKey"]
+    assert rotated.ignore_changes == ["apiId", "apiKey"]  # a handover, read back once rotated
+    assert "wJalrXUtnFEMI-current" not in json.dumps([r.inputs for r in resources])
+
+
+def test_a_rotated_key_without_its_secret_half_is_a_clear_error(
+    centralized_org: OrgDeployment,
+) -> None:
+    spec = next(s.spec for s in rendered(centralized_org) if s.spec.name == "member-555555555555")
+    assert spec.config.rotated_access_key_secrets is None  # the org file holds no secret
+    with pytest.raises(ConfigError) as caught:
+        rotated_secret_keys(spec.config)
+    (problem,) = caught.value.problems
+    assert problem.path == "rotatedAccessKeySecrets" and "svc-etl" in problem.message
+    config = spec.config.model_copy(update={"rotated_access_key_secrets": {"svc-etl": "k"}})
+    assert set(rotated_secret_keys(config)) == {"svc-etl"}
+
+
+def test_the_secret_halves_round_trip_as_one_secure_value(
+    centralized_org: OrgDeployment,
+) -> None:
+    spec = next(s.spec for s in rendered(centralized_org) if s.spec.name == "member-555555555555")
+    entries = {e.key: e for e in stack_config_entries(with_operator_secrets(spec).config)}
+    secret = entries[ROTATED_SECRETS_KEY]
+    assert secret.secret and json.loads(secret.value) == {"svc-etl": OPERATOR_SECRET}
+    assert OPERATOR_SECRET not in json.dumps(entries[SETTINGS_KEY].value)  # never plain
+    parsed = parse_stack_config(entries[SETTINGS_KEY].value, {ROTATED_SECRETS_KEY: secret.value})
+    assert parsed.rotated_access_key_secrets == {"svc-etl": OPERATOR_SECRET}
+    assert f"p:{ROTATED_SECRETS_KEY}" not in config_strings(spec, "p")  # unset: left out
+    with pytest.raises(ConfigError) as caught:  # the old list form, or any non-object
+        parse_stack_config(entries[SETTINGS_KEY].value, {ROTATED_SECRETS_KEY: '["svc-etl=k"]'})
+    (problem,) = caught.value.problems
+    assert problem.path == ROTATED_SECRETS_KEY and "svc-etl=k" not in str(problem)
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(
+            {**entries[SETTINGS_KEY].value, "rotated_access_key_secrets": {"svc-etl": "k"}}
+        )
+    assert [p.path for p in caught.value.problems] == ["settings.rotated_access_key_secrets"]
+
+
+def test_each_allowed_access_entry_has_one_source(centralized_org: OrgDeployment) -> None:
+    """Seeded at start or managed, never both under one name (item 7)."""
+    admins = ("p-admins0exmpl", "p-deploy0exmpl")  # the deployer is an admin too
+    resources = stack(
+        centralized_org,
+        "hub",
+        akeyless=centralized_org.akeyless.model_copy(update={"admin_access_ids": admins}),
+    )
+    template = one(resources, "aws:ec2/launchTemplate:LaunchTemplate")
+    script = base64.b64decode(template.raw_inputs["userData"]).decode()
+    seed = next(line for line in script.splitlines() if line.startswith("ALLOWED_ACCESS_"))
+    seeded = {entry["name"]: entry["access_id"] for entry in json.loads(seed.split("=", 1)[1])}
+    managed = {
+        r.raw_inputs["name"]: r.raw_inputs["accessId"] for r in by_type(resources, ALLOWED_ACCESS)
+    }
+    assert seeded == {"admin-p-deploy0exmpl": "p-deploy0exmpl"}  # the deployment itself
+    assert managed == {"admin-p-admins0exmpl": "p-admins0exmpl"}
+    assert not set(seeded) & set(managed)
+
+
+def test_the_external_id_is_read_again_whenever_the_target_changes(
+    centralized_org: OrgDeployment, fake: FakeAkeyless
+) -> None:
+    """The provider re-sends generate_external_id on every target update (item 8)."""
+    before = one(stack(centralized_org, MEMBER), EXTERNAL_ID_TYPE).raw_inputs
+    moved = one(stack(centralized_org, MEMBER, regions=("eu-west-1",)), EXTERNAL_ID_TYPE)
+    after = moved.raw_inputs
+    assert before["target_name"] == after["target_name"]
+    assert before["target_inputs"] != after["target_inputs"]  # the target's region changed
+    old = external_id_props(fake, target_inputs=before["target_inputs"], external_id="gen-1")
+    new = external_id_props(fake, target_inputs=after["target_inputs"])
+    diff = _ExternalIdProvider().diff("t", old, new)
+    assert diff.changes and not diff.replaces  # updated in place: read again
+    fake.api_keys["p-deployer01"] = "key-1"
+    fake.add_aws_target("/aws-org/aws/333333333333/target", MEMBER_ROLE_ARN, "gen-2")
+    updated = _ExternalIdProvider().update("t", old, new)
+    assert updated.outs is not None and updated.outs["external_id"] == "gen-2"
+    assert not _ExternalIdProvider().diff("t", old, {**old}).changes
+
+
+@pytest.mark.parametrize(
+    ("region", "sts"),
+    [
+        ("us-gov-west-1", "https://sts.us-gov-west-1.amazonaws.com"),
+        ("cn-north-1", "https://sts.cn-north-1.amazonaws.com.cn"),
+    ],
+)
+def test_the_auth_method_uses_the_regional_sts_outside_the_aws_partition(
+    distributed_org: OrgDeployment, region: str, sts: str
+) -> None:
+    """GovCloud and China have no global STS endpoint (item 9)."""
+    spec = next(s.spec for s in rendered(distributed_org) if s.spec.name == "org")
+    config = spec.config.model_copy(update={"regions": (region,)})
+    org_stack = render_stack(
+        StackSpec(spec.name, spec.kind, spec.phase, spec.account_id, config)
+    ).resources
+    assert {r.raw_inputs["stsUrl"] for r in by_type(org_stack, AUTH_METHOD)} == {sts}
+    partition = "aws-us-gov" if region.startswith("us-gov") else "aws-cn"
+    assert all(
+        arn.startswith(f"arn:{partition}:")
+        for r in by_type(org_stack, AUTH_METHOD)
+        for arn in r.raw_inputs["boundArns"]
+    )
+
+
+def test_inputs_the_provider_cannot_update_replace_the_object(
+    centralized_org: OrgDeployment,
+) -> None:
+    """resource_usc.go and resource_assoc_role_am.go refuse these updates (item 10)."""
+    usc = one(stack(centralized_org, MEMBER), USC)
+    assert usc.replace_on_changes == ["targetToAssociate", "uscPrefix", "usePrefixAsFilter"]
+    assert usc.delete_before_replace  # the replacement keeps the unique name
+    association = one(stack(centralized_org, "org"), ASSOCIATION)
+    assert association.replace_on_changes == ["roleName", "amName"]
+
+
+@pytest.mark.parametrize(
+    "bad", ["p-abc123\nGATEWAY_ACCESS_TYPE=access_key", "", "admin", {"nested": "p-abc123def"}]
+)
+def test_an_earlier_phases_access_id_is_checked(bad: Any) -> None:
+    """An access ID reaches user data and the container environment (item 14)."""
+    with pytest.raises(ValueError, match="gatewayAccessIds output for account 222222222222"):
+        access_id_of({"222222222222": bad}, "222222222222")
+
+
+@pytest.mark.parametrize("bad", ["gw:8000/api/v2", "ftp://gw/api", "https://gw host:8000/", ""])
+def test_an_earlier_phases_url_is_checked(bad: str) -> None:
+    with pytest.raises(ValueError, match="hub stack's gatewayUrl output must be an http"):
+        checked_url(bad, "hub", "gatewayUrl")
+
+
+def test_the_gateway_stack_checks_the_access_id_it_reads(
+    centralized_org: OrgDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Observed rather than forged: see the next test."""
+    checked: list[tuple[Any, str]] = []
+
+    def spy(access_ids: Any, account_id: str) -> str:
+        checked.append((access_ids, account_id))
+        return access_id_of(access_ids, account_id)
+
+    monkeypatch.setattr(components.stacks, "access_id_of", spy)
+    stack(centralized_org, "hub", tags={"fresh": "render"})  # an override renders anew
+    (ids, account), *_ = checked
+    assert account == "222222222222"
+    assert ids == rendered(centralized_org)[0].outputs["gatewayAccessIds"]
+
+
+def test_a_member_stack_checks_the_urls_it_reads(
+    centralized_org: OrgDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Observed rather than forged (the check itself is tested above): programs failing
+    half-way in this process made CPython 3.11.7 raise "AST constructor recursion depth
+    mismatch" on a later import, so these wiring tests do not fail a program."""
+    checked: list[tuple[str, str, str]] = []
+
+    def spy(url: Any, stack_name: str, output: str) -> str:
+        checked.append((stack_name, output, url))
+        return checked_url(url, stack_name, output)
+
+    monkeypatch.setattr(components.stacks, "checked_url", spy)
+    stack(centralized_org, MEMBER, tags={"fresh": "render"})  # an override renders anew
+    assert sorted(checked) == [
+        ("hub", "gatewayHealthUrl", f"http://{HUB_LB}:8080/health"),
+        ("hub", "gatewayUrl", HUB_GATEWAY_API),
+    ]
+
+
+def test_the_renders_placeholders_are_what_the_output_checks_let_through() -> None:
+    assert checked_output(after_deploy("org-auth", "accessId"), AkeylessAccessId, "x")
+    url = f"https://{after_deploy('hub-lb', 'dnsName')}:8000/api/v2"
+    assert checked_url(url, "hub", "gatewayUrl") == url
+
+
+def test_the_sdk_floor_has_the_external_id_field() -> None:
+    """gw_cloud_identity_external_id_opt appears in akeyless 5.0.5 (item 11)."""
+    project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text())["project"]
+    (requirement,) = [
+        Requirement(r) for r in project["dependencies"] if Requirement(r).name == "akeyless"
+    ]
+    assert not requirement.specifier.contains("5.0.4")
+    assert requirement.specifier.contains("5.0.5")
+    assert "gw_cloud_identity_external_id_opt" in akeyless.AWSTargetDetails.attribute_map
+
+
+def test_the_environment_may_not_log_in_as_another_access_id(
+    distributed_org: OrgDeployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Gateways allow login_access_id; the provider would log in as the variable."""
+    config = next(s.spec for s in rendered(distributed_org) if s.spec.name == "org").config
+    monkeypatch.setenv("AKEYLESS_ACCESS_ID", "p-someone0else")
+    with pytest.raises(ConfigError, match="AKEYLESS_ACCESS_ID is p-someone0else"):
+        login_of(config)
+    monkeypatch.setenv("AKEYLESS_ACCESS_ID", "p-deploy0exmpl")
+    assert login_of(config).access_id == "p-deploy0exmpl"

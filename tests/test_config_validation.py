@@ -45,7 +45,7 @@ def test_defaults_fill_what_is_left_out() -> None:
         {
             "pattern": "distributed",
             "management_account_id": "111111111111",
-            "akeyless": {"login": "api_key"},
+            "akeyless": {"login": "api_key", "login_access_id": "p-deployer01"},
             "gateway": {"allowed_cidrs": ["10.0.0.0/8"]},
             "accounts": [
                 {
@@ -279,3 +279,55 @@ def test_generated_unknown_top_level_keys_are_rejected(key: str) -> None:
     data = copy.deepcopy(example())
     data[key] = "x"
     assert key in problems_of(data)
+
+
+# --- organization facts the Akeyless and IAM objects depend on -----------------------
+
+
+def test_api_key_login_needs_the_deployers_access_id() -> None:
+    """Every Gateway must allow the deployment from its first start (issue 12, item 7)."""
+    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data["akeyless"].pop("login_access_id")
+    problems = problems_of(data)
+    assert "login_access_id" in problems["akeyless"]
+    assert "AKEYLESS_ACCESS_ID" in problems["akeyless"]
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1"])
+def test_aws_iam_login_is_refused_where_the_provider_cannot_sign_it(region: str) -> None:
+    """The provider's AWS IAM login signs for the global STS endpoint only (item 9)."""
+    data = example()
+    data["regions"] = [region]
+    problems = problems_of(data)
+    assert "regional" in problems["akeyless.login"]
+    assert "login: api_key" in problems["akeyless.login"]
+
+
+def test_a_boundary_of_one_account_is_refused_for_the_others() -> None:
+    """IAM bounds a role only with a policy of its own account, or AWS's (item 12)."""
+    data = example()
+    data["iam"]["permissions_boundary_arn"] = "arn:aws:iam::222222222222:policy/boundary"
+    message = problems_of(data)["iam.permissions_boundary_arn"]
+    assert "account 222222222222" in message and "333333333333" in message
+    assert "permissions_boundary_policy_name" in message
+
+
+def test_a_boundary_by_name_or_aws_managed_arn_is_accepted() -> None:
+    named = example()
+    named["iam"]["permissions_boundary_policy_name"] = "platform-boundary"
+    assert parse_org(named).iam.permissions_boundary_policy_name == "platform-boundary"
+    managed = example()
+    managed["iam"]["permissions_boundary_arn"] = "arn:aws:iam::aws:policy/PowerUserAccess"
+    assert parse_org(managed).iam.permissions_boundary_arn is not None
+    both = named | {"iam": named["iam"] | managed["iam"]}
+    assert "not both" in problems_of(both)["iam"]
+
+
+def test_the_management_account_listed_but_excluded_is_named() -> None:
+    """It would be dropped without a word (item 13)."""
+    data = example()
+    data["accounts"][1]["id"] = data["management_account_id"]
+    data["accounts"][1].pop("capabilities")  # its role ARNs name the account it replaces
+    assert "management account" in problems_of(data)["accounts[1].id"]
+    data["discovery"] = {"management_account": "include"}
+    assert parse_org(data).accounts[1].id == data["management_account_id"]

@@ -136,8 +136,13 @@ def org_file(**discovery: Any) -> OrgDeployment:
     return parse_org(data)
 
 
-def management_of(client: Any) -> str:
-    return str(client.describe_organization()["Organization"]["MasterAccountId"])
+def identity_of(client: Any) -> dict[str, str]:
+    """The organization's ID and management account, as the org file must name them."""
+    organization = client.describe_organization()["Organization"]
+    return {
+        "organization_id": organization["Id"],
+        "management_account_id": organization["MasterAccountId"],
+    }
 
 
 def test_nested_ous_tags_and_suspended_accounts(aws: str) -> None:
@@ -156,22 +161,18 @@ def test_nested_ous_tags_and_suspended_accounts(aws: str) -> None:
     client.close_account(AccountId=closed)
 
     org = org_file(include_ous=[workloads])
-    org = org.model_copy(update={"management_account_id": management_of(client)})
+    org = org.model_copy(update=identity_of(client))
     chosen = [a.id for a in resolve_accounts(org).accounts]
     assert chosen == sorted([nested, direct])  # nested OU included, suspended left out
 
-    tagged = org_file(include_tags={"env": "prod"}).model_copy(
-        update={"management_account_id": management_of(client)}
-    )
+    tagged = org_file(include_tags={"env": "prod"}).model_copy(update=identity_of(client))
     assert [a.id for a in resolve_accounts(tagged).accounts] == sorted([nested, outside])
 
 
 def test_an_unknown_ou_is_a_clear_error(aws: str) -> None:
     client = boto3.client("organizations")
     make_account(client, "one")
-    org = org_file(include_ous=["ou-zz99-doesnotexist"]).model_copy(
-        update={"management_account_id": management_of(client)}
-    )
+    org = org_file(include_ous=["ou-zz99-doesnotexist"]).model_copy(update=identity_of(client))
     with pytest.raises(DiscoveryError, match="unknown organizational unit 'ou-zz99-doesnotexist'"):
         resolve_accounts(org)
 
@@ -192,13 +193,18 @@ def test_every_page_of_list_accounts_is_read() -> None:
         return {"Id": account_id, "Name": account_id, "State": "ACTIVE"}
 
     with Stubber(client) as stub:
+        # resolve_accounts first checks the org file names this organization.
+        organization = {"Id": "o-a1b2c3d4e5", "MasterAccountId": MANAGEMENT}
+        stub.add_response("describe_organization", {"Organization": organization}, {})
         stub.add_response(
             "list_accounts", {"Accounts": [account("333333333333")], "NextToken": "page-2"}, {}
         )
         stub.add_response(
             "list_accounts", {"Accounts": [account("444444444444")]}, {"NextToken": "page-2"}
         )
-        org = org_file().model_copy(update={"management_account_id": MANAGEMENT})
+        org = org_file().model_copy(
+            update={"organization_id": organization["Id"], "management_account_id": MANAGEMENT}
+        )
         chosen = [a.id for a in resolve_accounts(org, client).accounts]
         stub.assert_no_pending_responses()
     assert chosen == ["333333333333", "444444444444"]
@@ -211,7 +217,7 @@ def test_distributed_accounts_discovered_without_network_settings_are_named(aws:
     data.update(pattern="distributed", accounts=[], discovery={"source": "organizations"})
     data.pop("hub")
     data["akeyless"]["auth_method_scope"] = "per_account"
-    org = parse_org(data).model_copy(update={"management_account_id": management_of(client)})
+    org = parse_org(data).model_copy(update=identity_of(client))
     with pytest.raises(ConfigError) as caught:
         resolve_accounts(org)
     paths = {problem.path: problem.message for problem in caught.value.problems}
@@ -226,7 +232,7 @@ def test_cli_accounts_json_against_the_emulator(aws: str, tmp_path: Path) -> Non
     data.update(
         accounts=[],
         discovery={"source": "organizations"},
-        management_account_id=management_of(client),
+        **identity_of(client),
     )
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(data))
@@ -256,7 +262,7 @@ def test_render_discover_renders_the_accounts_organizations_selects(
     client = boto3.client("organizations")
     discovered = make_account(client, "discovered")
     data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
-    data.update(discovery={"source": "organizations"}, management_account_id=management_of(client))
+    data.update(discovery={"source": "organizations"}, **identity_of(client))
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(data))
     out = tmp_path / "out"
@@ -265,3 +271,36 @@ def test_render_discover_renders_the_accounts_organizations_selects(
     assert [s["name"] for s in document["stacks"]] == ["org", "hub", f"member-{discovered}"]
     assert document["summary"]["accounts_discovered"] is True
     assert document["summary"]["listed_accounts_only"] is False
+
+
+def test_the_org_file_must_name_the_organization_it_reaches(aws: str) -> None:
+    """A wrong organization_id would only show as denied hops at run time (item 13)."""
+    client = boto3.client("organizations")
+    make_account(client, "one")
+    actual = identity_of(client)
+    wrong_org = org_file().model_copy(update={**actual, "organization_id": "o-zzzzzzzzzz"})
+    with pytest.raises(ConfigError) as caught:
+        resolve_accounts(wrong_org)
+    (problem,) = caught.value.problems
+    assert problem.path == "organization_id"
+    assert actual["organization_id"] in problem.message
+    wrong_management = org_file().model_copy(
+        update={**actual, "management_account_id": "999999999999"}
+    )
+    with pytest.raises(ConfigError) as caught:
+        resolve_accounts(wrong_management)
+    (problem,) = caught.value.problems
+    assert problem.path == "management_account_id"
+    assert actual["management_account_id"] in problem.message
+
+
+def test_the_management_account_listed_for_settings_is_named(aws: str) -> None:
+    """Listed but excluded by discovery, it would be dropped without a word (item 13)."""
+    client = boto3.client("organizations")
+    make_account(client, "one")
+    actual = identity_of(client)
+    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data.update(actual, discovery={"source": "organizations"})
+    data["accounts"] = [{"id": actual["management_account_id"]}]
+    with pytest.raises(ConfigError, match="is the management account"):
+        parse_org(data)

@@ -126,7 +126,8 @@ def test_ec2_user_data_carries_exactly_the_gateway_environment(
     assert env["GATEWAY_ACCESS_ID"] == HUB_ACCESS_ID  # the org stack's auth method
     assert env["CLUSTER_NAME"] == "aws-org-222222222222"
     admins = {entry["access_id"] for entry in json.loads(env["ALLOWED_ACCESS_PERMISSIONS"])}
-    assert admins == {ADMIN, DEPLOYER}  # the deployment must reach it to create objects
+    # Only the deployment, which must reach it to create objects (the admins among them).
+    assert admins == {DEPLOYER}
     assert not any(marker in script for marker in SECRET_MARKERS)
     assert "akeyless/gateway:5.0.1" in script
 
@@ -345,14 +346,14 @@ def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment
 def test_eks_release_runs_the_configured_image(distributed_org: OrgDeployment) -> None:
     """Whatever the chart's default image, ``gateway.image`` is what runs."""
     gateway = distributed_org.gateway.model_copy(
-        update={"image": "registry.example/akeyless/gateway:5.0.2"}
+        update={"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway:5.0.2"}
     )
     release = one(
         stack(distributed_org, EKS_ACCOUNT, gateway=gateway), "kubernetes:helm.sh/v3:Release"
     )
     values = release.raw_inputs["values"]["gateway"]
     assert values["deployment"]["image"] == {
-        "repository": "registry.example/akeyless/gateway",
+        "repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway",
         "tag": "5.0.2",
     }
     assert values["service"]["type"] == "ClusterIP"  # the chart's own Service stays inside
@@ -437,7 +438,11 @@ EKS_HUB = {
             "host bits",
         ),
         (lambda d: d["gateway"].update(allowed_cidrs=[]), "gateway.allowed_cidrs", "who may"),
-        (lambda d: d["gateway"].update(image="akeyless/gateway:latest"), "gateway.image", "pinned"),
+        (
+            lambda d: d["gateway"].update(image="akeyless/gateway:latest"),
+            "gateway.image",
+            "moves as releases",
+        ),
         (lambda d: d["gateway"].update(cpu=512), "gateway.cpu", "1024"),
         (
             lambda d: d["hub"].update(gateway_url="https://gw:8000/api/v2"),

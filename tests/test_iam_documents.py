@@ -16,8 +16,10 @@ from components.iam_documents import (
     hub_gateway_policy,
     member_role_policy,
     member_trust_policy,
+    permissions_boundary_arn,
 )
 from config.model import Capabilities, OrgDeployment
+from scripts.render import render
 from tests.policy_eval import allows_action, grants, resources_for, within
 from tests.test_components import rendered
 
@@ -360,3 +362,41 @@ def test_the_ecs_task_role_trusts_only_tasks_of_its_own_account() -> None:
         "StringEquals": {"aws:SourceAccount": ACCOUNT},
         "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:*:{ACCOUNT}:*"},
     }
+
+
+# --- permissions boundaries -------------------------------------------------------
+
+
+def test_a_boundary_by_name_resolves_in_each_roles_own_account() -> None:
+    """IAM bounds a role only with AWS's policies or its own account's (issue 12, item 12)."""
+    named = permissions_boundary_arn(
+        "aws-us-gov", "333333333333", arn=None, policy_name="boundary", policy_path="/platform/"
+    )
+    assert named == "arn:aws-us-gov:iam::333333333333:policy/platform/boundary"
+    managed = "arn:aws:iam::aws:policy/PowerUserAccess"
+    assert permissions_boundary_arn("aws", ACCOUNT, arn=managed, policy_name=None) == managed
+    own = f"arn:aws:iam::{ACCOUNT}:policy/boundary"
+    assert permissions_boundary_arn("aws", ACCOUNT, arn=own, policy_name=None) == own
+    with pytest.raises(ValueError, match="another account than 333333333333"):
+        permissions_boundary_arn("aws", "333333333333", arn=own, policy_name=None)
+    assert permissions_boundary_arn("aws", ACCOUNT, arn=None, policy_name=None) is None
+
+
+def test_every_role_of_every_account_gets_its_own_accounts_boundary(
+    centralized_org: OrgDeployment,
+) -> None:
+    iam = centralized_org.iam.model_copy(update={"permissions_boundary_policy_name": "boundary"})
+    roles = [
+        (stack.spec.account_id, resource.raw_inputs)
+        for stack in render(centralized_org.model_copy(update={"iam": iam}))
+        for resource in stack.resources
+        if resource.type == "aws:iam/role:Role"
+    ]
+    assert {account for account, _ in roles} == {
+        "222222222222",
+        "333333333333",
+        "444444444444",
+        "555555555555",
+    }
+    for account, role in roles:
+        assert role["permissionsBoundary"] == f"arn:aws:iam::{account}:policy/boundary"

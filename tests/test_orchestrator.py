@@ -22,6 +22,7 @@ from scripts.orchestrator import (
     DeploymentOptions,
     DeploymentRequest,
     DeploymentResult,
+    InvalidRequest,
     run_deployment,
 )
 from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
@@ -160,6 +161,34 @@ def test_a_secret_goes_to_the_cli_on_stdin_and_is_stored_encrypted(
     assert "k3y-v4lue" not in stored
     secure = json.loads(stored)["config"][f"{PROJECT}:akeylessAccessKey"]
     assert fake_decrypt(secure["secure"]) == "k3y-v4lue"
+
+
+def test_rotated_key_secrets_are_stored_encrypted_and_kept_on_the_next_run(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    """The secret halves of rotated keys go to the CLI on stdin; a later run keeps them.
+
+    The org file holds no secret, so orgctl's next write of the stack file (from
+    the org file alone) must keep the secure value the operator or an earlier run set.
+    """
+    (spec,) = [s for s in plan_stacks(centralized_org) if s.name == "member-555555555555"]
+    secrets = {"svc-etl": "wJalrXUtnFEMI-current"}
+    with_secret = replace(
+        spec, config=spec.config.model_copy(update={"rotated_access_key_secrets": secrets})
+    )
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    runner.prepare([with_secret], {})
+    runner.run(with_secret, "preview")
+    (set_call,) = [c for c in calls(fake) if c["argv"][0] == "config"]
+    assert set_call["argv"][-1] == f"{PROJECT}:rotatedAccessKeySecrets"
+    assert all("wJalrXUtnFEMI-current" not in " ".join(c["argv"]) for c in calls(fake))
+    path = tmp_path / f"state/work/{spec.name}/Pulumi.{spec.name}.yaml"
+    stored = path.read_text()
+    assert "wJalrXUtnFEMI-current" not in stored
+    secure = json.loads(stored)["config"][f"{PROJECT}:rotatedAccessKeySecrets"]
+    assert json.loads(fake_decrypt(secure["secure"])) == secrets
+    runner.run(spec, "preview")  # as orgctl runs it again: from the org file, no secret
+    assert json.loads(path.read_text())["config"][f"{PROJECT}:rotatedAccessKeySecrets"] == secure
 
 
 def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events(
@@ -372,3 +401,45 @@ def test_cli_without_a_passphrase_for_the_local_backend_is_clear(
     result = orgctl_with_fake("preview", fake, tmp_path, passphrase=False)
     assert result.returncode == 1
     assert "PULUMI_CONFIG_PASSPHRASE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_live_preview_reaches_every_account_through_the_read_only_role(
+    fake: Path, tmp_path: Path
+) -> None:
+    org = org_with_members(1).model_copy(update={"preview_role_name": "akeyless-preview"})
+    assert run(fake, tmp_path, org, verb="preview", use_preview_role=True).ok
+    for stack in ("org", "hub", "member-900000000000"):
+        written = yaml.safe_load(
+            (tmp_path / f"state/work/{stack}/Pulumi.{stack}.yaml").read_text(encoding="utf-8")
+        )
+        assert written["config"][f"{PROJECT}:settings"]["bootstrap_role_name"] == (
+            "akeyless-preview"
+        )
+
+
+@pytest.mark.parametrize(
+    "verb,role", [("up", "akeyless-preview"), ("destroy", "akeyless-preview"), ("preview", None)]
+)
+def test_the_preview_role_is_for_a_configured_preview_only(
+    fake: Path, tmp_path: Path, verb: str, role: str | None
+) -> None:
+    org = org_with_members(1).model_copy(update={"preview_role_name": role})
+    with pytest.raises(InvalidRequest):
+        run(fake, tmp_path, org, verb=verb, use_preview_role=True, yes=True)
+    assert not any(call["argv"][0] in ("up", "destroy", "preview") for call in calls(fake))
+
+
+def test_an_empty_backend_url_is_an_error_not_a_fresh_local_state(
+    fake: Path, tmp_path: Path
+) -> None:
+    result = orgctl_with_fake("preview", fake, tmp_path, "--backend-url", "")
+    assert result.returncode == 2
+    assert "--backend-url is empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_state_dir_is_private_to_its_owner(fake: Path, tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    assert run(fake, tmp_path, org_with_members(1), verb="preview").ok
+    assert state.stat().st_mode & 0o777 == 0o700

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.fields import EXTRA_API_HOSTS_VARIABLE, MAX_USER_TAGS
+from config.fields import EXTRA_API_HOSTS_VARIABLE, MAX_USER_TAGS, image_repository_and_tag
 from config.model import OrgDeployment
 from config.org_file import MAX_DEPTH, MAX_FILE_BYTES, OrgFileError, parse_org_yaml
 from config.validation import ConfigError, load_org_file, parse_org
@@ -191,3 +191,48 @@ def test_the_akeyless_api_url_must_be_an_akeyless_host(monkeypatch: pytest.Monke
     org["akeyless"]["api_url"] = "https://gateway.internal.example:8000/api/v2"
     monkeypatch.setenv(EXTRA_API_HOSTS_VARIABLE, "gateway.internal.example")
     assert parse_org(org, "gateway.yaml").akeyless.api_url.startswith("https://gateway.internal")
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "akeyless/gateway:5.0.1",
+        "docker.io/akeyless/gateway:5.0.1",
+        "akeyless/gateway:5.0.1@sha256:" + "ab" * 32,
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway:5.0.1",
+    ],
+)
+def test_a_pinned_gateway_image_is_accepted(image: str) -> None:
+    org = load_org_file(CENTRALIZED_EXAMPLE).model_dump(mode="json")
+    org["gateway"]["image"] = image
+    assert parse_org(org, "image.yaml").gateway.image == image
+
+
+@pytest.mark.parametrize(
+    "image,why",
+    [
+        ("akeyless/gateway:5", "moves"),
+        ("akeyless/gateway:5.0", "moves"),
+        ("akeyless/gateway:LATEST", "moves"),
+        ("akeyless/gateway:Latest", "moves"),
+        ("akeyless/gateway", "moves"),
+        ("akeyless/gateway@sha256:" + "ab" * 32, "moves"),
+        ("evil.example/akeyless/gateway:5.0.1", "registry"),
+        ("ghcr.io/akeyless/gateway:5.0.1", "registry"),
+        ("someone/gateway:5.0.1", "akeyless/gateway image"),
+    ],
+)
+def test_moving_tags_and_foreign_registries_are_refused(image: str, why: str) -> None:
+    org = load_org_file(CENTRALIZED_EXAMPLE).model_dump(mode="json")
+    org["gateway"]["image"] = image
+    with pytest.raises(ConfigError) as caught:
+        parse_org(org, "image.yaml")
+    assert why in str(caught.value)
+
+
+def test_the_helm_values_keep_tag_and_digest() -> None:
+    digest = "sha256:" + "cd" * 32
+    assert image_repository_and_tag(f"docker.io/akeyless/gateway:5.0.1@{digest}") == (
+        "docker.io/akeyless/gateway",
+        f"5.0.1@{digest}",
+    )

@@ -179,3 +179,29 @@ def test_cli_render_and_preview_write_the_comment(tmp_path: Path) -> None:
     comment = (tmp_path / "preview.md").read_text()
     assert "## Akeyless Gateway: org-wide preview" in comment
     assert "- `+ create` `aws:iam/role:Role` **hub-role**" in comment  # from engine events
+
+
+def test_values_cannot_break_out_of_their_code_into_markdown() -> None:
+    # A value from a pull request that closes a plain `...` span and adds an image
+    # (which GitHub would fetch) and a fake heading.
+    evil = "x` ![pixel](https://evil.example/p.png) `y"
+    step = ResourceStep(
+        "update",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "sg ![n](https://evil.example/n.png)",
+        old={"description": "ok"},
+        new={"description": evil},
+        diffs=["description"],
+    )
+    failed = StackPreview(
+        "hub", "222222222222", "failed", {}, error="boom ```\n![e](https://evil.example/e.png)"
+    )
+    comment = render_comment(
+        [StackPreview("org", "111111111111", "succeeded", {"update": 1}, [step]), failed]
+    )
+    line = next(line for line in comment.splitlines() if "description" in line)
+    assert "``x` ![pixel](https://evil.example/p.png) `y``" in line  # one code span, whole
+    assert "**sg \\!\\[n\\]\\(https://evil.example/n.png\\)**" in comment
+    error_block = comment[comment.index("**Error:**") :]
+    assert error_block.splitlines()[2] == "````"  # longer than the ``` inside the error
+    assert "![e](https://evil.example/e.png)" in error_block.split("````")[1]  # inside the block

@@ -22,6 +22,9 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second_as_written() -> None
     assert render.endswith(".venv/bin/orgctl render --config config/org.example.yaml")
     assert "pulumi" not in render.replace("pip install", "")  # no Pulumi CLI needed
     assert tests in (PROJECT_DIR / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    # Hash-checked dependencies from the lock files, the project itself without deps.
+    assert "--require-hashes -r requirements.lock" in render
+    assert "--require-hashes -r requirements-test.lock" in tests
 
 
 def test_orgctl_is_a_console_script_of_the_project() -> None:
