@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 from components.akeyless_names import target_name
+from config.stacks import plan_stacks
+from config.validation import load_org_file
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
 from tests.fake_akeyless import FakeAkeyless
 
@@ -25,6 +27,8 @@ SHIM_DIR = ENGINE_DIR / "shim"
 PASSPHRASE = "engine tests passphrase"
 FAKE_AWS_SECRET = "e2eFakeSecretAccessKey0000000000000000000"
 """The deployment's AWS secret key in the environment; must never reach a state file."""
+ROTATED_SECRET = "e2eRotatedSecretAccessKeyValue0000000000"
+"""The current secret key of each rotated IAM user (a stack secret); must never be in clear."""
 DEPLOY_ACCESS_ID = "p-deploy0exmpl"
 """``akeyless.login_access_id`` of both examples: the fake accepts its AWS IAM login."""
 
@@ -200,3 +204,36 @@ def pulumi_cli(
         timeout=600,
         check=False,
     )
+
+
+def set_rotated_key_secrets(engine: Engine, org: Path, state: Path) -> None:
+    """The operator's step for stacks with rotated access keys (README, "Rotated access keys").
+
+    The current secret key of each user, as JSON on stdin to ``pulumi config set --secret
+    rotatedAccessKeySecrets`` in orgctl's work dir of the stack. A first ``orgctl preview`` of
+    those accounts creates the stacks and work dirs, and fails naming the missing secret.
+    """
+    specs = [
+        spec
+        for spec in plan_stacks(load_org_file(org))
+        if spec.config.rotated_access_keys.enabled and spec.config.rotated_access_keys.access_keys
+    ]
+    if not specs:
+        return
+    first = orgctl(engine, "preview", org, state, "--only", *{spec.account_id for spec in specs})
+    for spec in specs:
+        assert "rotatedAccessKeySecrets" in first.errors().get(spec.name, ""), first.explain()
+        users = spec.config.rotated_access_keys.access_keys
+        result = subprocess.run(
+            [
+                *(str(engine.pulumi), "config", "set", "--secret", "rotatedAccessKeySecrets"),
+                *("--stack", f"organization/akeyless-gateway-org/{spec.name}", "--non-interactive"),
+            ],
+            input=json.dumps({user: ROTATED_SECRET for user in users}),
+            cwd=state / "work" / spec.name,
+            env={**engine.env, "PULUMI_BACKEND_URL": f"file://{state / 'state'}"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr

@@ -17,12 +17,14 @@ import pytest
 from tests.engine.harness import (
     EXAMPLES,
     FAKE_AWS_SECRET,
+    ROTATED_SECRET,
     Engine,
     Run,
     external_id,
     org_file,
     orgctl,
     resources_in,
+    set_rotated_key_secrets,
     stack_file,
 )
 from tests.fake_akeyless import FakeAkeyless
@@ -38,7 +40,9 @@ def deployment(
     """(pattern, org file, state dir) of one example, for the tests below in file order."""
     pattern: str = request.param
     folder = tmp_path_factory.mktemp(pattern)
-    yield pattern, org_file(EXAMPLES[pattern], fake_gateway, folder), folder / "state"
+    org, state = org_file(EXAMPLES[pattern], fake_gateway, folder), folder / "state"
+    set_rotated_key_secrets(engine, org, state)
+    yield pattern, org, state
 
 
 def _all_succeeded(run: Run) -> None:
@@ -50,7 +54,9 @@ def test_preview_of_the_fresh_organization_succeeds_for_every_stack(
 ) -> None:
     """A first preview, before anything exists: later phases cannot read earlier outputs yet."""
     _pattern, org, _state = deployment
-    run = orgctl(engine, "preview", org, tmp_path / "fresh")
+    fresh = tmp_path / "fresh"
+    set_rotated_key_secrets(engine, org, fresh)
+    run = orgctl(engine, "preview", org, fresh)
     _all_succeeded(run)
 
 
@@ -101,6 +107,7 @@ def test_state_holds_no_external_id_or_key_in_plain_text(
     assert any(path.parent.name == "akeyless-gateway-org" for path in files), files
     text = "\n".join(path.read_text(encoding="utf-8") for path in files)
     assert FAKE_AWS_SECRET not in text
+    assert ROTATED_SECRET not in text, "a rotated user's secret access key in plain text"
     if pattern == "centralized":
         for account in ("333333333333", "444444444444", "555555555555"):
             assert external_id(account) not in text, f"External ID of {account} in plain text"
