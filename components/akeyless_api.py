@@ -1,8 +1,11 @@
 """The few Akeyless API calls made outside the Pulumi provider, with the official SDK.
 
 - ``read_generated_external_id``: Akeyless generates a Target's External ID and
-  neither the provider's resource nor its data source returns it; only
-  ``target-get-details`` does (``../shared/akeyless/FACTS.md``).
+  neither the provider's resource nor its data source returns it
+  (terraform-provider-akeyless ``akeyless/resource_aws_target.go``;
+  ``akeyless/data_source_target_details.go``, ``extractAwsTargetDetails``); only
+  ``target-get-details`` does (``akeyless`` SDK ``models/aws_target_details.py``,
+  ``gw_cloud_identity_external_id_opt``).
 - ``wait_for_gateway_health``: gateway-mediated objects are created through the
   Gateway's API, so the Gateway must answer ``GET /health`` first.
 - ``login_token``: the session token those calls need, from an AWS IAM login

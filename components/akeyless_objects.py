@@ -321,7 +321,8 @@ class AccountSecrets(pulumi.ComponentResource):
                     rotator_type="api-key",
                     # The Gateway rotates the key with its own identity; Akeyless takes
                     # over both halves of the current key, as every Akeyless example of
-                    # the api-key rotator passes them (../shared/akeyless/FACTS.md).
+                    # the api-key rotator passes them (--api-id and --api-key in
+                    # https://docs.akeyless.io/docs/create-an-aws-rotated-secret).
                     authentication_credentials="use-target-creds",
                     api_id=access_key_id,
                     api_key=pulumi.Output.secret(args.rotated_secret_keys[user_name]),

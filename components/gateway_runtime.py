@@ -1,7 +1,9 @@
 """How the Gateway runs, as pure data: its environment, EC2 user data, ECS
-container definition and Helm values (``../shared/akeyless/FACTS.md``, "The
-Gateway runtime"). Nothing here is secret: the Gateway logs in with its cloud
-identity, so it gets access IDs, never keys.
+container definition and Helm values. The environment variables are those of
+https://docs.akeyless.io/docs/gateway-docker-advanced-configuration, the Helm
+values those of akeylesslabs/helm-charts ``charts/akeyless-gateway/values.yaml``.
+Nothing here is secret: the Gateway logs in with its cloud identity, so it gets
+access IDs, never keys.
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
 """IAM policy documents as pure functions: plain data in, plain dicts out.
 
 No Pulumi types here, so a security reviewer (and the tests) can read every
-document the program will create. Grants follow the "AWS permissions per
-Gateway feature" table in ``../shared/akeyless/FACTS.md``, with resources
-narrowed to the account, the regions, the temporary-user prefix, the listed
-users, groups, roles and the secret prefix. ``iam:ListUsers`` and
-``secretsmanager:ListSecrets`` take no resource narrower than ``*``.
+document the program will create. Grants are, feature by feature, those of
+the seed Terraform of the distributed pattern (AWS roles for the Akeyless
+Gateway, https://docs.akeyless.io/docs/terraform-distributed-deployment), with
+resources narrowed to the account, the regions, the temporary-user prefix, the
+listed users, groups, roles and the secret prefix. ``iam:ListUsers`` and
+``secretsmanager:ListSecrets`` take no resource narrower than ``*``: the AWS
+Service Authorization Reference lists no resource type for them
+(https://docs.aws.amazon.com/service-authorization/latest/reference/, pages
+``list_awsidentityandaccessmanagementiam.html`` and ``list_awssecretsmanager.html``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The pattern components: one per stack kind of ``../shared/DESIGN.md``.
+"""The pattern components: one per stack kind (README.md, "Stacks").
 
 | pattern     | stack              | component               |
 |-------------|--------------------|-------------------------|
@@ -128,8 +128,9 @@ def rotated_secret_keys(config: StackConfig) -> dict[str, pulumi.Output[str]]:
     """Each rotated user's current secret access key, as a secret; or a clear error.
 
     Every Akeyless example of the api-key rotator passes both halves of the key
-    it takes over (../shared/akeyless/FACTS.md); the secret half comes only from
-    the stack's secret config, never from the org file.
+    it takes over (https://docs.akeyless.io/docs/create-an-aws-rotated-secret);
+    the secret half comes only from the stack's secret config, never from the
+    org file.
     """
     rotated, keys = config.rotated_access_keys, config.rotated_access_key_secrets or {}
     missing = [user for user in rotated.user_names if rotated.enabled and user not in keys]
@@ -220,7 +221,8 @@ class _AccountComponent(pulumi.ComponentResource):
         )
         cluster = cluster_name(config.akeyless.path, config.account_id)
         # One source of truth per allowed-access entry, whose names must be unique
-        # (../shared/akeyless/FACTS.md, GatewayAllowedAccess): the deployment itself
+        # (akeylesslabs/helm-charts charts/akeyless-gateway/values.yaml,
+        # allowedAccessPermissions: "Name must be unique"): the deployment itself
         # is seeded at the Gateway's first start, since the other entries are created
         # through the Gateway's API; the admins are managed objects.
         deployer = config.akeyless.login_access_id

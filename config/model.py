@@ -292,7 +292,8 @@ class AkeylessSettings(StrictModel):
     @model_validator(mode="after")
     def _needs_access_id(self) -> AkeylessSettings:
         # Gateway-only objects are created through the Gateway's API, which refuses
-        # callers missing from its allowed access (../shared/akeyless/FACTS.md), and
+        # callers missing from its allowed access (Gateway permissions:
+        # https://docs.akeyless.io/docs/gateway-access-permissions-reference), and
         # the allowed-access entries are themselves created through that API: the
         # deployment's own access ID must be seeded at the Gateway's first start.
         if self.login_access_id is None:
@@ -329,7 +330,8 @@ class AkeylessSettings(StrictModel):
 ComputeKind = Literal["ec2", "ecs", "eks"]
 EksService = Literal["load_balancer", "cluster_ip"]
 GATEWAY_MIN_CPU_UNITS = 1024
-"""The Gateway needs at least 1 vCPU and 2 GB (``../shared/akeyless/FACTS.md``, runtime)."""
+"""The Gateway needs at least 1 vCPU and 2 GB (Prerequisites of
+https://docs.akeyless.io/docs/gateway-deploy-docker-compose)."""
 GATEWAY_CPU_UNITS = tuple(cpu for cpu in FARGATE_MEMORY_MIB if cpu >= GATEWAY_MIN_CPU_UNITS)
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 180, 365, 731, 1827, 3653)
 

@@ -1,6 +1,6 @@
 """The stacks of an organization deployment, derived from the org file.
 
-See ``../shared/DESIGN.md``: centralized is ``org`` -> ``hub`` ->
+See README.md, "Stacks": centralized is ``org`` -> ``hub`` ->
 ``member-<account>``; distributed is ``org`` -> ``account-<account>``. Each
 stack gets a ``StackConfig`` holding only what its program needs.
 """

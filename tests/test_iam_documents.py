@@ -218,8 +218,9 @@ def test_full_policy_lints_clean_in_several_regions() -> None:
     assert findings(full_distributed_policy(["us-east-1", "eu-west-1", "ap-southeast-2"])) == []
 
 
-# The seed's Terraform grants (../shared/seeds/aws-roles-distributed-gateway-terraform.txt),
-# with ${var.management_account} = ACCOUNT and ${var.region} = us-east-1.
+# What the seed Terraform of the distributed pattern (AWS roles for the Akeyless Gateway,
+# https://docs.akeyless.io/docs/terraform-distributed-deployment) grants, with
+# ${var.management_account} = ACCOUNT and ${var.region} = us-east-1.
 SEED_USERS = f"arn:aws:iam::{ACCOUNT}:user/*"
 SEED_GRANTS: dict[str, list[str]] = {
     **{
@@ -263,9 +264,10 @@ SEED_GRANTS: dict[str, list[str]] = {
     "sts:AssumeRole": [GATEWAY_ROLE],
 }
 # Where AWS authorizes against another resource type than the seed names:
-# group membership against the group (FACTS: "group ARNs for the group actions"),
-# ListUsers against * (FACTS: "ListUsers needs *"), and assume_role dynamic
-# secrets against the configured target roles, a feature the seed does not grant.
+# group membership against the group and ListUsers against * (the AWS Service
+# Authorization Reference, list_awsidentityandaccessmanagementiam.html, gives the group
+# actions the group resource type and ListUsers none), and assume_role dynamic secrets
+# against the configured target roles, a feature the seed does not grant.
 OTHER_RESOURCE_TYPES = {
     "iam:AddUserToGroup": [f"arn:aws:iam::{ACCOUNT}:group/*"],
     "iam:RemoveUserFromGroup": [f"arn:aws:iam::{ACCOUNT}:group/*"],
