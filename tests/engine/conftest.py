@@ -33,6 +33,14 @@ from tests.engine.plugins import install_plugins
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The tests of a module share one deployment and run in file order: one process.
+    if getattr(config.option, "numprocesses", None):
+        raise pytest.UsageError(
+            "tests/engine runs in one process (its tests share deployments, in order): add -n 0"
+        )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if (engine_bin() / "pulumi").is_file():
         return
