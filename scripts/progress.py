@@ -39,8 +39,9 @@ def change_text(changes: Mapping[str, int]) -> str:
 class NdjsonEvents:
     """One JSON object per line per event."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # sys.stdout as it is now, not as it was when this module was imported.
+        self.stream = stream if stream is not None else sys.stdout
 
     def __call__(self, event: DeploymentEvent) -> None:
         self.stream.write(json.dumps(event.as_json(), sort_keys=True) + "\n")

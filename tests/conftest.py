@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,22 +81,52 @@ def distributed_org() -> OrgDeployment:
 
 
 def run_orgctl(
-    *args: str, home: Path, env: dict[str, str] | None = None
+    *args: str, home: Path, env: dict[str, str] | None = None, in_process: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """``orgctl ARGS`` (this checkout's) in a bare environment: no credentials, no proxy."""
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.orgctl", *args],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(home),
-            "AWS_EC2_METADATA_DISABLED": "true",
-            **(env or {}),
-        },
-    )
+    """``orgctl ARGS`` (this checkout's) in a bare environment: no credentials, no proxy.
+
+    In-process by default (a Python start with Pulumi's SDKs costs over a second of
+    CPU per call); ``in_process=False`` runs ``python -m scripts.orgctl`` as a child.
+    In-process, the environment, working directory and SIGINT handler are swapped
+    for the call and restored after, and stdout/stderr are captured as a child's.
+    """
+    bare = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **(env or {}),
+    }
+    if not in_process:
+        return subprocess.run(
+            [sys.executable, "-m", "scripts.orgctl", *args],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=bare,
+        )
+    from scripts import orgctl
+
+    saved_environment, saved_cwd = dict(os.environ), os.getcwd()
+    saved_handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(bare)
+        os.chdir(PROJECT_DIR)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code: int | str | None = orgctl.main(list(args))
+            except SystemExit as exit_:  # argparse's usage errors
+                code = exit_.code
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        os.chdir(saved_cwd)
+        for sig, handler in saved_handlers.items():
+            signal.signal(sig, handler)
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    return subprocess.CompletedProcess(list(args), returncode, stdout.getvalue(), stderr.getvalue())
 
 
 FAKE_PASSPHRASE = "correct horse battery staple"

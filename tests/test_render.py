@@ -89,7 +89,13 @@ def test_cli_render_writes_both_files(tmp_path: Path) -> None:
 
 def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
     result = run_orgctl(
-        "render", "--config", str(DISTRIBUTED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
+        "render",
+        "--config",
+        str(DISTRIBUTED_EXAMPLE),
+        "--out",
+        str(tmp_path),
+        home=tmp_path,
+        in_process=False,  # the point: `python -m scripts.orgctl` in a bare environment
     )
     assert result.returncode == 0, result.stderr
     assert "rendered 3 stacks" in result.stdout
