@@ -44,7 +44,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if not _asked_for_engine_tests(config):
         terminalreporter.write_line(
-            "not run here: the end-to-end tests on the real Pulumi engine (`pytest tests/engine`)"
+            "not run here: the end-to-end tests on the real engine (`pytest tests/engine -n 0`)"
         )
 
 
