@@ -167,12 +167,19 @@ def _identity_documents(value: Any, prefix: str = "") -> Iterator[tuple[str, dic
     document = _policy(value)
     if document is not None and prefix != TRUST_POLICY_KEY:
         yield prefix, document
-    elif isinstance(value, dict):
+    else:
+        for path, child in _children(value, prefix):
+            yield from _identity_documents(child, path)
+
+
+def _children(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
+    """(input path, value) of each item of a mapping (sorted) or list; nothing otherwise."""
+    if isinstance(value, dict):
         for key in sorted(value):
-            yield from _identity_documents(value[key], f"{prefix}.{key}" if prefix else str(key))
+            yield (f"{prefix}.{key}" if prefix else str(key)), value[key]
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _identity_documents(item, f"{prefix}[{index}]")
+            yield f"{prefix}[{index}]", item
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -847,15 +854,11 @@ def _akeyless_objects(stack: ReviewStack) -> list[str]:
 
 def _placeholders(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
     """(input path, placeholder) for every marked placeholder, also inside JSON text."""
-    if isinstance(value, dict):
-        for key in sorted(value):
-            yield from _placeholders(value[key], f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _placeholders(item, f"{prefix}[{index}]")
-    elif isinstance(value, str):
+    if isinstance(value, str):
         for match in PLACEHOLDER.finditer(value):
             yield prefix, match.group(0)
+    for path, child in _children(value, prefix):
+        yield from _placeholders(child, path)
 
 
 def _unknowns(stack: ReviewStack) -> list[str]:
