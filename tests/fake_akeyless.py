@@ -96,7 +96,8 @@ def running_fake_akeyless() -> Iterator[FakeAkeyless]:
     fake = FakeAkeyless()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Poll every 50 ms: shutdown() waits until the loop notices (socketserver.serve_forever).
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield fake

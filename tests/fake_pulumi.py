@@ -30,9 +30,12 @@ it saw.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,15 @@ from typing import Any
 OPERATIONS = ("preview", "up", "refresh", "destroy")
 FAKE_PULUMI = Path(__file__).with_name("fake_pulumi.sh")
 CONFIG_RULES = Path(__file__).with_name("pulumi_config_rules.py")
+
+
+def verdict_dir() -> Path:
+    """Where the fakes keep the config checker's verdicts by content, one folder per
+    version of the checker (so a change to its rules never meets an old verdict)."""
+    rules = hashlib.sha256(CONFIG_RULES.read_bytes()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"fake-pulumi-verdicts-{os.getuid()}-{rules}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def install_fake_pulumi(root: Path, **behaviour: Any) -> Path:
@@ -53,7 +65,7 @@ def install_fake_pulumi(root: Path, **behaviour: Any) -> Path:
     script = root / "bin" / "pulumi"
     shutil.copyfile(FAKE_PULUMI, script)
     script.chmod(0o755)
-    (root / "checker").write_text(f"{sys.executable}\n{CONFIG_RULES}\n")
+    (root / "checker").write_text(f"{sys.executable}\n{CONFIG_RULES}\n{verdict_dir()}\n")
     set_behaviour(root, **behaviour)
     return root
 
