@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node
 
+from config.fields import bounded, shown
+
 MAX_FILE_BYTES = 1024 * 1024
 """An org file of many hundred accounts is well under 100 KiB; 1 MiB leaves room."""
 
@@ -76,17 +78,11 @@ class _BoundedLoader(yaml.SafeLoader):
                 break
             if duplicate:
                 raise OrgFileError(
-                    f"line {key_node.start_mark.line + 1}: key {_short(key)} appears twice in "
+                    f"line {key_node.start_mark.line + 1}: key {shown(key)} appears twice in "
                     "the same mapping; a second one would silently replace the first"
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    """A bounded rendering of a key for an error message."""
-    text = repr(value) if isinstance(value, str | int | float | bool) else type(value).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def parse_org_yaml(raw: bytes) -> Any:
@@ -101,7 +97,7 @@ def parse_org_yaml(raw: bytes) -> Any:
         # The reader checks characters as soon as the loader is made: inside the try.
         loader = _BoundedLoader(text)
     except yaml.YAMLError as error:
-        raise OrgFileError(f"not valid YAML: {_short(str(error), 200)}") from None
+        raise OrgFileError(f"not valid YAML: {bounded(str(error), 200)}") from None
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as error:
@@ -110,7 +106,7 @@ def parse_org_yaml(raw: bytes) -> Any:
         # echoes the input) is left out.
         raise OrgFileError(f"{where}not valid YAML: {error.problem}") from None
     except yaml.YAMLError as error:
-        raise OrgFileError(f"not valid YAML: {_short(str(error), 200)}") from None
+        raise OrgFileError(f"not valid YAML: {bounded(str(error), 200)}") from None
     except RecursionError:
         raise OrgFileError("nested too deeply to read") from None
     finally:
