@@ -154,11 +154,12 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
-def code_block(text: str, indent: str = "") -> list[str]:
-    """``text`` as a fenced block, its fence longer than any backtick run inside it."""
+def code_block(text: str, indent: str = "", info: str = "") -> list[str]:
+    """``text`` as a fenced block (``info``: its language), its fence longer than any
+    backtick run inside it."""
     fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     return [
-        f"{indent}{fence}",
+        f"{indent}{fence}{info}",
         *(f"{indent}{line}" for line in text.splitlines()),
         f"{indent}{fence}",
     ]
@@ -195,14 +196,10 @@ def _property_lines(step: ResourceStep) -> list[str]:
             body = [line for line in diff if not line.startswith(("---", "+++"))]
             if step.op == "create":
                 body = [f"+{line}" for line in _policy_lines(after)]
-            fence = "`" * max(3, *(len(run) for b in body for run in re.findall(r"`+", b)), 0)
-            fence = fence + "`" if any(fence in b for b in body) else fence
             lines += [
                 f"  - {code_span(key)}:",
                 "",
-                f"    {fence}diff",
-                *(f"    {b}" for b in body),
-                f"    {fence}",
+                *code_block("\n".join(body), indent="    ", info="diff"),
             ]
         elif step.op == "create":
             lines.append(f"  - {code_span(key)}: {code_span(_short(after))}")
