@@ -505,7 +505,8 @@ class AutomationRunner:
     @functools.cached_property
     def _project_file(self) -> str:
         """This project's Pulumi.yaml, pointed back at the project: ``main`` and the venv."""
-        document = yaml.safe_load((self.project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
+        text = (self.project_dir / "Pulumi.yaml").read_text(encoding="utf-8")
+        document = yaml.load(text, Loader=SafeLoader)
         document["main"] = str(self.project_dir)
         options = document.setdefault("runtime", {}).setdefault("options", {})
         if "virtualenv" in options:

@@ -20,6 +20,7 @@ the review document built from that same masked record (``scripts.review_documen
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import runpy
 from collections.abc import Callable, Mapping, Sequence
@@ -62,8 +63,12 @@ CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
 EKS_CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
 
 
+@functools.cache
 def project_name(project_dir: Path = PROJECT_DIR) -> str:
-    """The ``name:`` of ``Pulumi.yaml``: the namespace of the project's config keys."""
+    """The ``name:`` of ``Pulumi.yaml``: the namespace of the project's config keys.
+
+    Read once per process: the file ships with the code, and a portal renders many times.
+    """
     document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
     return str(document["name"])
 

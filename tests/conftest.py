@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import io
 import os
 import signal
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.akeyless_sdk import load_sdk, selected
 from config.model import OrgDeployment
@@ -68,6 +71,17 @@ def akeyless_sdk() -> Iterator[None]:
     """Components built under mocks use the generated SDK, else the schema-driven classes."""
     with selected(load_sdk(schema_fallback=True)):
         yield
+
+
+@functools.cache
+def _parsed_example(path: Path) -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return document
+
+
+def example_document(path: Path = CENTRALIZED_EXAMPLE) -> dict[str, Any]:
+    """A fresh copy, free to change, of an example org file's YAML (parsed once per process)."""
+    return copy.deepcopy(_parsed_example(path))
 
 
 @pytest.fixture(scope="session")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from components.aws_names import load_balancer_name, name_problems, physical_name, short_name
 from config.validation import parse_org
 from scripts.render import StackRender
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, example_document
 from tests.test_components import rendered
 
 # The longest IAM role names validation admits (64 of [A-Za-z0-9_+=,.@-],
@@ -37,14 +36,14 @@ def longest(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def centralized_ecs_hub() -> dict[str, Any]:
-    data: dict[str, Any] = longest(yaml.safe_load(CENTRALIZED_EXAMPLE.read_text()))
+    data: dict[str, Any] = longest(example_document(CENTRALIZED_EXAMPLE))
     data["hub"]["compute"] = "ecs"
     return data
 
 
 def distributed_every_kind() -> dict[str, Any]:
     """Accounts on ecs (TLS), eks (load balancer and ClusterIP) and ec2."""
-    data: dict[str, Any] = longest(yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text()))
+    data: dict[str, Any] = longest(example_document(DISTRIBUTED_EXAMPLE))
     ecs, eks = data["accounts"]
     eks_cluster_ip = {
         **{key: value for key, value in eks.items() if key != "capabilities"},

@@ -14,12 +14,7 @@ from hypothesis import strategies as st
 from config.model import OrgDeployment
 from config.validation import ConfigError, field_path, load_org_file, parse_org
 from scripts.orgctl import main
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
-
-
-def example() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
-    return data
+from tests.conftest import DISTRIBUTED_EXAMPLE, example_document
 
 
 def problems_of(data: Any) -> dict[str, str]:
@@ -185,7 +180,7 @@ def test_bad_input_names_its_field(mutate: Any, path: str, fragment: str) -> Non
 
 def assert_names_the_problem(mutate: Any, path: str, fragment: str) -> None:
     """The example, changed by ``mutate``, is rejected with ``fragment`` at ``path``."""
-    data = example()
+    data = example_document()
     mutate(data)
     problems = problems_of(data)
     assert path in problems, problems
@@ -193,13 +188,13 @@ def assert_names_the_problem(mutate: Any, path: str, fragment: str) -> None:
 
 
 def test_distributed_rejects_a_hub() -> None:
-    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data = example_document(DISTRIBUTED_EXAMPLE)
     data["hub"] = {"account_id": "222222222222"}
     assert "hub" in problems_of(data)
 
 
 def test_all_problems_are_reported_together() -> None:
-    data = example()
+    data = example_document()
     data["accounts"][0]["id"] = "1"
     data["accounts"][2]["id"] = "2"
     data["iam"]["path"] = "nope"
@@ -233,7 +228,7 @@ def test_field_path_formatting() -> None:
 def test_cli_exits_2_with_the_field_named(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = example()
+    data = example_document()
     data["accounts"][1]["id"] = "0123"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
@@ -260,7 +255,7 @@ BAD_ROLE_NAMES = st.one_of(
 @settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(index=st.integers(min_value=0, max_value=2), bad_id=BAD_ACCOUNT_IDS)
 def test_generated_bad_account_ids_are_rejected(index: int, bad_id: Any) -> None:
-    data = copy.deepcopy(example())
+    data = copy.deepcopy(example_document())
     data["accounts"][index]["id"] = bad_id
     assert f"accounts[{index}].id" in problems_of(data)
 
@@ -268,7 +263,7 @@ def test_generated_bad_account_ids_are_rejected(index: int, bad_id: Any) -> None
 @settings(max_examples=60, deadline=None)
 @given(field=st.sampled_from(["gateway_role_name", "member_role_name"]), bad=BAD_ROLE_NAMES)
 def test_generated_bad_role_names_are_rejected(field: str, bad: str) -> None:
-    data = copy.deepcopy(example())
+    data = copy.deepcopy(example_document())
     data["iam"][field] = bad
     assert f"iam.{field}" in problems_of(data)
 
@@ -276,7 +271,7 @@ def test_generated_bad_role_names_are_rejected(field: str, bad: str) -> None:
 @settings(max_examples=60, deadline=None)
 @given(key=st.text(min_size=1, max_size=15).filter(lambda k: k not in OrgDeployment.model_fields))
 def test_generated_unknown_top_level_keys_are_rejected(key: str) -> None:
-    data = copy.deepcopy(example())
+    data = copy.deepcopy(example_document())
     data[key] = "x"
     assert key in problems_of(data)
 
@@ -286,7 +281,7 @@ def test_generated_unknown_top_level_keys_are_rejected(key: str) -> None:
 
 def test_api_key_login_needs_the_deployers_access_id() -> None:
     """Every Gateway must allow the deployment from its first start (issue 12, item 7)."""
-    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data = example_document(DISTRIBUTED_EXAMPLE)
     data["akeyless"].pop("login_access_id")
     problems = problems_of(data)
     assert "login_access_id" in problems["akeyless"]
@@ -296,7 +291,7 @@ def test_api_key_login_needs_the_deployers_access_id() -> None:
 @pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1"])
 def test_aws_iam_login_is_refused_where_the_provider_cannot_sign_it(region: str) -> None:
     """The provider's AWS IAM login signs for the global STS endpoint only (item 9)."""
-    data = example()
+    data = example_document()
     data["regions"] = [region]
     problems = problems_of(data)
     assert "regional" in problems["akeyless.login"]
@@ -305,7 +300,7 @@ def test_aws_iam_login_is_refused_where_the_provider_cannot_sign_it(region: str)
 
 def test_a_boundary_of_one_account_is_refused_for_the_others() -> None:
     """IAM bounds a role only with a policy of its own account, or AWS's (item 12)."""
-    data = example()
+    data = example_document()
     data["iam"]["permissions_boundary_arn"] = "arn:aws:iam::222222222222:policy/boundary"
     message = problems_of(data)["iam.permissions_boundary_arn"]
     assert "account 222222222222" in message and "333333333333" in message
@@ -313,10 +308,10 @@ def test_a_boundary_of_one_account_is_refused_for_the_others() -> None:
 
 
 def test_a_boundary_by_name_or_aws_managed_arn_is_accepted() -> None:
-    named = example()
+    named = example_document()
     named["iam"]["permissions_boundary_policy_name"] = "platform-boundary"
     assert parse_org(named).iam.permissions_boundary_policy_name == "platform-boundary"
-    managed = example()
+    managed = example_document()
     managed["iam"]["permissions_boundary_arn"] = "arn:aws:iam::aws:policy/PowerUserAccess"
     assert parse_org(managed).iam.permissions_boundary_arn is not None
     both = named | {"iam": named["iam"] | managed["iam"]}
@@ -325,7 +320,7 @@ def test_a_boundary_by_name_or_aws_managed_arn_is_accepted() -> None:
 
 def test_the_management_account_listed_but_excluded_is_named() -> None:
     """It would be dropped without a word (item 13)."""
-    data = example()
+    data = example_document()
     data["accounts"][1]["id"] = data["management_account_id"]
     data["accounts"][1].pop("capabilities")  # its role ARNs name the account it replaces
     assert "management account" in problems_of(data)["accounts[1].id"]

@@ -17,7 +17,7 @@ from config.model import AccountSelection, OrgDeployment
 from config.validation import ConfigError, parse_org
 from scripts.discovery import DiscoveryError, OrgAccount, resolve_accounts, select_accounts
 from scripts.orgctl import main
-from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+from tests.conftest import CENTRALIZED_EXAMPLE, example_document, run_orgctl
 
 MANAGEMENT = "111111111111"
 
@@ -130,7 +130,7 @@ def make_account(client: Any, name: str, parent: str | None = None, **tags: str)
 
 
 def org_file(**discovery: Any) -> OrgDeployment:
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data["accounts"] = []
     data["discovery"] = {"source": "organizations", **discovery}
     return parse_org(data)
@@ -213,7 +213,7 @@ def test_every_page_of_list_accounts_is_read() -> None:
 def test_distributed_accounts_discovered_without_network_settings_are_named(aws: str) -> None:
     client = boto3.client("organizations")
     account = make_account(client, "gateway-account")
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data.update(pattern="distributed", accounts=[], discovery={"source": "organizations"})
     data.pop("hub")
     data["akeyless"]["auth_method_scope"] = "per_account"
@@ -228,7 +228,7 @@ def test_distributed_accounts_discovered_without_network_settings_are_named(aws:
 def test_cli_accounts_json_against_the_emulator(aws: str, tmp_path: Path) -> None:
     client = boto3.client("organizations")
     account = make_account(client, "listed")
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data.update(
         accounts=[],
         discovery={"source": "organizations"},
@@ -261,7 +261,7 @@ def test_render_discover_renders_the_accounts_organizations_selects(
     """``render --discover`` resolves the selection as ``accounts`` does (env as boto3 reads it)."""
     client = boto3.client("organizations")
     discovered = make_account(client, "discovered")
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data.update(discovery={"source": "organizations"}, **identity_of(client))
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(data))
@@ -299,7 +299,7 @@ def test_the_management_account_listed_for_settings_is_named(aws: str) -> None:
     client = boto3.client("organizations")
     make_account(client, "one")
     actual = identity_of(client)
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data.update(actual, discovery={"source": "organizations"})
     data["accounts"] = [{"id": actual["management_account_id"]}]
     with pytest.raises(ConfigError, match="is the management account"):

@@ -6,7 +6,7 @@ import pytest
 
 from config.fargate_sizes import FARGATE_MEMORY_MIB, fargate_size_problem
 from config.validation import parse_org
-from tests.test_config_validation import example as centralized_example
+from tests.conftest import example_document
 from tests.test_config_validation import problems_of
 
 # AWS, "Task CPU and memory" (Amazon ECS Developer Guide): per CPU value, the
@@ -45,7 +45,7 @@ def test_a_size_between_the_steps_is_refused_naming_the_valid_ones() -> None:
 
 
 def test_gateway_memory_must_fit_its_cpu() -> None:
-    data = centralized_example()
+    data = example_document()
     data["gateway"].update(cpu=1024, memory_mib=30720)
     problems = problems_of(data)
     assert "8192" in problems["gateway.memory_mib"]

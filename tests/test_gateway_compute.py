@@ -19,8 +19,9 @@ from components.gateway_runtime import (
 from config.model import OrgDeployment
 from config.validation import ConfigError, parse_org
 from scripts.render import RecordedResource, StackRender
+from tests.conftest import example_document
 from tests.test_components import by_type, one, rendered, stack
-from tests.test_config_validation import assert_names_the_problem, example
+from tests.test_config_validation import assert_names_the_problem
 
 ADMIN = "p-admins0exmpl"
 DEPLOYER = "p-deploy0exmpl"
@@ -505,13 +506,13 @@ def test_invalid_network_config_is_named(mutate: Any, path: str, fragment: str) 
 
 
 def test_internet_ingress_is_an_explicit_exception() -> None:
-    data = example()
+    data = example_document()
     data["gateway"].update(allowed_cidrs=["0.0.0.0/0"], allow_internet_ingress=True)
     assert parse_org(data).gateway.allowed_cidrs == ("0.0.0.0/0",)
 
 
 def test_one_replica_may_use_one_subnet() -> None:
-    data = example()
+    data = example_document()
     data["gateway"]["replicas"] = 1
     data["hub"]["subnets"] = {"subnet-0a1b2c3d": "us-east-1a"}
     org = parse_org(data)

@@ -27,7 +27,7 @@ from scripts.orchestrator import (
     run_deployment,
 )
 from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
-from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, orgctl_with_fake
+from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, example_document, orgctl_with_fake
 from tests.fake_pulumi import calls, install_fake_pulumi, max_concurrency, operations, set_behaviour
 from tests.pulumi_config_rules import fake_decrypt
 
@@ -42,7 +42,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def org_with_members(count: int) -> OrgDeployment:
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data["accounts"] = [{"id": f"{900000000000 + n}"} for n in range(count)]
     return parse_org(data)
 

@@ -34,7 +34,7 @@ from policy.rules import (
     exception_tag,
 )
 from scripts.render import policy_violations, render
-from tests.conftest import CENTRALIZED_EXAMPLE, run_orgctl
+from tests.conftest import CENTRALIZED_EXAMPLE, example_document, run_orgctl
 
 HUB_ROLE = "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway"
 
@@ -297,11 +297,6 @@ def test_the_non_public_ranges_are_disjoint_and_inside_the_public_space() -> Non
             assert not network.network_address.is_global
 
 
-def example() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
-    return data
-
-
 def config_problems(data: dict[str, Any]) -> dict[str, str]:
     with pytest.raises(ConfigError) as caught:
         parse_org(data)
@@ -320,7 +315,7 @@ def config_problems(data: dict[str, Any]) -> dict[str, str]:
 def test_config_judges_the_union_of_the_allowed_networks(
     cidrs: list[str], named: list[str]
 ) -> None:
-    data = example()
+    data = example_document()
     data["gateway"]["allowed_cidrs"] = cidrs
     problems = config_problems(data)
     assert sorted(problems) == named
@@ -330,7 +325,7 @@ def test_config_judges_the_union_of_the_allowed_networks(
 
 
 def test_an_allowed_internet_exception_marks_only_the_load_balancer_group() -> None:
-    data = example()
+    data = example_document()
     data["gateway"].update(allowed_cidrs=["0.0.0.0/1", "128.0.0.0/1"], allow_internet_ingress=True)
     data["accounts"] = data["accounts"][:1]  # the hub's compute is what matters; keep it quick
     stacks = render(parse_org(data))
@@ -349,7 +344,7 @@ def test_an_allowed_internet_exception_marks_only_the_load_balancer_group() -> N
     "key", [EXCEPTION_TAG_PREFIX, f"{EXCEPTION_TAG_PREFIX}/{INTERNET_INGRESS_RULE}"]
 )
 def test_config_rejects_an_exception_as_a_configured_tag(where: str, key: str) -> None:
-    data = example()
+    data = example_document()
     (data if where == "org" else data["accounts"][0]).setdefault("tags", {})[key] = " ".join(RULES)
     problems = config_problems(data)
     assert list(problems) == [f"{'tags' if where == 'org' else 'accounts[0].tags'}.{key}.[key]"]
@@ -463,7 +458,7 @@ def test_both_examples_hold_every_invariant(
 
 
 def broken_data() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+    data: dict[str, Any] = example_document(CENTRALIZED_EXAMPLE)
     data["tags"] = {}
     for account in data["accounts"]:
         account.pop("tags", None)

@@ -19,7 +19,7 @@ from scripts.render import (
     render_json,
     render_markdown,
 )
-from tests.conftest import DISTRIBUTED_EXAMPLE, run_orgctl
+from tests.conftest import DISTRIBUTED_EXAMPLE, example_document, run_orgctl
 from tests.test_components import rendered
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
@@ -107,7 +107,7 @@ def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
 def test_render_of_an_organizations_file_without_discover_says_only_listed_accounts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data = example_document(DISTRIBUTED_EXAMPLE)
     data["discovery"] = {"source": "organizations"}
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(data))

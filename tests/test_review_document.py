@@ -32,7 +32,7 @@ from scripts.review_document import (
     SummaryFacts,
     review_document,
 )
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, example_document
 
 ROLE = "aws:iam/role:Role"
 SG = "aws:ec2/securityGroup:SecurityGroup"
@@ -103,9 +103,9 @@ def test_summary_names_source_pattern_stacks_counts_and_policy(
     digest = hashlib.sha256(rendered.source.read_bytes()).hexdigest()
     assert f"| Source file | `{rendered.source}` |" in summary
     assert f"| SHA-256 | `{digest}` |" in summary
-    pattern = yaml.safe_load(rendered.source.read_text())["pattern"]
+    pattern = example_document(rendered.source)["pattern"]
     assert f"| Pattern | {pattern} |" in summary
-    for account in yaml.safe_load(rendered.source.read_text())["accounts"]:
+    for account in example_document(rendered.source)["accounts"]:
         assert f"| {account['id']} | {account['name']} |" in summary
     stacks = rendered.document["stacks"]
     assert f"| Stacks | {len(stacks)} |" in summary
@@ -274,7 +274,7 @@ def test_render_writes_byte_identical_files_across_runs(
 
 def _variant(tmp_path: Path, **changes: Any) -> Path:
     """The distributed example with one (ecs) account and ``changes``: a fast render."""
-    data = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text())
+    data = example_document(DISTRIBUTED_EXAMPLE)
     data["accounts"] = data["accounts"][:1]
     data.update(changes)
     path = tmp_path / "org.yaml"
