@@ -231,8 +231,8 @@ def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events
 
 
 def test_parallelism_is_bounded(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, delay=0.3)
-    result = run(fake, tmp_path, org_with_members(6), parallel=2)
+    set_behaviour(fake, delay=0.2)
+    result = run(fake, tmp_path, org_with_members(4), parallel=2)
     assert result.ok
     assert max_concurrency(fake) == 2
 
@@ -335,7 +335,7 @@ def test_an_account_that_left_is_destroyed_only_with_prune(fake: Path, tmp_path:
 
 
 def test_stop_lets_in_flight_finish_and_reports_the_rest(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, delay=0.2)
+    set_behaviour(fake, delay=0.05)
     stop = threading.Event()
 
     def on_event(event: DeploymentEvent) -> None:
