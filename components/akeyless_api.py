@@ -12,6 +12,10 @@
   (a signed ``GetCallerIdentity`` of the caller's own AWS identity) or an API key.
 
 Errors name what failed (target and account, or URL), never a credential.
+
+The SDK is imported where it is called: its import takes about half a second, and
+every stack program imports this module (its dynamic providers live here) while only
+a deployment's provider calls ever use the SDK; a render or a preview never does.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import akeyless
 import urllib3
-from akeyless_cloud_id import CloudId
+
+if TYPE_CHECKING:
+    import akeyless
 
 
 class AkeylessApiError(Exception):
@@ -33,6 +38,8 @@ class AkeylessApiError(Exception):
 
 
 def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
+    import akeyless
+
     configuration = akeyless.Configuration(host=api_url)
     configuration.retries = 0
     client = akeyless.ApiClient(configuration)
@@ -43,6 +50,8 @@ def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
 @contextmanager
 def _failures_as(what: str) -> Iterator[None]:
     """Turn the SDK's HTTP and connection failures into one error saying ``what`` failed."""
+    import akeyless
+
     try:
         yield
     except akeyless.ApiException as error:
@@ -60,6 +69,9 @@ def login_token(
     timeout_seconds: float = 30,
 ) -> str:
     """A session token for ``access_id``; the access key is sent, never reported."""
+    import akeyless
+    from akeyless_cloud_id import CloudId
+
     where = f"Akeyless at {api_url} with access ID {access_id} ({login} login)"
     if login == "api_key":
         if not access_key:
@@ -86,6 +98,8 @@ def read_generated_external_id(
     *, api_url: str, token: str, target_name: str, account_id: str, timeout_seconds: float = 30
 ) -> str:
     """The External ID Akeyless generated for an AWS Target (``generate_external_id``)."""
+    import akeyless
+
     where = f"target {target_name!r} (account {account_id}) at {api_url}"
     api = _client(api_url, timeout_seconds)
     with _failures_as(f"cannot read the External ID of {where}"):
