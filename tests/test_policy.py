@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from pulumi.runtime import proto
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
@@ -34,7 +32,8 @@ from policy.rules import (
     exception_tag,
 )
 from scripts.render import policy_violations, render
-from tests.conftest import CENTRALIZED_EXAMPLE, example_document, run_orgctl
+from tests.conftest import CENTRALIZED_EXAMPLE, example_document
+from tests.test_components import rendered
 
 HUB_ROLE = "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway"
 
@@ -454,7 +453,7 @@ def test_both_examples_hold_every_invariant(
     org_fixture: str, request: pytest.FixtureRequest
 ) -> None:
     org: OrgDeployment = request.getfixturevalue(org_fixture)
-    assert policy_violations(render(org)) == []
+    assert policy_violations(rendered(org)) == []
 
 
 def broken_data() -> dict[str, Any]:
@@ -469,14 +468,3 @@ def test_a_deliberately_broken_config_is_caught_offline() -> None:
     violations = policy_violations(render(parse_org(broken_data())))
     assert violations and {v.rule for v in violations} == {"required-tags"}
     assert any(v.resource == "hub/hub-compute-lb" for v in violations)
-
-
-def test_cli_render_exits_1_on_a_violation(tmp_path: Path) -> None:
-    config = tmp_path / "broken.yaml"
-    config.write_text(yaml.safe_dump(broken_data()))
-    result = run_orgctl(
-        "render", "--config", str(config), "--out", str(tmp_path / "out"), home=tmp_path
-    )
-    assert result.returncode == 1
-    assert "policy violation: required-tags: hub/hub-compute-lb" in result.stderr
-    assert "Traceback" not in result.stderr

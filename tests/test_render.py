@@ -15,7 +15,6 @@ from scripts.render import (
     SECRET_MASK,
     RenderSummary,
     mask_secrets,
-    render,
     render_json,
     render_markdown,
 )
@@ -24,16 +23,6 @@ from tests.test_components import rendered
 
 RESOURCE_KEYS = {"type", "name", "parent", "provider_account", "inputs"}
 SUMMARY = RenderSummary(akeyless_sdk="schema", accounts_source="file", accounts_discovered=True)
-
-
-@pytest.mark.parametrize("org_fixture", ["centralized_org", "distributed_org"])
-def test_render_is_byte_identical_across_runs(
-    org_fixture: str, request: pytest.FixtureRequest
-) -> None:
-    org: OrgDeployment = request.getfixturevalue(org_fixture)
-    first, second = rendered(org), render(org)  # the session's render, and a new one
-    assert render_json(first, SUMMARY) == render_json(second, SUMMARY)
-    assert render_markdown(first) == render_markdown(second)
 
 
 def test_render_json_contract(centralized_org: OrgDeployment) -> None:

@@ -291,7 +291,8 @@ def test_exit_1_on_a_policy_violation_with_both_files_written_and_listed(
     assert rendered.code == 1
     assert rendered.document["stacks"]  # render.json written too
     printed = re.findall(r"^policy violation: (.+)$", rendered.stderr, re.MULTILINE)
-    assert printed
+    assert printed and {line.split(":", 1)[0] for line in printed} == {"required-tags"}
+    assert "policy violation: required-tags: account-333333333333/" in rendered.stderr
     assert f"| Policy pack | **FAILED: {len(printed)} violation(s)** |" in rendered.markdown
     for line in printed:  # Violation.__str__: "rule: resource (type): message"
         rule, resource = line.split(" ", 2)[:2]
