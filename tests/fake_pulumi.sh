@@ -75,16 +75,16 @@ config_rules() { local python rules; { read -r python; read -r rules; } < "$root
 # The CLI's verdict on a stack's config is a pure function of the stack's name, Pulumi.yaml
 # and Pulumi.<stack>.yaml, so it is kept by their content (for every fake of a test session,
 # in the folder the checker file names): the Python check runs once per distinct content.
-checked_config() { local verdicts key status=0 out
-  verdicts=$(sed -n 3p "$root/checker")
-  key=$({ echo "$short"; cat Pulumi.yaml "Pulumi.$short.yaml" 2>/dev/null; } | sha256sum)
-  key="$verdicts/${key%% *}"
+# Sets err to the CLI's message and returns its status; one fork (sha256sum) when known.
+checked_config() { local python rules verdicts project="" stack_file="" key status=0
+  { read -r python; read -r rules; read -r verdicts; } < "$root/checker"
+  { read -r project _; read -r stack_file _; } <<< "$(sha256sum Pulumi.yaml "Pulumi.$short.yaml" 2>/dev/null)"
+  key="$verdicts/$short-$project-$stack_file"
   if [[ ! -f $key ]]; then
-    out=$(config_rules check "$PWD" "$short" "$root" 2>&1) || status=$?
-    printf '%s\n%s' "$status" "$out" > "$key.$$" && mv -f "$key.$$" "$key"
+    err=$(config_rules check "$PWD" "$short" "$root" 2>&1) || status=$?
+    printf '%s\n%s' "$status" "$err" > "$key.$$" && mv -f "$key.$$" "$key"
   fi
-  { read -r status; out=$(cat); } < "$key"
-  printf '%s' "$out"
+  { read -r status; IFS= read -r -d '' err; } < "$key"
   return "$status"; }
 case $command in
   version) out="v3.200.0" ;;
@@ -135,7 +135,7 @@ case $command in
     [[ $command == preview || $command == up || " ${args[*]} " == *" --run-program "* ]] &&
       [[ " ${args[*]} " != *" --skip-config-validation "* ]] && validate=true
     if (( code == 0 )) && [[ -f $root/behaviour/check_config && $validate == true ]] &&
-      ! err=$(checked_config)
+      ! checked_config
     then
       code=255
     else
