@@ -11,7 +11,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -96,14 +95,13 @@ def distributed_org() -> OrgDeployment:
 
 
 def run_orgctl(
-    *args: str, home: Path, env: dict[str, str] | None = None, in_process: bool = True
+    *args: str, home: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``orgctl ARGS`` (this checkout's) in a bare environment: no credentials, no proxy.
 
-    In-process by default (a Python start with Pulumi's SDKs costs over a second of
-    CPU per call); ``in_process=False`` runs ``python -m scripts.orgctl`` as a child.
-    In-process, the environment, working directory and SIGINT handler are swapped
-    for the call and restored after, and stdout/stderr are captured as a child's.
+    In-process (a Python start with Pulumi's SDKs costs over a second of CPU per call):
+    the environment, working directory and SIGINT handler are swapped for the call and
+    restored after, and stdout/stderr are captured as a child's.
     """
     bare = {
         "PATH": "/usr/bin:/bin",
@@ -111,15 +109,6 @@ def run_orgctl(
         "AWS_EC2_METADATA_DISABLED": "true",
         **(env or {}),
     }
-    if not in_process:
-        return subprocess.run(
-            [sys.executable, "-m", "scripts.orgctl", *args],
-            cwd=PROJECT_DIR,
-            capture_output=True,
-            text=True,
-            check=False,
-            env=bare,
-        )
     from scripts import orgctl
 
     saved_environment, saved_cwd = dict(os.environ), os.getcwd()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.akeyless_sdk import load_sdk
+from components.akeyless_sdk import load_sdk, selected
 from config.model import OrgDeployment
 from scripts.orgctl import main
 from scripts.render import (
@@ -76,16 +76,17 @@ def test_cli_render_writes_both_files(tmp_path: Path) -> None:
     assert "```json" in markdown
 
 
-def test_cli_render_runs_as_a_module_without_network(tmp_path: Path) -> None:
-    result = run_orgctl(
-        "render",
-        "--config",
-        str(DISTRIBUTED_EXAMPLE),
-        "--out",
-        str(tmp_path),
-        home=tmp_path,
-        in_process=False,  # the point: `python -m scripts.orgctl` in a bare environment
-    )
+def test_cli_render_chooses_its_akeyless_sdk_itself_in_a_bare_environment(tmp_path: Path) -> None:
+    """What ``orgctl render`` meets in a process of its own: a bare environment and no
+    Akeyless SDK chosen for it (the session's choice, the autouse fixture, is lifted here).
+
+    The module entry itself, ``python -m scripts.orgctl``, runs as a child process in
+    test_runtime's Ctrl-C test.
+    """
+    with selected(None):
+        result = run_orgctl(
+            "render", "--config", str(DISTRIBUTED_EXAMPLE), "--out", str(tmp_path), home=tmp_path
+        )
     assert result.returncode == 0, result.stderr
     assert "rendered 3 stacks" in result.stdout
     assert "akeyless resources through: " in result.stdout
