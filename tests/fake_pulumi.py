@@ -10,7 +10,8 @@ with ``--run-program``) it checks the stack's config as the real CLI does
 (``tests/pulumi_config_rules.py``) and fails with the CLI's message.
 
 ``set_behaviour`` makes it misbehave per stack (short stack names): ``delay``
-seconds per operation, ``fail`` these stacks (with the CLI's diagnostics on stdout),
+seconds per operation (of every stack, or by stack), ``fail`` these stacks (with
+the CLI's diagnostics on stdout),
 ``lock`` a stack that many times (the self-managed backend's lock message),
 ``hang`` until SIGINT (at most ``hang_seconds``), ``crash`` leaving a stale lock,
 ``outputs`` to export on ``up``, ``install_delay`` for ``pulumi install``
@@ -73,7 +74,7 @@ def install_fake_pulumi(root: Path, **behaviour: Any) -> Path:
 def set_behaviour(
     root: Path,
     *,
-    delay: float = 0,
+    delay: float | Mapping[str, float] = 0,
     fail: Sequence[str] | Mapping[str, str] = (),
     lock: Mapping[str, int] | None = None,
     hang: Sequence[str] = (),
@@ -93,9 +94,12 @@ def set_behaviour(
     """
     folder = root / "behaviour"
     shutil.rmtree(folder, ignore_errors=True)
-    for name in ("fail", "lock", "hang", "crash", "outputs", "warn"):
+    for name in ("fail", "lock", "hang", "crash", "outputs", "warn", "delays"):
         (folder / name).mkdir(parents=True)
-    (folder / "delay").write_text(str(delay))
+    delays = delay if isinstance(delay, Mapping) else {}
+    (folder / "delay").write_text("0" if isinstance(delay, Mapping) else str(delay))
+    for stack, seconds in delays.items():
+        (folder / "delays" / stack).write_text(str(seconds))
     (folder / "hang_seconds").write_text(str(hang_seconds))
     (folder / "install_delay").write_text(str(install_delay))
     if install_fails:

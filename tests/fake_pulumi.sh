@@ -154,6 +154,7 @@ case $command in
     else
       [[ -f $root/behaviour/hang/$short ]] && hang_until_signalled
       read_file delay "$root/behaviour/delay"
+      [[ -f $root/behaviour/delays/$short ]] && read -r delay < "$root/behaviour/delays/$short"
       [[ ${cancelled:-} ]] || sleep "$delay"
       if [[ -f $root/behaviour/crash/$short ]]; then
         write_lock  # killed hard: the lock stays behind, its pid gone

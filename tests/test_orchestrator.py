@@ -109,7 +109,7 @@ def test_preview_and_up_enforce_the_policy_pack(
 
 def test_the_policy_pack_can_be_turned_off(fake: Path, tmp_path: Path) -> None:
     runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake, policy_packs=[])
-    run_deployment(DeploymentRequest(org_with_members(1), "preview"), runner=runner)
+    run_deployment(DeploymentRequest(org_with_members(1), "up"), runner=runner)
     assert all("--policy-pack" not in call["argv"] for call in operations(fake))
 
 
@@ -231,7 +231,8 @@ def test_a_previews_note_on_unknown_earlier_values_reaches_the_result_and_events
 
 
 def test_parallelism_is_bounded(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, delay=0.2)
+    members = [f"member-{900000000000 + n}" for n in range(4)]
+    set_behaviour(fake, delay=dict.fromkeys(members, 0.2))
     result = run(fake, tmp_path, org_with_members(4), parallel=2)
     assert result.ok
     assert max_concurrency(fake) == 2
@@ -250,7 +251,8 @@ def test_one_failing_account_never_hides_the_others(fake: Path, tmp_path: Path) 
 def test_max_failures_stops_scheduling_and_lets_in_flight_finish(
     fake: Path, tmp_path: Path
 ) -> None:
-    set_behaviour(fake, fail=["member-900000000000", "member-900000000001"], delay=0.2)
+    failing = ["member-900000000000", "member-900000000001"]
+    set_behaviour(fake, fail=failing, delay=dict.fromkeys(failing, 0.2))
     result = run(fake, tmp_path, org_with_members(6), parallel=2, max_failures=0)
     statuses = [s.status for s in result.stacks if s.kind == "member"]
     assert statuses[:2] == ["failed", "failed"]  # both were in flight; both finished
@@ -466,5 +468,5 @@ def test_the_state_dir_is_private_to_its_owner(fake: Path, tmp_path: Path) -> No
     state = tmp_path / "state"
     state.mkdir(mode=0o755)
     state.chmod(0o755)
-    assert run(fake, tmp_path, org_with_members(1), verb="preview").ok
+    assert run(fake, tmp_path, org_with_members(1)).ok
     assert state.stat().st_mode & 0o777 == 0o700

@@ -263,7 +263,7 @@ def test_a_failure_keeps_the_cli_diagnostics_with_secrets_masked(
 
 
 def test_two_runs_never_install_the_project_at_once(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, install_delay=0.3)
+    set_behaviour(fake, install_delay=0.1)
     runners = [runner_for(fake, tmp_path / f"state-{n}") for n in range(2)]
     threads = [threading.Thread(target=r.prepare, args=([], {})) for r in runners]
     for thread in threads:
