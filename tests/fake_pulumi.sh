@@ -76,8 +76,8 @@ config_rules() { local python rules; { read -r python; read -r rules; } < "$root
 # and Pulumi.<stack>.yaml, so it is kept by their content (for every fake of a test session,
 # in the folder the checker file names): the Python check runs once per distinct content.
 # Sets err to the CLI's message and returns its status; one fork (sha256sum) when known.
-checked_config() { local python rules verdicts project="" stack_file="" key status=0
-  { read -r python; read -r rules; read -r verdicts; } < "$root/checker"
+checked_config() { local verdicts project="" stack_file="" key status=0
+  { read -r _; read -r _; read -r verdicts; } < "$root/checker"  # python, rules, verdicts
   { read -r project _; read -r stack_file _; } <<< "$(sha256sum Pulumi.yaml "Pulumi.$short.yaml" 2>/dev/null)"
   key="$verdicts/$short-$project-$stack_file"
   if [[ ! -f $key ]]; then
