@@ -49,6 +49,13 @@ def _all_succeeded(run: Run) -> None:
     assert run.returncode == 0 and set(run.statuses().values()) == {"succeeded"}, run.explain()
 
 
+def _all_succeeded_changing_nothing(run: Run) -> None:
+    _all_succeeded(run)
+    for stack in run.report["stacks"]:
+        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
+        assert not changed, (stack["name"], changed)
+
+
 def test_preview_of_the_fresh_organization_succeeds_for_every_stack(
     engine: Engine, deployment: tuple[str, Path, Path], tmp_path: Path
 ) -> None:
@@ -84,19 +91,13 @@ def test_preview_after_up_has_nothing_to_change(
 ) -> None:
     _pattern, org, state = deployment
     run = orgctl(engine, "preview", org, state)
-    _all_succeeded(run)
-    for stack in run.report["stacks"]:
-        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
-        assert not changed, (stack["name"], changed)
+    _all_succeeded_changing_nothing(run)
 
 
 def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, Path]) -> None:
     _pattern, org, state = deployment
     run = orgctl(engine, "up", org, state)
-    _all_succeeded(run)
-    for stack in run.report["stacks"]:
-        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
-        assert not changed, (stack["name"], changed)
+    _all_succeeded_changing_nothing(run)
 
 
 def test_state_holds_no_external_id_or_key_in_plain_text(
