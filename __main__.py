@@ -1,5 +1,5 @@
 """Pulumi entry point: read this stack's config, build the component for its kind."""
 
-from components.program import main
+from akeyless_gateway_org.components.program import main
 
 main()

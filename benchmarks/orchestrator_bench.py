@@ -33,10 +33,14 @@ import boto3
 import yaml
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from config.validation import parse_org
-from scripts.discovery import resolve_accounts
-from scripts.orchestrator import DeploymentOptions, DeploymentRequest, run_deployment
-from scripts.pulumi_runner import AutomationRunner
+from akeyless_gateway_org.config.validation import parse_org
+from akeyless_gateway_org.discovery import resolve_accounts
+from akeyless_gateway_org.run.orchestrator import (
+    DeploymentOptions,
+    DeploymentRequest,
+    run_deployment,
+)
+from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from tests.conftest import CENTRALIZED_EXAMPLE
 from tests.fake_pulumi import calls, install_fake_pulumi, max_concurrency
 

@@ -30,7 +30,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.akeyless_api import (
+from akeyless_gateway_org.components.akeyless_api import (
     AkeylessApiError,
     login_token,
     read_generated_external_id,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from components.iam_documents import role_arn
+from akeyless_gateway_org.components.iam_documents import role_arn
 
 DynamicMode = Literal["iam_user", "assume_role"]
 

@@ -26,18 +26,18 @@ from typing import Any
 
 import pulumi
 
-from components.akeyless_dynamic import GatewayHealth
-from components.akeyless_names import (
+from akeyless_gateway_org.components.akeyless_dynamic import GatewayHealth
+from akeyless_gateway_org.components.akeyless_names import (
     DynamicMode,
     dynamic_secret_name,
     rotated_secret_name,
     usc_name,
 )
-from components.akeyless_sdk import AkeylessResource, pulumi_akeyless
-from config.model import AkeylessLogin as LoginKind
-from config.model import Capabilities
-from config.stack_config import StackConfig
-from config.validation import ConfigError, Problem
+from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource, pulumi_akeyless
+from akeyless_gateway_org.config.model import AkeylessLogin as LoginKind
+from akeyless_gateway_org.config.model import Capabilities
+from akeyless_gateway_org.config.stack_config import StackConfig
+from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID = "use-gateway-cloud-identity"
 """``TargetAws.access_key_id``: the provider requires it even with

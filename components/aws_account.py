@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import role_arn
+from akeyless_gateway_org.components.iam_documents import role_arn
 
 SESSION_NAME = "akeyless-gateway-deployment"
 

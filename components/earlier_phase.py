@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from config.stack_config import StackConfig
+from akeyless_gateway_org.config.stack_config import StackConfig
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's builtin read of another stack's outputs (pkg/resource/deploy/builtins.go)."""

@@ -31,9 +31,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
-from components.aws_names import load_balancer_name, short_name
-from components.gateway_runtime import (
+from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
+from akeyless_gateway_org.components.aws_names import load_balancer_name, short_name
+from akeyless_gateway_org.components.gateway_runtime import (
     AL2023_AMI_PARAMETER,
     CONTAINER_NAME,
     GATEWAY_PORTS,
@@ -45,11 +45,14 @@ from components.gateway_runtime import (
     ecs_container_definitions,
     gateway_service_spec,
 )
-from components.iam_documents import ecs_execution_policy, ecs_execution_trust_policy
-from components.iam_role import role_with_inline_policy
-from config.model import GatewaySettings, GatewaySite
-from policy.networks import admits_the_internet
-from policy.rules import INTERNET_INGRESS_RULE, exception_tag
+from akeyless_gateway_org.components.iam_documents import (
+    ecs_execution_policy,
+    ecs_execution_trust_policy,
+)
+from akeyless_gateway_org.components.iam_role import role_with_inline_policy
+from akeyless_gateway_org.config.model import GatewaySettings, GatewaySite
+from akeyless_gateway_org.policy.networks import admits_the_internet
+from akeyless_gateway_org.policy.rules import INTERNET_INGRESS_RULE, exception_tag
 
 HTTPS_EGRESS_PORT = 443
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import (
+from akeyless_gateway_org.components.iam_documents import (
     PolicyDocument,
     ServiceAccountSubject,
     gateway_trust_policy,
     role_arn,
 )
-from components.iam_role import role_with_inline_policy
+from akeyless_gateway_org.components.iam_role import role_with_inline_policy
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
-from config.fields import image_repository_and_tag
+from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
+from akeyless_gateway_org.config.fields import image_repository_and_tag
 
 GATEWAY_PORTS = (GATEWAY_API_PORT, GATEWAY_HEALTH_PORT)
 CONTAINER_NAME = "akeyless-gateway"

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from config.fields import account_of_arn
-from config.model import Capabilities, DynamicIamUser
+from akeyless_gateway_org.config.fields import account_of_arn
+from akeyless_gateway_org.config.model import Capabilities, DynamicIamUser
 
 Statement = dict[str, Any]
 PolicyDocument = dict[str, Any]

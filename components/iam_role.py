@@ -7,7 +7,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components.iam_documents import PolicyDocument
+from akeyless_gateway_org.components.iam_documents import PolicyDocument
 
 
 def role_with_inline_policy(

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.iam_documents import PolicyDocument, member_trust_policy
-from components.iam_role import role_with_inline_policy
+from akeyless_gateway_org.components.iam_documents import PolicyDocument, member_trust_policy
+from akeyless_gateway_org.components.iam_role import role_with_inline_policy
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pulumi
 
-from components import stacks
-from components.akeyless_sdk import MissingProviderSdk, current_sdk
-from components.earlier_phase import NotYetDeployed
-from config.pulumi_stack import read_stack_config
-from config.stack_config import StackConfig
-from config.stacks import stack_name
-from config.validation import ConfigError
+from akeyless_gateway_org.components import stacks
+from akeyless_gateway_org.components.akeyless_sdk import MissingProviderSdk, current_sdk
+from akeyless_gateway_org.components.earlier_phase import NotYetDeployed
+from akeyless_gateway_org.config.pulumi_stack import read_stack_config
+from akeyless_gateway_org.config.stack_config import StackConfig
+from akeyless_gateway_org.config.stacks import stack_name
+from akeyless_gateway_org.config.validation import ConfigError
 
 
 def build_stack(config: StackConfig) -> pulumi.ComponentResource:

@@ -22,8 +22,8 @@ from typing import Any
 import pulumi
 from pydantic import TypeAdapter, ValidationError
 
-from components.akeyless_dynamic import GeneratedExternalId
-from components.akeyless_names import (
+from akeyless_gateway_org.components.akeyless_dynamic import GeneratedExternalId
+from akeyless_gateway_org.components.akeyless_names import (
     access_role_name,
     access_role_scope,
     auth_method_name,
@@ -33,7 +33,7 @@ from components.akeyless_names import (
     gateway_health_url_of_host,
     target_name,
 )
-from components.akeyless_objects import (
+from akeyless_gateway_org.components.akeyless_objects import (
     AccountSecrets,
     AccountSecretsArgs,
     GatewayApi,
@@ -46,19 +46,19 @@ from components.akeyless_objects import (
     login_of,
     target_identity_inputs,
 )
-from components.akeyless_sdk import AkeylessResource
-from components.aws_account import account_provider, bootstrap_role_arn
-from components.earlier_phase import EarlierPhase, NotYetDeployed
-from components.gateway_compute import GatewayCompute, GatewayComputeArgs
-from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
-from components.gateway_runtime import (
+from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource
+from akeyless_gateway_org.components.aws_account import account_provider, bootstrap_role_arn
+from akeyless_gateway_org.components.earlier_phase import EarlierPhase, NotYetDeployed
+from akeyless_gateway_org.components.gateway_compute import GatewayCompute, GatewayComputeArgs
+from akeyless_gateway_org.components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
+from akeyless_gateway_org.components.gateway_runtime import (
     SERVICE_ACCOUNT_NAME,
     cluster_name,
     gateway_environment,
     gateway_transport,
     helm_values,
 )
-from components.iam_documents import (
+from akeyless_gateway_org.components.iam_documents import (
     PolicyDocument,
     ServiceAccountSubject,
     distributed_gateway_policy,
@@ -67,11 +67,14 @@ from components.iam_documents import (
     permissions_boundary_arn,
     role_arn,
 )
-from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
-from config.fields import AkeylessAccessId, HttpUrl, partition_of, sts_url
-from config.stack_config import ROTATED_SECRETS_KEY, StackConfig
-from config.stacks import HUB_STACK, ORG_STACK
-from config.validation import ConfigError, Problem
+from akeyless_gateway_org.components.member_access_role import (
+    MemberAccessRole,
+    MemberAccessRoleArgs,
+)
+from akeyless_gateway_org.config.fields import AkeylessAccessId, HttpUrl, partition_of, sts_url
+from akeyless_gateway_org.config.stack_config import ROTATED_SECRETS_KEY, StackConfig
+from akeyless_gateway_org.config.stacks import HUB_STACK, ORG_STACK
+from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 # What each stack exports for later phases (stack outputs).
 GATEWAY_ACCESS_IDS = "gatewayAccessIds"

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import botocore.session
 from pydantic import AfterValidator, BeforeValidator
 
-from policy.rules import EXCEPTION_TAG_PREFIX
+from akeyless_gateway_org.policy.rules import EXCEPTION_TAG_PREFIX
 
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 

@@ -20,8 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from config.fargate_sizes import FARGATE_MEMORY_MIB, fargate_size_problem
-from config.fields import (
+from akeyless_gateway_org.config.fargate_sizes import FARGATE_MEMORY_MIB, fargate_size_problem
+from akeyless_gateway_org.config.fields import (
     MAX_USER_TAGS,
     AccessKeyId,
     AccountId,
@@ -58,8 +58,12 @@ from config.fields import (
     partition_of,
     region_of_arn,
 )
-from config.privileged import privileged_group, privileged_policy, privileged_role
-from policy.networks import admits_the_internet
+from akeyless_gateway_org.config.privileged import (
+    privileged_group,
+    privileged_policy,
+    privileged_role,
+)
+from akeyless_gateway_org.policy.networks import admits_the_internet
 
 Pattern = Literal["centralized", "distributed"]
 

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node
 
-from config.fields import bounded, shown
+from akeyless_gateway_org.config.fields import bounded, shown
 
 MAX_FILE_BYTES = 1024 * 1024
 """An org file of many hundred accounts is well under 100 KiB; 1 MiB leaves room."""

@@ -7,14 +7,14 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from config.stack_config import (
+from akeyless_gateway_org.config.stack_config import (
     SECRET_KEYS,
     SETTINGS_HINT,
     SETTINGS_KEY,
     StackConfig,
     parse_stack_config,
 )
-from config.validation import ConfigError, Problem
+from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 KNOWN_KEYS = (SETTINGS_KEY, *SECRET_KEYS)
 

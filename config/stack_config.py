@@ -28,7 +28,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from config.fields import (
+from akeyless_gateway_org.config.fields import (
     AccountId,
     OrganizationId,
     Region,
@@ -37,7 +37,7 @@ from config.fields import (
     TagValue,
     UserName,
 )
-from config.model import (
+from akeyless_gateway_org.config.model import (
     DEFAULT_BOOTSTRAP_ROLE,
     AkeylessSettings,
     Capabilities,
@@ -50,7 +50,7 @@ from config.model import (
     RotatedAccessKeys,
     UscSecretsManager,
 )
-from config.validation import ConfigError, Problem, problems_of
+from akeyless_gateway_org.config.validation import ConfigError, Problem, problems_of
 
 StackKind = Literal["org", "hub", "member", "account"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.model import AccountSpec, GatewaySite, OrgDeployment
-from config.stack_config import StackConfig, StackKind
+from akeyless_gateway_org.config.model import AccountSpec, GatewaySite, OrgDeployment
+from akeyless_gateway_org.config.stack_config import StackConfig, StackKind
 
 ORG_STACK = "org"
 HUB_STACK = "hub"

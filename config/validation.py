@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from config.fields import MAX_USER_TAGS, account_of_arn, bounded
-from config.model import OrgDeployment
-from config.org_file import OrgFileError, read_org_yaml
+from akeyless_gateway_org.config.fields import MAX_USER_TAGS, account_of_arn, bounded
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.org_file import OrgFileError, read_org_yaml
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

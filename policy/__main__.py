@@ -16,15 +16,9 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 
-try:  # run from the project (tests), or by Pulumi from this folder
-    from policy.rules import DEFAULT_REQUIRED_TAGS, RULES, Resource, violations_of
-except ImportError:
-    from rules import (  # type: ignore[import-not-found,no-redef]
-        DEFAULT_REQUIRED_TAGS,
-        RULES,
-        Resource,
-        violations_of,
-    )
+# Pulumi runs this file from policy/ in the project's virtualenv (PulumiPolicy.yaml),
+# where the project is installed as the package akeyless_gateway_org.
+from akeyless_gateway_org.policy.rules import DEFAULT_REQUIRED_TAGS, RULES, Resource, violations_of
 
 PACK_NAME = "akeyless-gateway-invariants"
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 try:  # run from the project (tests, render), or by Pulumi from this folder
-    from policy.networks import admits_the_internet
+    from akeyless_gateway_org.policy.networks import admits_the_internet
 except ImportError:
     from networks import admits_the_internet  # type: ignore[import-not-found,no-redef]
 

@@ -1,4 +1,4 @@
-"""``python -m scripts.provider_schema``: the bundled Akeyless provider schema, regenerated.
+"""``python scripts/provider_schema.py``: the bundled Akeyless provider schema, regenerated.
 
 The offline render checks every Akeyless input against the provider's schema
 (``components/akeyless_sdk.py``). That schema is generated here from a published
@@ -51,10 +51,11 @@ from typing import Any
 
 import inflection
 
+from akeyless_gateway_org.project import PROJECT_DIR
+
 PACKAGE, VERSION = "akeyless-cdktf", "2.0.0"
 WHEEL_NAME = "akeyless_cdktf-2.0.0-py3-none-any.whl"
 ASSEMBLY_IN_WHEEL = "akeyless_cdktf/_jsii/akeyless@0.0.0.jsii.tgz"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = PROJECT_DIR / "components" / "akeyless_provider_schema.json"
 
 PULUMI_PACKAGE = "akeyless"

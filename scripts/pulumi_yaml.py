@@ -1,6 +1,6 @@
 """Keep the ``config:`` section of ``Pulumi.yaml`` in step with :class:`StackConfig`.
 
-``python -m scripts.pulumi_yaml`` rewrites the section from the model: the
+``python scripts/pulumi_yaml.py`` rewrites the section from the model: the
 declaration of the one ``settings`` object, and a comment listing every field
 of it; the tests fail when the file and the model disagree.
 """
@@ -14,16 +14,17 @@ from typing import Any
 
 import yaml
 
-from config.model import GatewaySite
-from config.stack_config import (
+from akeyless_gateway_org.config.model import GatewaySite
+from akeyless_gateway_org.config.stack_config import (
     ACCESS_KEY_KEY,
     ROTATED_SECRETS_KEY,
     SETTINGS_KEY,
     SettingDoc,
     setting_docs,
 )
+from akeyless_gateway_org.project import PROJECT_DIR
 
-PULUMI_YAML = Path(__file__).resolve().parent.parent / "Pulumi.yaml"
+PULUMI_YAML = PROJECT_DIR / "Pulumi.yaml"
 CONFIG_MARKER = "\nconfig:\n"
 SETTINGS_DESCRIPTION = (
     "This stack's settings, one object with the names of the org file "

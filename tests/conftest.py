@@ -6,6 +6,7 @@ import contextlib
 import copy
 import functools
 import gc
+import importlib.util
 import io
 import os
 import signal
@@ -18,15 +19,24 @@ from typing import Any
 import pytest
 import yaml
 
-from components.akeyless_sdk import load_sdk, selected
-from config.model import OrgDeployment
-from config.validation import load_org_file
+from akeyless_gateway_org.components.akeyless_sdk import load_sdk, selected
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.validation import load_org_file
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
 DISTRIBUTED_EXAMPLE = PROJECT_DIR / "config" / "org.distributed.example.yaml"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ENGINE_TESTS = Path(__file__).resolve().parent / "engine"
+
+
+def load_script(name: str) -> Any:
+    """A runnable script of ``scripts/`` as a module, for its tests (scripts are no package)."""
+    spec = importlib.util.spec_from_file_location(name, PROJECT_DIR / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _asked_for_engine_tests(config: pytest.Config) -> bool:
@@ -109,7 +119,7 @@ def run_orgctl(
         "AWS_EC2_METADATA_DISABLED": "true",
         **(env or {}),
     }
-    from scripts import orgctl
+    from akeyless_gateway_org import cli as orgctl
 
     saved_environment, saved_cwd = dict(os.environ), os.getcwd()
     saved_handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}

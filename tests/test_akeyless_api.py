@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.akeyless_api import (
+from akeyless_gateway_org.components.akeyless_api import (
     AkeylessApiError,
     read_generated_external_id,
     wait_for_gateway_health,

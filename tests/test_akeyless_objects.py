@@ -12,28 +12,36 @@ import akeyless
 import pytest
 from packaging.requirements import Requirement
 
-import components.stacks
-from components.akeyless_api import AkeylessApiError, login_token
-from components.akeyless_dynamic import (
+import akeyless_gateway_org.components.stacks
+from akeyless_gateway_org.components.akeyless_api import AkeylessApiError, login_token
+from akeyless_gateway_org.components.akeyless_dynamic import (
     EXTERNAL_ID_TYPE,
     GATEWAY_HEALTH_TYPE,
     _ExternalIdProvider,
     _GatewayHealthProvider,
 )
-from components.akeyless_objects import GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID, login_of
-from components.akeyless_sdk import load_schema
-from components.stacks import access_id_of, checked_output, checked_url, rotated_secret_keys
-from config.fields import AkeylessAccessId
-from config.model import OrgDeployment
-from config.stack_config import (
+from akeyless_gateway_org.components.akeyless_objects import (
+    GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
+    login_of,
+)
+from akeyless_gateway_org.components.akeyless_sdk import load_schema
+from akeyless_gateway_org.components.stacks import (
+    access_id_of,
+    checked_output,
+    checked_url,
+    rotated_secret_keys,
+)
+from akeyless_gateway_org.config.fields import AkeylessAccessId
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stack_config import (
     ROTATED_SECRETS_KEY,
     SETTINGS_KEY,
     parse_stack_config,
     stack_config_entries,
 )
-from config.stacks import StackSpec
-from config.validation import ConfigError
-from scripts.render import (
+from akeyless_gateway_org.config.stacks import StackSpec
+from akeyless_gateway_org.config.validation import ConfigError
+from akeyless_gateway_org.review.render import (
     OPERATOR_SECRET,
     RecordedResource,
     StackRender,
@@ -542,7 +550,7 @@ def test_the_gateway_stack_checks_the_access_id_it_reads(
         checked.append((access_ids, account_id))
         return access_id_of(access_ids, account_id)
 
-    monkeypatch.setattr(components.stacks, "access_id_of", spy)
+    monkeypatch.setattr(akeyless_gateway_org.components.stacks, "access_id_of", spy)
     stack(centralized_org, "hub", tags={"fresh": "render"})  # an override renders anew
     (ids, account), *_ = checked
     assert account == "222222222222"
@@ -561,7 +569,7 @@ def test_a_member_stack_checks_the_urls_it_reads(
         checked.append((stack_name, output, url))
         return checked_url(url, stack_name, output)
 
-    monkeypatch.setattr(components.stacks, "checked_url", spy)
+    monkeypatch.setattr(akeyless_gateway_org.components.stacks, "checked_url", spy)
     stack(centralized_org, MEMBER, tags={"fresh": "render"})  # an override renders anew
     assert sorted(checked) == [
         ("hub", "gatewayHealthUrl", f"http://{HUB_LB}:8080/health"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.akeyless_sdk import (
+from akeyless_gateway_org.components.akeyless_sdk import (
     PROVIDER_SDK_HINT,
     MissingProviderSdk,
     SchemaError,
@@ -18,9 +18,10 @@ from components.akeyless_sdk import (
     schema_sdk,
     selected,
 )
-from config.stacks import plan_stacks
-from config.validation import load_org_file
-from scripts.render import config_strings, project_name, record_program, render
+from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.config.validation import load_org_file
+from akeyless_gateway_org.project import project_name
+from akeyless_gateway_org.review.render import config_strings, record_program, render
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
 
 sdk = schema_sdk().module
@@ -151,7 +152,7 @@ def test_the_pulumi_program_without_the_generated_sdk_says_run_pulumi_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """``pulumi up`` runs the program with nothing selected: no fallback, a clear error."""
-    from components.program import main
+    from akeyless_gateway_org.components.program import main
 
     monkeypatch.setitem(sys.modules, "pulumi_akeyless", None)
     spec = plan_stacks(load_org_file(CENTRALIZED_EXAMPLE))[0]

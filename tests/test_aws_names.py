@@ -11,9 +11,14 @@ from typing import Any
 
 import pytest
 
-from components.aws_names import load_balancer_name, name_problems, physical_name, short_name
-from config.validation import parse_org
-from scripts.render import StackRender
+from akeyless_gateway_org.components.aws_names import (
+    load_balancer_name,
+    name_problems,
+    physical_name,
+    short_name,
+)
+from akeyless_gateway_org.config.validation import parse_org
+from akeyless_gateway_org.review.render import StackRender
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, example_document
 from tests.test_components import rendered
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cloudsplaining.command.scan_policy_file import scan_policy
 
-from config.model import OrgDeployment
+from akeyless_gateway_org.config.model import OrgDeployment
 from tests.test_iam_documents import (
     full_distributed_policy,
     full_member_policy,

@@ -9,12 +9,15 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.earlier_phase import NOT_DEPLOYED_NOTE, NotYetDeployed
-from components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
-from components.member_access_role import MemberAccessRole, MemberAccessRoleArgs
-from config.model import OrgDeployment
-from config.stacks import StackSpec
-from scripts.render import (
+from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE, NotYetDeployed
+from akeyless_gateway_org.components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
+from akeyless_gateway_org.components.member_access_role import (
+    MemberAccessRole,
+    MemberAccessRoleArgs,
+)
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stacks import StackSpec
+from akeyless_gateway_org.review.render import (
     RecordedResource,
     RenderError,
     StackRender,
@@ -237,7 +240,7 @@ def test_org_stack_has_no_aws_resources(distributed_org: OrgDeployment) -> None:
 
 
 def test_a_gateway_account_missing_from_the_org_stack_is_named() -> None:
-    from components.stacks import access_id_of
+    from akeyless_gateway_org.components.stacks import access_id_of
 
     assert access_id_of({"333333333333": "p-abc123"}, "333333333333") == "p-abc123"
     with pytest.raises(NotYetDeployed, match="no access ID for account 444444444444"):

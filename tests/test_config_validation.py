@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.model import OrgDeployment
-from config.validation import ConfigError, field_path, load_org_file, parse_org
-from scripts.orgctl import main
+from akeyless_gateway_org.cli import main
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, field_path, load_org_file, parse_org
 from tests.conftest import DISTRIBUTED_EXAMPLE, example_document
 
 

@@ -13,10 +13,15 @@ import yaml
 from botocore.stub import Stubber
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-from config.model import AccountSelection, OrgDeployment
-from config.validation import ConfigError, parse_org
-from scripts.discovery import DiscoveryError, OrgAccount, resolve_accounts, select_accounts
-from scripts.orgctl import main
+from akeyless_gateway_org.cli import main
+from akeyless_gateway_org.config.model import AccountSelection, OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, parse_org
+from akeyless_gateway_org.discovery import (
+    DiscoveryError,
+    OrgAccount,
+    resolve_accounts,
+    select_accounts,
+)
 from tests.conftest import CENTRALIZED_EXAMPLE, example_document, run_orgctl
 
 MANAGEMENT = "111111111111"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.fargate_sizes import FARGATE_MEMORY_MIB, fargate_size_problem
-from config.validation import parse_org
+from akeyless_gateway_org.config.fargate_sizes import FARGATE_MEMORY_MIB, fargate_size_problem
+from akeyless_gateway_org.config.validation import parse_org
 from tests.conftest import example_document
 from tests.test_config_validation import problems_of
 

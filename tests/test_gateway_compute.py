@@ -9,16 +9,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from components.gateway_compute import TLS_POLICY
-from components.gateway_runtime import (
+from akeyless_gateway_org.components.gateway_compute import TLS_POLICY
+from akeyless_gateway_org.components.gateway_runtime import (
     ec2_user_data,
     ecs_container_definitions,
     gateway_environment,
     helm_values,
 )
-from config.model import OrgDeployment
-from config.validation import ConfigError, parse_org
-from scripts.render import RecordedResource, StackRender
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, parse_org
+from akeyless_gateway_org.review.render import RecordedResource, StackRender
 from tests.conftest import example_document
 from tests.test_components import by_type, one, rendered, stack
 from tests.test_config_validation import assert_names_the_problem

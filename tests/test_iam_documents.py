@@ -9,7 +9,7 @@ from typing import Any
 import parliament
 import pytest
 
-from components.iam_documents import (
+from akeyless_gateway_org.components.iam_documents import (
     capability_statements,
     distributed_gateway_policy,
     gateway_trust_policy,
@@ -18,8 +18,8 @@ from components.iam_documents import (
     member_trust_policy,
     permissions_boundary_arn,
 )
-from config.model import Capabilities, OrgDeployment
-from scripts.render import render
+from akeyless_gateway_org.config.model import Capabilities, OrgDeployment
+from akeyless_gateway_org.review.render import render
 from tests.policy_eval import allows_action, grants, resources_for, within
 from tests.test_components import rendered
 

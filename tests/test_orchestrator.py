@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from components.earlier_phase import NOT_DEPLOYED_NOTE
-from config.model import OrgDeployment
-from config.stacks import plan_stacks
-from config.validation import parse_org
-from scripts.orchestrator import (
+from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.config.validation import parse_org
+from akeyless_gateway_org.run.orchestrator import (
     ConfirmationRequired,
     DeploymentEvent,
     DeploymentOptions,
@@ -26,7 +26,7 @@ from scripts.orchestrator import (
     InvalidRequest,
     run_deployment,
 )
-from scripts.pulumi_runner import AutomationRunner, PulumiCliMissing
+from akeyless_gateway_org.run.pulumi_runner import AutomationRunner, PulumiCliMissing
 from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, example_document, orgctl_with_fake
 from tests.fake_pulumi import calls, install_fake_pulumi, max_concurrency, operations, set_behaviour
 from tests.pulumi_config_rules import fake_decrypt

@@ -9,10 +9,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.fields import EXTRA_API_HOSTS_VARIABLE, MAX_USER_TAGS, image_repository_and_tag
-from config.model import OrgDeployment
-from config.org_file import MAX_DEPTH, MAX_FILE_BYTES, OrgFileError, parse_org_yaml
-from config.validation import ConfigError, load_org_file, parse_org
+from akeyless_gateway_org.config.fields import (
+    EXTRA_API_HOSTS_VARIABLE,
+    MAX_USER_TAGS,
+    image_repository_and_tag,
+)
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.org_file import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    OrgFileError,
+    parse_org_yaml,
+)
+from akeyless_gateway_org.config.validation import ConfigError, load_org_file, parse_org
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
 
 EXAMPLE_TEXT = CENTRALIZED_EXAMPLE.read_bytes()

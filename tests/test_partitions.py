@@ -7,9 +7,9 @@ import json
 import pytest
 import yaml
 
-from components.aws_names import name_problems
-from config.validation import parse_org
-from scripts.render import policy_violations, render
+from akeyless_gateway_org.components.aws_names import name_problems
+from akeyless_gateway_org.config.validation import parse_org
+from akeyless_gateway_org.review.render import policy_violations, render
 from tests.conftest import DISTRIBUTED_EXAMPLE
 
 AUTH_METHOD = "akeyless:index/authMethodAwsIam:AuthMethodAwsIam"

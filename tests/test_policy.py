@@ -18,11 +18,11 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
-from config.model import OrgDeployment
-from config.validation import ConfigError, parse_org
-from policy.__main__ import PACK_NAME, policies
-from policy.networks import NOT_PUBLIC, PUBLIC_SPACE, admits_the_internet
-from policy.rules import (
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, parse_org
+from akeyless_gateway_org.policy.__main__ import PACK_NAME, policies
+from akeyless_gateway_org.policy.networks import NOT_PUBLIC, PUBLIC_SPACE, admits_the_internet
+from akeyless_gateway_org.policy.rules import (
     EXCEPTION_RULE,
     EXCEPTION_TAG_PREFIX,
     INTERNET_INGRESS_RULE,
@@ -31,7 +31,7 @@ from policy.rules import (
     check,
     exception_tag,
 )
-from scripts.render import policy_violations, render
+from akeyless_gateway_org.review.render import policy_violations, render
 from tests.conftest import CENTRALIZED_EXAMPLE, example_document
 from tests.test_components import rendered
 

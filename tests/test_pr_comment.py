@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from config.model import OrgDeployment
-from scripts.orgctl import main
-from scripts.pr_comment import (
+from akeyless_gateway_org.cli import main
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.review.pr_comment import (
     MARKER,
     MAX_CHARS,
     ResourceStep,
@@ -17,7 +17,7 @@ from scripts.pr_comment import (
     stacks_from_render,
     step_from_event,
 )
-from scripts.render import render_json
+from akeyless_gateway_org.review.render import render_json
 from tests.conftest import CENTRALIZED_EXAMPLE, orgctl_with_fake
 from tests.fake_pulumi import install_fake_pulumi
 from tests.test_components import rendered

@@ -7,8 +7,8 @@ from typing import Any
 
 from rich.console import Console
 
-from scripts.orchestrator import DeploymentEvent
-from scripts.progress import LiveProgress, change_text
+from akeyless_gateway_org.run.orchestrator import DeploymentEvent
+from akeyless_gateway_org.run.progress import LiveProgress, change_text
 
 
 def test_change_counts_read_as_marks() -> None:

@@ -7,18 +7,18 @@ from typing import Any
 
 import pytest
 
-from components.akeyless_sdk import SCHEMA_FILE, load_schema
-from scripts.provider_schema import (
-    WHEEL_NAME,
-    _Builder,
-    cached_wheel,
-    camel_case,
-    python_name,
-    resource_token,
-    schema_text,
-    token_name,
-)
-from tests.conftest import PROJECT_DIR
+from akeyless_gateway_org.components.akeyless_sdk import SCHEMA_FILE, load_schema
+from tests.conftest import PROJECT_DIR, load_script
+
+provider_schema = load_script("provider_schema")
+WHEEL_NAME = provider_schema.WHEEL_NAME
+_Builder = provider_schema._Builder
+cached_wheel = provider_schema.cached_wheel
+camel_case = provider_schema.camel_case
+python_name = provider_schema.python_name
+resource_token = provider_schema.resource_token
+schema_text = provider_schema.schema_text
+token_name = provider_schema.token_name
 
 ROLE_RULE = "akeyless:index/RoleRule:RoleRule"
 
@@ -26,7 +26,8 @@ ROLE_RULE = "akeyless:index/RoleRule:RoleRule"
 @pytest.fixture(scope="module")
 def wheel() -> Path:
     """The published wheel, fetched once by pip (a subprocess: the package index only)."""
-    return cached_wheel(PROJECT_DIR / "build" / "provider-source")
+    path: Path = cached_wheel(PROJECT_DIR / "build" / "provider-source")
+    return path
 
 
 def test_regenerating_gives_the_bundled_file_byte_for_byte(wheel: Path) -> None:

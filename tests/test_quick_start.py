@@ -29,7 +29,7 @@ def test_quick_start_is_two_commands_and_ci_runs_the_second_as_written() -> None
 
 def test_orgctl_is_a_console_script_of_the_project() -> None:
     project = tomllib.loads((PROJECT_DIR / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["scripts"]["orgctl"] == "scripts.orgctl:run_command"
+    assert project["project"]["scripts"]["orgctl"] == "akeyless_gateway_org.cli:run_command"
 
 
 def test_example_headers_show_the_installed_orgctl() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.akeyless_sdk import load_sdk, selected
-from config.model import OrgDeployment
-from scripts.orgctl import main
-from scripts.render import (
+from akeyless_gateway_org.cli import main
+from akeyless_gateway_org.components.akeyless_sdk import load_sdk, selected
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.review.render import (
     SECRET_MASK,
     RenderSummary,
     mask_secrets,
@@ -80,7 +80,7 @@ def test_cli_render_chooses_its_akeyless_sdk_itself_in_a_bare_environment(tmp_pa
     """What ``orgctl render`` meets in a process of its own: a bare environment and no
     Akeyless SDK chosen for it (the session's choice, the autouse fixture, is lifted here).
 
-    The module entry itself, ``python -m scripts.orgctl``, runs as a child process in
+    The module entry itself, ``python -m akeyless_gateway_org``, runs as a child process in
     test_runtime's Ctrl-C test.
     """
     with selected(None):

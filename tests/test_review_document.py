@@ -20,12 +20,17 @@ from typing import Any
 import pytest
 import yaml
 
-from config.model import OrgDeployment
-from config.stacks import plan_stacks
-from policy.rules import Violation
-from scripts.orgctl import main
-from scripts.render import RecordedResource, StackRender, after_deploy, render_markdown
-from scripts.review_document import (
+from akeyless_gateway_org.cli import main
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.policy.rules import Violation
+from akeyless_gateway_org.review.render import (
+    RecordedResource,
+    StackRender,
+    after_deploy,
+    render_markdown,
+)
+from akeyless_gateway_org.review.review_document import (
     PLACEHOLDER,
     SECTIONS,
     ReviewStack,

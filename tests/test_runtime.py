@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from config.model import OrgDeployment
-from scripts import api, orgctl
-from scripts.discovery import DiscoveryError
-from scripts.orchestrator import (
+import akeyless_gateway_org as api
+from akeyless_gateway_org import cli as orgctl
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.discovery import DiscoveryError
+from akeyless_gateway_org.run.orchestrator import (
     DeploymentAborted,
     DeploymentEvent,
     DeploymentOptions,
@@ -34,13 +35,18 @@ from scripts.orchestrator import (
     DeploymentResult,
     run_deployment,
 )
-from scripts.progress import LiveProgress
-from scripts.pulumi_runner import AutomationRunner, ProjectNotFound, diagnostic_lines
+from akeyless_gateway_org.run.progress import LiveProgress
+from akeyless_gateway_org.run.pulumi_runner import (
+    AutomationRunner,
+    ProjectNotFound,
+    diagnostic_lines,
+)
 from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, PROJECT_DIR
 from tests.fake_pulumi import calls, install_fake_pulumi, operations, set_behaviour
 from tests.test_orchestrator import org_with_members
 
 PROJECT = "akeyless-gateway-org"
+RUN_DIR = PROJECT_DIR / "src" / "akeyless_gateway_org" / "run"
 MEMBER = "member-900000000000"
 
 
@@ -195,7 +201,7 @@ def _start_orgctl(fake: Path, tmp_path: Path, *extra: str) -> subprocess.Popen[s
     """orgctl in a process group of its own, like a shell's foreground job."""
     return subprocess.Popen(
         [
-            *(sys.executable, "-m", "scripts.orgctl", "up"),
+            *(sys.executable, "-m", "akeyless_gateway_org", "up"),
             *("--config", str(CENTRALIZED_EXAMPLE), "--pulumi-cli", str(fake)),
             *("--state-dir", str(tmp_path / "state"), *extra),
         ],
@@ -476,16 +482,16 @@ def test_the_runner_says_where_the_project_is_missing(tmp_path: Path) -> None:
 
 def test_orchestrator_and_runner_share_one_types_module_and_never_import_each_other() -> None:
     def imports(module: str) -> set[str]:
-        tree = ast.parse((PROJECT_DIR / "scripts" / f"{module}.py").read_text())
+        tree = ast.parse((RUN_DIR / f"{module}.py").read_text())
         return {
             node.module
             for node in ast.walk(tree)
             if isinstance(node, ast.ImportFrom) and node.module and node.col_offset == 0
         }
 
-    assert "scripts.stack_runner" in imports("orchestrator") & imports("pulumi_runner")
-    assert "scripts.orchestrator" not in imports("pulumi_runner")
-    assert "scripts.pulumi_runner" not in imports("orchestrator")
+    assert "akeyless_gateway_org.run.protocol" in imports("orchestrator") & imports("pulumi_runner")
+    assert "akeyless_gateway_org.run.orchestrator" not in imports("pulumi_runner")
+    assert "akeyless_gateway_org.run.pulumi_runner" not in imports("orchestrator")
 
 
 def test_the_public_api_is_one_module() -> None:
@@ -539,10 +545,10 @@ def test_two_requests_in_one_process_each_carry_their_own_environment(
 def test_an_output_folder_that_is_a_file_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import scripts.render
+    import akeyless_gateway_org.review.render
 
     # the writing is under test, not the render
-    monkeypatch.setattr(scripts.render, "render", lambda org, sdk=None: [])
+    monkeypatch.setattr(akeyless_gateway_org.review.render, "render", lambda org, sdk=None: [])
     taken = tmp_path / "render-out"
     taken.write_text("a file, not a folder")
     code = orgctl.main(["render", "--config", str(CENTRALIZED_EXAMPLE), "--out", str(taken)])
@@ -617,7 +623,7 @@ def test_the_passphrase_from_a_file_is_masked_too(
 def test_discovery_uses_the_requests_own_aws_identity(
     fake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import scripts.orchestrator
+    import akeyless_gateway_org.run.orchestrator
 
     seen: list[Any] = []
 
@@ -625,7 +631,7 @@ def test_discovery_uses_the_requests_own_aws_identity(
         seen.append(client)
         raise DiscoveryError("stop here: the client is what is under test")
 
-    monkeypatch.setattr(scripts.orchestrator, "resolve_accounts", resolve)
+    monkeypatch.setattr(akeyless_gateway_org.run.orchestrator, "resolve_accounts", resolve)
     monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
     org = org_with_members(1).model_copy(
         update={

@@ -11,22 +11,26 @@ from typing import Any
 import pytest
 import yaml
 
-from config.model import OrgDeployment
-from config.pulumi_stack import read_stack_config
-from config.stack_config import (
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.pulumi_stack import read_stack_config
+from akeyless_gateway_org.config.stack_config import (
     ACCESS_KEY_KEY,
     SETTINGS_KEY,
     parse_stack_config,
     setting_docs,
     stack_settings,
 )
-from config.stacks import StackSpec, plan_stacks, stack_name
-from config.validation import ConfigError
-from scripts.pulumi_runner import AutomationRunner
-from scripts.pulumi_yaml import PULUMI_YAML, config_declarations, config_section
-from scripts.render import config_strings, record_program, render_stack
-from tests.conftest import PROJECT_DIR
+from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks, stack_name
+from akeyless_gateway_org.config.validation import ConfigError
+from akeyless_gateway_org.review.render import config_strings, record_program, render_stack
+from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
+from tests.conftest import PROJECT_DIR, load_script
 from tests.pulumi_config_rules import check_stack_config, check_stack_file, load_project
+
+pulumi_yaml = load_script("pulumi_yaml")
+PULUMI_YAML = pulumi_yaml.PULUMI_YAML
+config_declarations = pulumi_yaml.config_declarations
+config_section = pulumi_yaml.config_section
 
 PROJECT = "akeyless-gateway-org"
 README = PROJECT_DIR / "README.md"
@@ -139,7 +143,7 @@ def test_kind_and_pattern_must_agree(centralized_org: OrgDeployment) -> None:
 
 def test_pulumi_yaml_declares_the_settings_and_documents_every_field() -> None:
     text = PULUMI_YAML.read_text()
-    assert text.endswith(config_section()), "run: python -m scripts.pulumi_yaml"
+    assert text.endswith(config_section()), "run: python scripts/pulumi_yaml.py"
     project = yaml.safe_load(text)
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == ".venv"

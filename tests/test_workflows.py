@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts.pr_comment import MARKER
+from akeyless_gateway_org.review.pr_comment import MARKER
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w./-]+)?@[0-9a-f]{40}$")

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from components.akeyless_names import target_name
-from config.stacks import plan_stacks
-from config.validation import load_org_file
+from akeyless_gateway_org.components.akeyless_names import target_name
+from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.config.validation import load_org_file
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
 from tests.fake_akeyless import FakeAkeyless
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from scripts import pulumi_runner
+from akeyless_gateway_org.run import pulumi_runner
 
 
 class _WithoutInstall(pulumi_runner.AutomationRunner):
@@ -22,6 +22,6 @@ class _WithoutInstall(pulumi_runner.AutomationRunner):
 
 if __name__ == "__main__":
     pulumi_runner.AutomationRunner = _WithoutInstall  # type: ignore[misc]
-    from scripts.orgctl import main
+    from akeyless_gateway_org.cli import main
 
     sys.exit(main())

@@ -9,6 +9,6 @@ that module allows. A real ``pulumi up`` of the product still needs the generate
 
 import sys
 
-from components.akeyless_sdk import schema_sdk
+from akeyless_gateway_org.components.akeyless_sdk import schema_sdk
 
 sys.modules[__name__] = schema_sdk().module

@@ -36,11 +36,17 @@ import yaml
 from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 
-from components.earlier_phase import NOT_DEPLOYED_NOTE
-from config.stack_config import SECRET_KEYS, stack_config_entries
-from config.stacks import StackSpec
-from scripts.render import PROJECT_DIR, project_name
-from scripts.stack_runner import SECRET_MASK, StackFailed, StackLocked, StackOutcome, Verb
+from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
+from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_entries
+from akeyless_gateway_org.config.stacks import StackSpec
+from akeyless_gateway_org.project import PROJECT_DIR, project_name
+from akeyless_gateway_org.run.protocol import (
+    SECRET_MASK,
+    StackFailed,
+    StackLocked,
+    StackOutcome,
+    Verb,
+)
 
 # libyaml's loader when present (much faster), else the pure-Python one.
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

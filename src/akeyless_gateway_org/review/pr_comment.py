@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scripts.orchestrator import StackResult
+from akeyless_gateway_org.run.orchestrator import StackResult
 
 MAX_CHARS = 64_000
 MARKER = "<!-- akeyless-gateway-org:preview -->"

@@ -2,7 +2,7 @@
 
 For portals and scripts, through the public API module ``scripts.api``::
 
-    from scripts.api import (
+    from akeyless_gateway_org import (
         AutomationRunner, DeploymentOptions, DeploymentRequest, load_org_file, run_deployment,
     )
 
@@ -39,10 +39,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from config.model import OrgDeployment
-from config.stacks import StackSpec, plan_stacks
-from scripts.discovery import resolve_accounts
-from scripts.stack_runner import (
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
+from akeyless_gateway_org.discovery import resolve_accounts
+from akeyless_gateway_org.run.protocol import (
     StackFailed,
     StackLocked,
     StackRunner,
@@ -435,7 +435,9 @@ def run_deployment(
     stacks finish first.
     """
     if runner is None:
-        from scripts.pulumi_runner import AutomationRunner  # the edge, imported on demand
+        from akeyless_gateway_org.run.pulumi_runner import (
+            AutomationRunner,  # the edge, imported on demand
+        )
 
         runner = AutomationRunner()
     options = request.options

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
-from scripts.orchestrator import DeploymentEvent
+from akeyless_gateway_org.run.orchestrator import DeploymentEvent
 
 STYLES = {
     "queued": "dim",

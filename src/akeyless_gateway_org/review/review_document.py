@@ -35,8 +35,8 @@ from typing import Any
 
 import yaml
 
-from config.model import OrgDeployment
-from policy.rules import RULES, Violation
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.policy.rules import RULES, Violation
 
 SECRET_MASK = "[secret]"
 """What ``scripts.render.mask_secrets`` puts in place of a secret."""

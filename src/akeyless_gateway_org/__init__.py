@@ -2,7 +2,7 @@
 
 ::
 
-    from scripts.api import (
+    from akeyless_gateway_org import (
         AutomationRunner, DeploymentOptions, DeploymentRequest, load_org_file, run_deployment,
     )
 
@@ -22,9 +22,9 @@ The names below are the supported surface; the modules behind them may change.
 
 from __future__ import annotations
 
-from config.validation import ConfigError, load_org_file, parse_org
-from scripts.discovery import DiscoveryError, OrganizationsUnavailable
-from scripts.orchestrator import (
+from akeyless_gateway_org.config.validation import ConfigError, load_org_file, parse_org
+from akeyless_gateway_org.discovery import DiscoveryError, OrganizationsUnavailable
+from akeyless_gateway_org.run.orchestrator import (
     ConfirmationRequired,
     DeploymentAborted,
     DeploymentEvent,
@@ -36,14 +36,7 @@ from scripts.orchestrator import (
     load_report,
     run_deployment,
 )
-from scripts.pulumi_runner import (
-    AutomationRunner,
-    BackendNotReady,
-    ProjectNotFound,
-    PulumiCliMissing,
-    SetupFailed,
-)
-from scripts.stack_runner import (
+from akeyless_gateway_org.run.protocol import (
     VERBS,
     StackFailed,
     StackLocked,
@@ -51,6 +44,13 @@ from scripts.stack_runner import (
     StackRunner,
     Status,
     Verb,
+)
+from akeyless_gateway_org.run.pulumi_runner import (
+    AutomationRunner,
+    BackendNotReady,
+    ProjectNotFound,
+    PulumiCliMissing,
+    SetupFailed,
 )
 
 __all__ = [

@@ -20,7 +20,6 @@ the review document built from that same masked record (``scripts.review_documen
 from __future__ import annotations
 
 import contextvars
-import functools
 import json
 import runpy
 from collections.abc import Callable, Mapping, Sequence
@@ -30,24 +29,22 @@ from typing import Any
 
 import grpc
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from components.akeyless_dynamic import EXTERNAL_ID_TYPE
-from components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
-from components.earlier_phase import READ_STACK_OUTPUTS
-from config.model import OrgDeployment
-from config.stack_config import stack_config_entries
-from config.stacks import StackSpec, plan_stacks
-from policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
+from akeyless_gateway_org.components.akeyless_dynamic import EXTERNAL_ID_TYPE
+from akeyless_gateway_org.components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
+from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stack_config import stack_config_entries
+from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
+from akeyless_gateway_org.policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
+from akeyless_gateway_org.project import PROGRAM, project_name
 
 # One mask for the render and the review document that reads it.
-from scripts.review_document import SECRET_MASK as SECRET_MASK
-from scripts.review_document import ReviewStack, SummaryFacts, review_document
+from akeyless_gateway_org.review.review_document import SECRET_MASK as SECRET_MASK
+from akeyless_gateway_org.review.review_document import ReviewStack, SummaryFacts, review_document
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROGRAM = PROJECT_DIR / "__main__.py"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 OPERATOR_SECRET = "<set by the operator with pulumi config set --secret>"
 DYNAMIC_PROVIDER_INPUT = "__provider"
@@ -61,16 +58,6 @@ CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
 }
 """Outputs the program reads that only exist after deployment, by resource type."""
 EKS_CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
-
-
-@functools.cache
-def project_name(project_dir: Path = PROJECT_DIR) -> str:
-    """The ``name:`` of ``Pulumi.yaml``: the namespace of the project's config keys.
-
-    Read once per process: the file ships with the code, and a portal renders many times.
-    """
-    document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
-    return str(document["name"])
 
 
 def after_deploy(resource_name: str, prop: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from config.stacks import StackSpec
+from akeyless_gateway_org.config.stacks import StackSpec
 
 Verb = Literal["preview", "up", "refresh", "destroy"]
 VERBS: tuple[Verb, ...] = ("preview", "up", "refresh", "destroy")

@@ -22,8 +22,8 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-from config.model import AccountSelection, AccountSpec, OrgDeployment
-from config.validation import ConfigError, Problem, consistency_problems
+from akeyless_gateway_org.config.model import AccountSelection, AccountSpec, OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, Problem, consistency_problems
 
 TAG_READ_THREADS = 8
 
