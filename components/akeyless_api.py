@@ -29,11 +29,13 @@ from typing import TYPE_CHECKING, Literal
 
 import urllib3
 
+from akeyless_gateway_org.errors import RunFailure
+
 if TYPE_CHECKING:
     import akeyless
 
 
-class AkeylessApiError(Exception):
+class AkeylessApiError(RunFailure):
     """An Akeyless API call failed; the message names the object and where."""
 
 

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 import pulumi
 
+from akeyless_gateway_org.errors import RunFailure
+
 GENERATED_MODULE = "pulumi_akeyless"
 SCHEMA_FILE = Path(__file__).with_name("akeyless_provider_schema.json")
 PROVIDER_TOKEN = "akeyless"
@@ -44,11 +46,11 @@ AkeylessResource = Any
 """An instance of a ``pulumi_akeyless`` class (generated or schema-driven): untyped to mypy."""
 
 
-class MissingProviderSdk(Exception):
+class MissingProviderSdk(RunFailure):
     """``pulumi_akeyless`` cannot be imported: it has not been generated yet."""
 
 
-class SchemaError(TypeError):
+class SchemaError(RunFailure, TypeError):
     """A keyword the provider schema does not have, or a required one left out."""
 
 

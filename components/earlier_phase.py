@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 
 from akeyless_gateway_org.config.stack_config import StackConfig
+from akeyless_gateway_org.errors import RunFailure
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 """The engine's builtin read of another stack's outputs (pkg/resource/deploy/builtins.go)."""
@@ -15,7 +16,7 @@ NOT_DEPLOYED_NOTE = "values from an earlier phase are unknown in this preview"
 """Starts the warning a preview logs when an earlier phase has not produced an output yet."""
 
 
-class NotYetDeployed(Exception):
+class NotYetDeployed(RunFailure):
     """An earlier phase's stack, or one of its outputs, does not exist yet."""
 
 

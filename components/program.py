@@ -5,12 +5,11 @@ from __future__ import annotations
 import pulumi
 
 from akeyless_gateway_org.components import stacks
-from akeyless_gateway_org.components.akeyless_sdk import MissingProviderSdk, current_sdk
-from akeyless_gateway_org.components.earlier_phase import NotYetDeployed
+from akeyless_gateway_org.components.akeyless_sdk import current_sdk
 from akeyless_gateway_org.config.pulumi_stack import read_stack_config
 from akeyless_gateway_org.config.stack_config import StackConfig
 from akeyless_gateway_org.config.stacks import stack_name
-from akeyless_gateway_org.config.validation import ConfigError
+from akeyless_gateway_org.errors import OrgError
 
 
 def build_stack(config: StackConfig) -> pulumi.ComponentResource:
@@ -51,6 +50,6 @@ def main() -> None:
     """Entry point of ``__main__.py``: bad config or a missing SDK ends the run clearly."""
     try:
         build_stack(read_stack_config())
-    except (ConfigError, MissingProviderSdk, NotYetDeployed) as error:
-        # NotYetDeployed: outside a preview, an earlier phase not deployed yet ends the run.
+    except OrgError as error:
+        # Bad config, a missing SDK, or (outside a preview) an earlier phase not deployed yet.
         raise pulumi.RunError(str(error)) from None

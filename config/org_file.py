@@ -23,6 +23,7 @@ import yaml
 from yaml.nodes import MappingNode, Node
 
 from akeyless_gateway_org.config.fields import bounded, shown
+from akeyless_gateway_org.errors import InvalidInput
 
 MAX_FILE_BYTES = 1024 * 1024
 """An org file of many hundred accounts is well under 100 KiB; 1 MiB leaves room."""
@@ -34,7 +35,7 @@ MAX_NODES = 200_000
 """Scalars, lists and mappings together: bounds the work after the byte limit."""
 
 
-class OrgFileError(ValueError):
+class OrgFileError(InvalidInput, ValueError):
     """The file cannot be read as an org file; the message says why, without echoing it."""
 
 

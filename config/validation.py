@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from akeyless_gateway_org.config.fields import MAX_USER_TAGS, account_of_arn, bounded
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.org_file import OrgFileError, read_org_yaml
+from akeyless_gateway_org.errors import InvalidInput
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -39,7 +40,7 @@ MAX_PROBLEMS_LISTED = 50
 """A message lists this many problems at most; ``problems`` keeps them all."""
 
 
-class ConfigError(Exception):
+class ConfigError(InvalidInput):
     """Invalid input. ``problems`` lists every problem found, each with its field path."""
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:

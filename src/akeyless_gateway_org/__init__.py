@@ -1,4 +1,4 @@
-"""The public API for portals and scripts: everything a caller needs, from one module.
+"""The Akeyless Gateway across an AWS Organization: the public API for portals and scripts.
 
 ::
 
@@ -17,42 +17,96 @@
         runner=AutomationRunner(project_dir=checkout, state_dir=Path("/var/lib/portal/org-a")),
     )
 
-The names below are the supported surface; the modules behind them may change.
+Every error is an :class:`OrgError`: :class:`InvalidInput` (fix the input) or
+:class:`RunFailure` (the run could not start or finish); the classes below refine them.
+
+The names in ``__all__`` are the supported surface; the modules behind them may change.
+Each is imported on first use (PEP 562 ``__getattr__``), so importing a sub-package (the
+Pulumi program imports ``akeyless_gateway_org.components``) does not load the run side.
 """
 
 from __future__ import annotations
 
-from akeyless_gateway_org.config.validation import ConfigError, load_org_file, parse_org
-from akeyless_gateway_org.discovery import DiscoveryError, OrganizationsUnavailable
-from akeyless_gateway_org.run.orchestrator import (
-    ConfirmationRequired,
-    DeploymentAborted,
-    DeploymentEvent,
-    DeploymentOptions,
-    DeploymentRequest,
-    DeploymentResult,
-    InvalidRequest,
-    StackResult,
-    load_report,
-    run_deployment,
-)
-from akeyless_gateway_org.run.protocol import (
-    VERBS,
-    StackFailed,
-    StackLocked,
-    StackOutcome,
-    StackRunner,
-    Status,
-    Verb,
-)
-from akeyless_gateway_org.run.pulumi_runner import (
-    AutomationRunner,
-    BackendNotReady,
-    ProjectNotFound,
-    PulumiCliMissing,
-    SetupFailed,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from akeyless_gateway_org.config.validation import ConfigError, load_org_file, parse_org
+    from akeyless_gateway_org.discovery import (
+        DiscoveryError,
+        OrganizationsUnavailable,
+        SelectionError,
+    )
+    from akeyless_gateway_org.errors import InvalidInput, OrgError, RunFailure
+    from akeyless_gateway_org.run.orchestrator import (
+        ConfirmationRequired,
+        DeploymentAborted,
+        DeploymentEvent,
+        DeploymentOptions,
+        DeploymentRequest,
+        DeploymentResult,
+        InvalidRequest,
+        StackResult,
+        load_report,
+        run_deployment,
+    )
+    from akeyless_gateway_org.run.protocol import (
+        VERBS,
+        StackFailed,
+        StackLocked,
+        StackOutcome,
+        StackRunner,
+        Status,
+        Verb,
+    )
+    from akeyless_gateway_org.run.pulumi_runner import (
+        AutomationRunner,
+        BackendNotReady,
+        ProjectNotFound,
+        PulumiCliMissing,
+        SetupFailed,
+    )
+
+_HOME: dict[str, tuple[str, ...]] = {
+    "akeyless_gateway_org.errors": ("InvalidInput", "OrgError", "RunFailure"),
+    "akeyless_gateway_org.config.validation": ("ConfigError", "load_org_file", "parse_org"),
+    "akeyless_gateway_org.discovery": (
+        "DiscoveryError",
+        "OrganizationsUnavailable",
+        "SelectionError",
+    ),
+    "akeyless_gateway_org.run.orchestrator": (
+        "ConfirmationRequired",
+        "DeploymentAborted",
+        "DeploymentEvent",
+        "DeploymentOptions",
+        "DeploymentRequest",
+        "DeploymentResult",
+        "InvalidRequest",
+        "StackResult",
+        "load_report",
+        "run_deployment",
+    ),
+    "akeyless_gateway_org.run.protocol": (
+        "VERBS",
+        "StackFailed",
+        "StackLocked",
+        "StackOutcome",
+        "StackRunner",
+        "Status",
+        "Verb",
+    ),
+    "akeyless_gateway_org.run.pulumi_runner": (
+        "AutomationRunner",
+        "BackendNotReady",
+        "ProjectNotFound",
+        "PulumiCliMissing",
+        "SetupFailed",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
+
+# The same names as _HOME, listed for readers and linters (a test holds them equal).
 __all__ = [
     "VERBS",
     "AutomationRunner",
@@ -65,10 +119,14 @@ __all__ = [
     "DeploymentRequest",
     "DeploymentResult",
     "DiscoveryError",
+    "InvalidInput",
     "InvalidRequest",
+    "OrgError",
     "OrganizationsUnavailable",
     "ProjectNotFound",
     "PulumiCliMissing",
+    "RunFailure",
+    "SelectionError",
     "SetupFailed",
     "StackFailed",
     "StackLocked",
@@ -82,3 +140,16 @@ __all__ = [
     "parse_org",
     "run_deployment",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *__all__]

@@ -24,15 +24,20 @@ import botocore.exceptions
 
 from akeyless_gateway_org.config.model import AccountSelection, AccountSpec, OrgDeployment
 from akeyless_gateway_org.config.validation import ConfigError, Problem, consistency_problems
+from akeyless_gateway_org.errors import InvalidInput, OrgError, RunFailure
 
 TAG_READ_THREADS = 8
 
 
-class DiscoveryError(Exception):
+class DiscoveryError(OrgError):
+    """The accounts could not be resolved: one of the two below."""
+
+
+class SelectionError(DiscoveryError, InvalidInput):
     """The selection is wrong: an unknown OU, an empty result."""
 
 
-class OrganizationsUnavailable(DiscoveryError):
+class OrganizationsUnavailable(DiscoveryError, RunFailure):
     """AWS Organizations could not be read (credentials, permissions, network)."""
 
 
@@ -115,7 +120,7 @@ def _accounts_under(client: Any, ou: str) -> frozenset[str]:
     except botocore.exceptions.ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in ("ParentNotFoundException", "ChildNotFoundException"):
-            raise DiscoveryError(f"unknown organizational unit {ou!r} (discovery)") from None
+            raise SelectionError(f"unknown organizational unit {ou!r} (discovery)") from None
         raise
     return frozenset(found)
 
@@ -218,7 +223,7 @@ def resolve_accounts(org: OrgDeployment, client: Any | None = None) -> OrgDeploy
         accounts_under=under,
     )
     if not chosen:
-        raise DiscoveryError(
+        raise SelectionError(
             f"no account matches the selection (source {selection.source}, "
             f"{len(candidates)} candidate accounts)"
         )

@@ -38,6 +38,7 @@ from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stack_config import stack_config_entries
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
+from akeyless_gateway_org.errors import RunFailure
 from akeyless_gateway_org.policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 from akeyless_gateway_org.project import PROGRAM, project_name
 
@@ -365,7 +366,7 @@ class StackRender:
         }
 
 
-class RenderError(Exception):
+class RenderError(RunFailure):
     """A stack's program failed under the mocks; the message names the stack."""
 
 

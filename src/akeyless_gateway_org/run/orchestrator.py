@@ -42,6 +42,7 @@ from typing import Any, Literal
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.discovery import resolve_accounts
+from akeyless_gateway_org.errors import InvalidInput, RunFailure
 from akeyless_gateway_org.run.protocol import (
     StackFailed,
     StackLocked,
@@ -54,15 +55,15 @@ MEMBER_KINDS = ("member", "account")
 RunStatus = Literal["phase_started", "phase_finished", "stopping", "interrupting", "finished"]
 
 
-class ConfirmationRequired(Exception):
+class ConfirmationRequired(InvalidInput):
     """``destroy`` without ``yes``: the message lists what would be destroyed."""
 
 
-class InvalidRequest(ValueError):
+class InvalidRequest(InvalidInput, ValueError):
     """The request names something the deployment does not have (e.g. an unknown account)."""
 
 
-class DeploymentAborted(Exception):
+class DeploymentAborted(RunFailure):
     """The run stopped on an unexpected error; ``result`` says what each stack reached."""
 
     def __init__(self, result: DeploymentResult, cause: BaseException) -> None:

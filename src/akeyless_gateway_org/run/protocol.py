@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from akeyless_gateway_org.config.stacks import StackSpec
+from akeyless_gateway_org.errors import RunFailure
 
 Verb = Literal["preview", "up", "refresh", "destroy"]
 VERBS: tuple[Verb, ...] = ("preview", "up", "refresh", "destroy")
@@ -20,11 +21,11 @@ SECRET_MASK = "[secret]"
 """What the CLI prints instead of a secret (``pulumi stack output``, engine events)."""
 
 
-class StackLocked(Exception):
+class StackLocked(RunFailure):
     """Another update holds the stack's lock (``ConcurrentUpdateError``)."""
 
 
-class StackFailed(Exception):
+class StackFailed(RunFailure):
     """The stack's operation failed; the message says why (never a secret)."""
 
 

@@ -39,6 +39,7 @@ from pulumi.automation.errors import create_command_error
 from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
 from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_entries
 from akeyless_gateway_org.config.stacks import StackSpec
+from akeyless_gateway_org.errors import RunFailure
 from akeyless_gateway_org.project import PROJECT_DIR, project_name
 from akeyless_gateway_org.run.protocol import (
     SECRET_MASK,
@@ -62,19 +63,19 @@ SECRET_VARIABLE = re.compile(r"SECRET|PASSPHRASE|TOKEN|PASSWORD|ACCESS_KEY", re.
 MAX_DIAGNOSTIC_LINES = 40
 
 
-class PulumiCliMissing(Exception):
+class PulumiCliMissing(RunFailure):
     """No usable ``pulumi`` executable."""
 
 
-class BackendNotReady(Exception):
+class BackendNotReady(RunFailure):
     """The backend cannot be used as configured (e.g. no passphrase for a file backend)."""
 
 
-class ProjectNotFound(Exception):
+class ProjectNotFound(RunFailure):
     """No ``Pulumi.yaml`` where the runner looks for this project."""
 
 
-class SetupFailed(Exception):
+class SetupFailed(RunFailure):
     """``pulumi install`` or the backend's stack listing failed; nothing ran."""
 
 

@@ -1,0 +1,56 @@
+"""What every verb of ``orgctl`` shares: the command shape and a few argument types.
+
+A verb is a :class:`Command`: it adds its own arguments and runs over an operation
+of the library. Only ``cli.main`` turns errors into exit statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from akeyless_gateway_org.review.pr_comment import StackPreview, render_comment
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class Command(Protocol):
+    """One verb of ``orgctl``."""
+
+    name: str
+    help: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Declare the verb's own options."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Do the verb; return its exit status, or raise an ``OrgError``."""
+
+
+def add_config_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, type=Path, help="the org deployment YAML")
+
+
+def count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (argparse names the option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, not {value}")
+        return value
+
+    return parse
+
+
+def write_comment(stacks: list[StackPreview], path: Path, title: str) -> None:
+    """Write a PR comment of ``stacks`` to ``path`` and say where."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_comment(stacks, title=title), encoding="utf-8")
+    print(f"PR comment: {path}", file=sys.stderr)

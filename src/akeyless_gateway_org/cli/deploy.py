@@ -1,0 +1,246 @@
+"""``orgctl preview | up | refresh | destroy``: one Pulumi verb over every stack, phase by phase.
+
+Exit status 0 when every stack succeeded; 1 when a stack failed or the run could not
+start; 2 on invalid input. The run report is written on every ending, a stop included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from akeyless_gateway_org.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_config_argument,
+    count,
+    write_comment,
+)
+from akeyless_gateway_org.config.validation import load_org_file
+from akeyless_gateway_org.run.orchestrator import (
+    DeploymentAborted,
+    DeploymentOptions,
+    DeploymentRequest,
+    DeploymentResult,
+    InvalidRequest,
+    load_report,
+    run_deployment,
+)
+from akeyless_gateway_org.run.protocol import Verb
+
+
+class DeployCommand:
+    """One of the run verbs; each adds exactly the options that mean something for it."""
+
+    def __init__(self, verb: Verb) -> None:
+        self.verb: Verb = verb
+        self.name: str = verb
+        self.help = f"pulumi {verb} every stack, phase by phase"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        verb = self.verb
+        add_config_argument(parser)
+        parser.add_argument(
+            "--parallel", type=count(1), default=8, help="stacks at once per phase (8)"
+        )
+        parser.add_argument(
+            "--max-failures",
+            type=count(0),
+            default=0,
+            help="stop scheduling once more stacks failed (0)",
+        )
+        parser.add_argument(
+            "--only", nargs="+", default=[], metavar="ACCOUNT", help="only these accounts"
+        )
+        parser.add_argument(
+            "--resume", type=Path, metavar="REPORT", help="rerun what failed or never ran"
+        )
+        parser.add_argument(
+            "--report", type=Path, help="where to write the run report (.orgctl/reports/)"
+        )
+        parser.add_argument(
+            "--json", action="store_true", help="NDJSON events on stdout, no live view"
+        )
+        parser.add_argument(
+            "--backend-url", help="s3://... or https://api.pulumi.com (default: local)"
+        )
+        parser.add_argument(
+            "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
+        )
+        parser.add_argument(
+            "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
+        )
+        if verb == "preview":
+            parser.add_argument(
+                "--pr-comment", type=Path, metavar="FILE", help="write the preview as a PR comment"
+            )
+            parser.add_argument(
+                "--preview-role",
+                action="store_true",
+                help="reach every account through the org file's read-only preview_role_name",
+            )
+        if verb in ("preview", "up"):
+            packs = parser.add_mutually_exclusive_group()
+            packs.add_argument(
+                "--policy-pack",
+                type=Path,
+                action="append",
+                help="policy pack(s) to enforce (default: this project's policy/)",
+            )
+            packs.add_argument(
+                "--no-policy-pack", action="store_true", help="run without any policy pack"
+            )
+        parser.add_argument(
+            "--stack-owner",
+            default="organization",
+            help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
+        )
+        parser.add_argument(
+            "--cancel-on-interrupt",
+            action="store_true",
+            help="on the first Ctrl-C already interrupt in-flight updates (default: let them "
+            "finish)",
+        )
+        if verb in ("up", "destroy"):
+            parser.add_argument(
+                "--prune",
+                action="store_true",
+                help="destroy stacks of accounts that left the selection",
+            )
+        if verb == "destroy":
+            parser.add_argument("--yes", action="store_true", help="really destroy")
+
+    def run(self, args: argparse.Namespace) -> int:
+        # The live side's edges (rich, pulumi.automation) are imported only for these verbs.
+        from akeyless_gateway_org.run.progress import LiveProgress, NdjsonEvents
+        from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
+
+        _check_paths(args)
+        options = DeploymentOptions(
+            parallel=args.parallel,
+            max_failures=args.max_failures,
+            only=tuple(args.only),
+            resume_from=load_report(args.resume) if args.resume else None,
+            yes=getattr(args, "yes", False),
+            prune=getattr(args, "prune", False),
+            use_preview_role=getattr(args, "preview_role", False),
+        )
+        request = DeploymentRequest(org=load_org_file(args.config), verb=self.verb, options=options)
+        packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)
+        stop, cancel = threading.Event(), threading.Event()
+        _interrupts(stop, cancel, args.cancel_on_interrupt)
+        aborted: DeploymentAborted | None = None
+        runner = AutomationRunner(
+            state_dir=args.state_dir,
+            backend_url=args.backend_url,
+            pulumi_cli=args.pulumi_cli,
+            stack_owner=args.stack_owner,
+            policy_packs=packs,
+        )
+        try:
+            if args.json:
+                result = run_deployment(
+                    request, NdjsonEvents(), runner=runner, stop=stop, cancel=cancel
+                )
+            else:
+                with LiveProgress() as live:
+                    result = run_deployment(request, live, runner=runner, stop=stop, cancel=cancel)
+        except DeploymentAborted as error:  # the report is written on every ending
+            aborted, result = error, error.result
+        report = _write_report(result, args.report, runner.state_dir)
+        if aborted is not None:
+            print(f"error: {aborted}; report: {report}", file=sys.stderr)
+            return EXIT_FAILED
+        if getattr(args, "pr_comment", None) is not None:
+            from akeyless_gateway_org.review.pr_comment import stacks_from_results
+
+            write_comment(
+                stacks_from_results(result.stacks),
+                args.pr_comment,
+                "Akeyless Gateway: org-wide preview",
+            )
+        _print_summary(result, report, prune=options.prune)
+        return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def _print_summary(result: DeploymentResult, report: Path, *, prune: bool) -> None:
+    failed = result.failed
+    print(
+        f"{result.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
+        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run"
+        f"{' (interrupted)' if result.interrupted else ''}; report: {report}",
+        file=sys.stderr,
+    )
+    for stack in failed:
+        print(f"  failed: {stack.name}: {stack.error}", file=sys.stderr)
+    for stack in result.stacks:
+        for warning in stack.warnings:
+            print(f"  warning: {stack.name}: {warning}", file=sys.stderr)
+    if result.removed and not prune:
+        print(
+            f"  left the selection (not destroyed; pass --prune): {', '.join(result.removed)}",
+            file=sys.stderr,
+        )
+
+
+def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bool) -> None:
+    """First Ctrl-C: schedule nothing new. Second (or the first, if asked): interrupt in-flight.
+
+    The CLI children run in sessions of their own (``SessionCommand``), so the
+    terminal's SIGINT reaches only orgctl; orgctl decides what each child gets.
+    """
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        if cancel.is_set():
+            print("\nstill waiting for the interrupted updates to end...", file=sys.stderr)
+        elif stop.is_set() or cancel_first:
+            cancel.set()
+            stop.set()
+            print(
+                "\ninterrupting the in-flight updates (SIGINT, Pulumi's graceful cancel); "
+                "waiting for them to end...",
+                file=sys.stderr,
+            )
+        else:
+            stop.set()
+            print(
+                "\nstopping: nothing new is scheduled, in-flight stacks finish "
+                "(Ctrl-C again to interrupt them)",
+                file=sys.stderr,
+            )
+
+    signal.signal(signal.SIGINT, handler)
+
+
+def _write_report(result: DeploymentResult, path: Path | None, state_dir: Path) -> Path:
+    if path is None:
+        stamp = result.started_at.replace("-", "").replace(":", "").split(".")[0] + "Z"
+        path = state_dir / "reports" / f"{result.verb}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.as_report(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Output paths that cannot work, before anything runs."""
+    for option, path, want_dir in (
+        ("--state-dir", args.state_dir, True),
+        ("--report", args.report, False),
+        ("--pr-comment", getattr(args, "pr_comment", None), False),
+    ):
+        if path is None:
+            continue
+        if want_dir and path.exists() and not path.is_dir():
+            raise InvalidRequest(f"{option} {path} is a file, not a folder")
+        if not want_dir and path.is_dir():
+            raise InvalidRequest(f"{option} {path} is a folder, not a file")
+    if args.resume is not None and not args.resume.is_file():
+        raise InvalidRequest(f"--resume {args.resume}: no such report file")
+    if args.backend_url is not None and not args.backend_url.strip():
+        # An unset CI variable expands to "": that must not silently become a fresh local state.
+        raise InvalidRequest("--backend-url is empty (an unset variable?); omit it for local state")
