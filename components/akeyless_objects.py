@@ -34,8 +34,7 @@ from akeyless_gateway_org.components.akeyless_names import (
     usc_name,
 )
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource, pulumi_akeyless
-from akeyless_gateway_org.config.model import AkeylessLogin as LoginKind
-from akeyless_gateway_org.config.model import Capabilities
+from akeyless_gateway_org.config.model import Capabilities, LoginMethod
 from akeyless_gateway_org.config.stack_config import StackConfig
 from akeyless_gateway_org.config.validation import ConfigError, Problem
 
@@ -53,19 +52,19 @@ DYNAMIC_SECRET_TTL = "60m"
 
 
 @dataclass(frozen=True)
-class AkeylessLogin:
+class DeployerLogin:
     """How the deployment logs in to Akeyless.
 
     ``access_id``/``access_key`` of None mean: read ``AKEYLESS_ACCESS_ID`` /
     ``AKEYLESS_ACCESS_KEY`` when the step runs, so the key never enters the state.
     """
 
-    kind: LoginKind
+    kind: LoginMethod
     access_id: str | None
     access_key: pulumi.Output[str] | None
 
 
-def login_of(config: StackConfig) -> AkeylessLogin:
+def login_of(config: StackConfig) -> DeployerLogin:
     """How this stack logs in; refused when the environment would log in as someone else.
 
     Without a configured key the provider logs in as ``AKEYLESS_ACCESS_ID``
@@ -90,7 +89,7 @@ def login_of(config: StackConfig) -> AkeylessLogin:
                 )
             ],
         )
-    return AkeylessLogin(
+    return DeployerLogin(
         kind=settings.login,
         access_id=settings.login_access_id,
         access_key=pulumi.Output.secret(key) if key is not None else None,
@@ -98,7 +97,7 @@ def login_of(config: StackConfig) -> AkeylessLogin:
 
 
 def akeyless_provider(
-    name: str, *, api_url: pulumi.Input[str], login: AkeylessLogin, opts: pulumi.ResourceOptions
+    name: str, *, api_url: pulumi.Input[str], login: DeployerLogin, opts: pulumi.ResourceOptions
 ) -> AkeylessResource:
     """A provider for ``api_url``, logged in without a long-lived key in plain state."""
     logins: dict[str, Any] = {}
@@ -188,7 +187,7 @@ class GatewayApiArgs:
     health_url: pulumi.Input[str]
     """Polled until it answers 2xx before anything uses the API."""
     health_timeout_seconds: int
-    login: AkeylessLogin
+    login: DeployerLogin
     admin_access_ids: Sequence[str] = ()
     """Who may administer the Gateway (only the stack that runs the Gateway sets these),
     besides the entries seeded at its start, which must not be repeated here."""

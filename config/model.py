@@ -256,7 +256,7 @@ class IamSettings(StrictModel):
         )
 
 
-AkeylessLogin = Literal["aws_iam", "api_key"]
+LoginMethod = Literal["aws_iam", "api_key"]
 AuthMethodScope = Literal["shared", "per_account"]
 
 
@@ -270,7 +270,7 @@ class AkeylessSettings(StrictModel):
         "https://api.akeyless.io",
         description="Akeyless API for auth methods and roles (the SaaS, or a Gateway's /api/v2).",
     )
-    login: AkeylessLogin = Field(
+    login: LoginMethod = Field(
         "aws_iam",
         description="How the deployment logs in: aws_iam (its own AWS identity) or api_key "
         "(AKEYLESS_ACCESS_ID / AKEYLESS_ACCESS_KEY, or the secret akeylessAccessKey).",

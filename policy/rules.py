@@ -21,15 +21,12 @@ tags are on every resource) exempts none of them, and is itself a violation.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-try:  # run from the project (tests, render), or by Pulumi from this folder
-    from akeyless_gateway_org.policy.networks import admits_the_internet
-except ImportError:
-    from networks import admits_the_internet  # type: ignore[import-not-found,no-redef]
+from akeyless_gateway_org.policy.documents import policy_document
+from akeyless_gateway_org.policy.networks import admits_the_internet
 
 GATEWAY_PORTS = (8000, 8080)
 EXCEPTION_TAG_PREFIX = "akeyless-gateway/policy-exception"
@@ -93,16 +90,6 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
-def _document(value: Any) -> Mapping[str, Any] | None:
-    """A policy document from its JSON text (or mapping); None if it is not one."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return None
-    return value if isinstance(value, Mapping) else None
-
-
 def _statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     statements = document.get("Statement", [])
     return [s for s in _as_list(statements) if isinstance(s, Mapping) and s]
@@ -149,8 +136,8 @@ def _account_of(arn: str) -> str | None:
 
 def _policy_documents(props: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
     for key in ("assumeRolePolicy", "policy"):
-        document = _document(props.get(key))
-        if document is not None and "Statement" in document:
+        document = policy_document(props.get(key))
+        if document is not None:
             yield key, document
 
 
@@ -172,7 +159,7 @@ def no_iam_users(resource: Resource) -> list[str]:
 def cross_account_trust_needs_external_id(resource: Resource) -> list[str]:
     if resource.type != "aws:iam/role:Role":
         return []
-    document = _document(resource.props.get("assumeRolePolicy"))
+    document = policy_document(resource.props.get("assumeRolePolicy"))
     if document is None:
         return []
     found = []

@@ -22,8 +22,8 @@ import yaml
 from akeyless_gateway_org.components.akeyless_sdk import load_sdk, selected
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.validation import load_org_file
+from akeyless_gateway_org.project import PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
 DISTRIBUTED_EXAMPLE = PROJECT_DIR / "config" / "org.distributed.example.yaml"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}

@@ -41,6 +41,7 @@ from akeyless_gateway_org.config.stack_config import (
 )
 from akeyless_gateway_org.config.stacks import StackSpec
 from akeyless_gateway_org.config.validation import ConfigError
+from akeyless_gateway_org.project import PROJECT_DIR
 from akeyless_gateway_org.review.render import (
     OPERATOR_SECRET,
     RecordedResource,
@@ -50,7 +51,6 @@ from akeyless_gateway_org.review.render import (
     render_stack,
     with_operator_secrets,
 )
-from tests.conftest import PROJECT_DIR
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 from tests.test_components import by_type, one, rendered, stack
 

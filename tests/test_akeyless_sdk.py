@@ -20,9 +20,9 @@ from akeyless_gateway_org.components.akeyless_sdk import (
 )
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
-from akeyless_gateway_org.project import project_name
+from akeyless_gateway_org.project import PROJECT_DIR, project_name
 from akeyless_gateway_org.review.render import config_strings, record_program, render
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
 
 sdk = schema_sdk().module
 

@@ -6,22 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pulumi.automation.events import StepEventMetadata
+
 from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.config.model import OrgDeployment
-from akeyless_gateway_org.review.pr_comment import (
-    MARKER,
-    MAX_CHARS,
-    ResourceStep,
-    StackPreview,
-    render_comment,
-    stacks_from_render,
-    step_from_event,
-)
-from akeyless_gateway_org.review.render import render_json
+from akeyless_gateway_org.records import ResourceStep, StackRecord
+from akeyless_gateway_org.review.pr_comment import MARKER, MAX_CHARS, render_comment
+from akeyless_gateway_org.run.pulumi_runner import step_of
 from tests.conftest import CENTRALIZED_EXAMPLE, orgctl_with_fake
 from tests.fake_pulumi import install_fake_pulumi
 from tests.test_components import rendered
-from tests.test_render import SUMMARY
 
 
 def policy(*actions: str) -> str:
@@ -31,6 +25,32 @@ def policy(*actions: str) -> str:
             "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}],
         }
     )
+
+
+def StackPreview(  # reads like the record it makes
+    name: str,
+    account: str,
+    status: Any,
+    changes: dict[str, int],
+    steps: list[ResourceStep] | None = None,
+    error: str | None = None,
+) -> StackRecord:
+    """A live run's record of a stack, as the orchestrator fills it."""
+    return StackRecord(
+        name,
+        name.split("-")[0],
+        account,
+        0,
+        status=status,
+        changes=changes,
+        steps=steps or [],
+        error=error,
+    )
+
+
+def step_from_event(metadata: dict[str, Any]) -> ResourceStep:
+    """The step the runner keeps of an engine ``resourcePreEvent`` (its JSON metadata)."""
+    return step_of(StepEventMetadata.from_json(metadata))
 
 
 def event(
@@ -157,8 +177,8 @@ def test_the_cap_trims_details_never_the_summary() -> None:
 
 
 def test_desired_state_from_the_render_of_the_example(centralized_org: OrgDeployment) -> None:
-    document = json.loads(render_json(rendered(centralized_org), SUMMARY))
-    comment = render_comment(stacks_from_render(document), title="desired state")
+    records = [stack.record() for stack in rendered(centralized_org)]
+    comment = render_comment(records, title="desired state")
     assert len(comment) <= MAX_CHARS
     assert comment.count("<details>") == 5
     assert "akeyless-gateway-member" in comment

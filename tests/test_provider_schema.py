@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from akeyless_gateway_org.components.akeyless_sdk import SCHEMA_FILE, load_schema
-from tests.conftest import PROJECT_DIR, load_script
+from akeyless_gateway_org.project import PROJECT_DIR
+from tests.conftest import load_script
 
 provider_schema = load_script("provider_schema")
 WHEEL_NAME = provider_schema.WHEEL_NAME

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from tests.conftest import PROJECT_DIR
+from akeyless_gateway_org.project import PROJECT_DIR
 
 README = PROJECT_DIR / "README.md"
 

@@ -11,8 +11,8 @@ import yaml
 from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.components.akeyless_sdk import load_sdk, selected
 from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.records import SECRET_MASK
 from akeyless_gateway_org.review.render import (
-    SECRET_MASK,
     RenderSummary,
     mask_secrets,
     render_json,

@@ -24,6 +24,7 @@ from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.policy.rules import Violation
+from akeyless_gateway_org.records import StackRecord
 from akeyless_gateway_org.review.render import (
     RecordedResource,
     StackRender,
@@ -33,7 +34,6 @@ from akeyless_gateway_org.review.render import (
 from akeyless_gateway_org.review.review_document import (
     PLACEHOLDER,
     SECTIONS,
-    ReviewStack,
     SummaryFacts,
     review_document,
 )
@@ -344,7 +344,9 @@ def _resource(kind: str, resource_name: str, /, **inputs: Any) -> dict[str, Any]
 
 
 def _document(*resources: dict[str, Any], **facts: Any) -> str:
-    stack = ReviewStack(name="s", kind="account", account="111111111111", resources=resources)
+    stack = StackRecord(
+        name="s", kind="account", account="111111111111", phase=1, resources=list(resources)
+    )
     return review_document([stack], [], SummaryFacts(**facts))
 
 
@@ -485,7 +487,7 @@ def test_trust_graph_labels_escape_what_mermaid_would_parse() -> None:
 
 
 def test_summary_lists_violations_and_the_optional_facts() -> None:
-    stack = ReviewStack(name="s", kind="org", account="111111111111", resources=[])
+    stack = StackRecord(name="s", kind="org", account="111111111111", phase=0, resources=[])
     violation = Violation("required-tags", "s/lb", "aws:lb/loadBalancer:LoadBalancer", "no owner")
     markdown = review_document(
         [stack],

@@ -27,6 +27,7 @@ import akeyless_gateway_org as api
 from akeyless_gateway_org import cli as orgctl
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.discovery import DiscoveryError
+from akeyless_gateway_org.project import PROJECT_DIR
 from akeyless_gateway_org.run.orchestrator import (
     DeploymentAborted,
     DeploymentEvent,
@@ -41,7 +42,7 @@ from akeyless_gateway_org.run.pulumi_runner import (
     ProjectNotFound,
     diagnostic_lines,
 )
-from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, PROJECT_DIR
+from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE
 from tests.fake_pulumi import calls, install_fake_pulumi, operations, set_behaviour
 from tests.test_orchestrator import org_with_members
 

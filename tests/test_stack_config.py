@@ -22,9 +22,10 @@ from akeyless_gateway_org.config.stack_config import (
 )
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks, stack_name
 from akeyless_gateway_org.config.validation import ConfigError
+from akeyless_gateway_org.project import PROJECT_DIR
 from akeyless_gateway_org.review.render import config_strings, record_program, render_stack
 from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
-from tests.conftest import PROJECT_DIR, load_script
+from tests.conftest import load_script
 from tests.pulumi_config_rules import check_stack_config, check_stack_file, load_project
 
 pulumi_yaml = load_script("pulumi_yaml")

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         SelectionError,
     )
     from akeyless_gateway_org.errors import InvalidInput, OrgError, RunFailure
+    from akeyless_gateway_org.records import ResourceStep, StackRecord, Status
     from akeyless_gateway_org.run.orchestrator import (
         ConfirmationRequired,
         DeploymentAborted,
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
         DeploymentRequest,
         DeploymentResult,
         InvalidRequest,
-        StackResult,
         load_report,
         run_deployment,
     )
@@ -56,7 +56,6 @@ if TYPE_CHECKING:
         StackLocked,
         StackOutcome,
         StackRunner,
-        Status,
         Verb,
     )
     from akeyless_gateway_org.run.pulumi_runner import (
@@ -83,17 +82,16 @@ _HOME: dict[str, tuple[str, ...]] = {
         "DeploymentRequest",
         "DeploymentResult",
         "InvalidRequest",
-        "StackResult",
         "load_report",
         "run_deployment",
     ),
+    "akeyless_gateway_org.records": ("ResourceStep", "StackRecord", "Status"),
     "akeyless_gateway_org.run.protocol": (
         "VERBS",
         "StackFailed",
         "StackLocked",
         "StackOutcome",
         "StackRunner",
-        "Status",
         "Verb",
     ),
     "akeyless_gateway_org.run.pulumi_runner": (
@@ -101,6 +99,7 @@ _HOME: dict[str, tuple[str, ...]] = {
         "BackendNotReady",
         "ProjectNotFound",
         "PulumiCliMissing",
+        "ResourceStep",
         "SetupFailed",
     ),
 }
@@ -125,13 +124,14 @@ __all__ = [
     "OrganizationsUnavailable",
     "ProjectNotFound",
     "PulumiCliMissing",
+    "ResourceStep",
     "RunFailure",
     "SelectionError",
     "SetupFailed",
     "StackFailed",
     "StackLocked",
     "StackOutcome",
-    "StackResult",
+    "StackRecord",
     "StackRunner",
     "Status",
     "Verb",

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
+from akeyless_gateway_org.project import PROJECT_DIR
 from tests.engine.harness import (
     DEPLOY_ACCESS_ID,
     ENGINE_DIR,

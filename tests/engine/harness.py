@@ -19,7 +19,8 @@ import yaml
 from akeyless_gateway_org.components.akeyless_names import target_name
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, PROJECT_DIR
+from akeyless_gateway_org.project import PROJECT_DIR
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
 from tests.fake_akeyless import FakeAkeyless
 
 ENGINE_DIR = Path(__file__).resolve().parent

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+from akeyless_gateway_org.project import PROJECT_DIR
 
 
 def sdk_plugin_version(package: str) -> str:

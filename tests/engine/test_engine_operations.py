@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CENTRALIZED_EXAMPLE, PROJECT_DIR
+from akeyless_gateway_org.project import PROJECT_DIR
+from tests.conftest import CENTRALIZED_EXAMPLE
 from tests.engine.harness import (
     Engine,
     backend_dir,

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from akeyless_gateway_org.review.pr_comment import StackPreview, render_comment
+from akeyless_gateway_org.records import StackRecord
+from akeyless_gateway_org.review.pr_comment import render_comment
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -49,7 +50,7 @@ def count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def write_comment(stacks: list[StackPreview], path: Path, title: str) -> None:
+def write_comment(stacks: Sequence[StackRecord], path: Path, title: str) -> None:
     """Write a PR comment of ``stacks`` to ``path`` and say where."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_comment(stacks, title=title), encoding="utf-8")

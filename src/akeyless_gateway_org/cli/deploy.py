@@ -157,10 +157,8 @@ class DeployCommand:
             print(f"error: {aborted}; report: {report}", file=sys.stderr)
             return EXIT_FAILED
         if getattr(args, "pr_comment", None) is not None:
-            from akeyless_gateway_org.review.pr_comment import stacks_from_results
-
             write_comment(
-                stacks_from_results(result.stacks),
+                result.stacks,
                 args.pr_comment,
                 "Akeyless Gateway: org-wide preview",
             )

@@ -8,7 +8,6 @@ failing; 2 on invalid input (the org file, or an output folder that cannot be wr
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -44,7 +43,6 @@ class RenderCommand:
     def run(self, args: argparse.Namespace) -> int:
         # The offline side is imported only for this verb: it loads Pulumi's mock runtime.
         from akeyless_gateway_org.components.akeyless_sdk import load_sdk
-        from akeyless_gateway_org.review.pr_comment import stacks_from_render
         from akeyless_gateway_org.review.render import (
             RenderSummary,
             policy_violations,
@@ -88,9 +86,8 @@ class RenderCommand:
         resources = sum(len(stack.resources) for stack in stacks)
         print(f"rendered {len(stacks)} stacks, {resources} resources: {json_path}, {md_path}")
         if args.pr_comment is not None:
-            document = json.loads(json_path.read_text(encoding="utf-8"))
             write_comment(
-                stacks_from_render(document),
+                [stack.record() for stack in stacks],
                 args.pr_comment,
                 "Akeyless Gateway: desired state (offline render, no credentials)",
             )

@@ -1,8 +1,9 @@
 """One Markdown pull-request comment for the whole organization, from plain data.
 
-Input: per stack, its status, change counts and resource steps (op, type, name,
-changed properties, old and new inputs), from a live ``preview`` (engine events)
-or from the offline render (every resource a ``create``: the desired state).
+Input: the stacks' records (``records.StackRecord``): status, change counts and
+resource steps (op, type, name, changed properties, old and new inputs), from a live
+``preview`` (engine events) or from the offline render (every resource a ``create``:
+the desired state).
 Output: a summary table of every stack first, then one collapsed ``<details>``
 per stack that changes, with property-level diffs (an IAM policy as a readable
 JSON diff); stacks without changes in one line. Secrets stay masked. The
@@ -15,123 +16,20 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from akeyless_gateway_org.run.orchestrator import StackResult
+from akeyless_gateway_org.policy.documents import policy_document
+from akeyless_gateway_org.records import COUNTED_OPS, ResourceStep, StackRecord
 
 MAX_CHARS = 64_000
 MARKER = "<!-- akeyless-gateway-org:preview -->"
 """Identifies the comment, so CI edits it in place instead of adding another."""
-COUNTED_OPS = ("create", "update", "delete", "replace")
 OP_MARKS = {"create": "+", "update": "~", "delete": "-", "replace": "±"}
 VALUE_WIDTH = 120
-COMPONENT_PREFIX = "akeyless-gateway:"
-
-
-@dataclass(frozen=True)
-class ResourceStep:
-    """One resource's planned change."""
-
-    op: str
-    """create, update, delete, replace (create-replacement/delete-replaced fold into it), same."""
-    type: str
-    name: str
-    diffs: Sequence[str] = ()
-    """The properties that change (updates and replacements)."""
-    old: Mapping[str, Any] | None = None
-    new: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class StackPreview:
-    name: str
-    account: str
-    status: str
-    """succeeded, failed, not_run, skipped."""
-    changes: Mapping[str, int] = field(default_factory=dict)
-    steps: Sequence[ResourceStep] = ()
-    error: str | None = None
-
-    @property
-    def changed(self) -> bool:
-        return any(self.changes.get(op) for op in COUNTED_OPS)
-
-
-def stacks_from_render(document: Mapping[str, Any]) -> list[StackPreview]:
-    """The desired state: each rendered resource as a ``create`` (secrets already masked).
-
-    Component resources (``akeyless-gateway:*``) only group others and are left out.
-    """
-    stacks = []
-    for stack in document["stacks"]:
-        steps = [
-            ResourceStep("create", r["type"], r["name"], new=r["inputs"])
-            for r in stack["resources"]
-            if not r["type"].startswith(COMPONENT_PREFIX)
-        ]
-        stacks.append(
-            StackPreview(
-                name=stack["name"],
-                account=stack["account"],
-                status="rendered",
-                changes={"create": len(steps)},
-                steps=steps,
-            )
-        )
-    return stacks
-
-
-def stacks_from_results(results: Sequence[StackResult]) -> list[StackPreview]:
-    """A live run's stacks, with the steps the engine reported during preview."""
-    return [
-        StackPreview(
-            name=result.name,
-            account=result.account,
-            status=result.status,
-            changes=result.changes,
-            steps=[step_from_event(step) for step in result.steps],
-            error=result.error,
-        )
-        for result in results
-    ]
-
-
-def normalize_op(op: str) -> str:
-    """Engine step ops as a reviewer counts them."""
-    if op in ("create-replacement", "delete-replaced", "replace"):
-        return "replace"
-    if op in ("import", "import-replacement"):
-        return "create"
-    return op
-
-
-def step_from_event(metadata: Mapping[str, Any]) -> ResourceStep:
-    """A step from an engine ``resourcePreEvent``'s metadata (wire names)."""
-    urn = str(metadata.get("urn", ""))
-    old, new = metadata.get("old") or {}, metadata.get("new") or {}
-    return ResourceStep(
-        op=normalize_op(str(metadata.get("op", ""))),
-        type=str(metadata.get("type", "")),
-        name=urn.split("::")[-1] if urn else "",
-        diffs=tuple(metadata.get("diffs") or ()),
-        old=old.get("inputs"),
-        new=new.get("inputs"),
-    )
 
 
 # --- rendering ---------------------------------------------------------------------
-
-
-def _policy(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, str) and value.startswith("{"):
-        try:
-            document = json.loads(value)
-        except json.JSONDecodeError:
-            return None
-        return document if isinstance(document, dict) and "Statement" in document else None
-    return value if isinstance(value, dict) and "Statement" in value else None
 
 
 def _short(value: Any) -> str:
@@ -172,7 +70,7 @@ def plain(text: str) -> str:
 
 
 def _policy_lines(value: Any) -> list[str]:
-    document = _policy(value)
+    document = policy_document(value)
     if document is None:
         return []
     return json.dumps(document, indent=2, sort_keys=False).splitlines()
@@ -189,7 +87,7 @@ def _property_lines(step: ResourceStep) -> list[str]:
     lines: list[str] = []
     for key in keys:
         before, after = old.get(key), new.get(key)
-        if _policy(after) is not None or _policy(before) is not None:
+        if policy_document(after) is not None or policy_document(before) is not None:
             diff = difflib.unified_diff(
                 _policy_lines(before), _policy_lines(after), lineterm="", n=2
             )
@@ -210,11 +108,11 @@ def _property_lines(step: ResourceStep) -> list[str]:
     return lines
 
 
-def _counts(stack: StackPreview) -> list[str]:
+def _counts(stack: StackRecord) -> list[str]:
     return [str(stack.changes.get(op, 0)) for op in COUNTED_OPS]
 
 
-def _summary(stacks: Sequence[StackPreview], title: str) -> list[str]:
+def _summary(stacks: Sequence[StackRecord], title: str) -> list[str]:
     changed = [s for s in stacks if s.changed]
     failed = [s for s in stacks if s.status == "failed"]
     lines = [
@@ -235,7 +133,7 @@ def _summary(stacks: Sequence[StackPreview], title: str) -> list[str]:
     return lines
 
 
-def _details(stack: StackPreview) -> list[str]:
+def _details(stack: StackRecord) -> list[str]:
     marks = " ".join(
         f"{OP_MARKS[op]}{stack.changes.get(op)}" for op in COUNTED_OPS if stack.changes.get(op)
     )
@@ -257,7 +155,7 @@ def _details(stack: StackPreview) -> list[str]:
 
 
 def render_comment(
-    stacks: Sequence[StackPreview],
+    stacks: Sequence[StackRecord],
     *,
     title: str = "Akeyless Gateway: org-wide preview",
     max_chars: int = MAX_CHARS,

@@ -39,14 +39,15 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stack_config import stack_config_entries
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.errors import RunFailure
+from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 from akeyless_gateway_org.project import PROGRAM, project_name
-
-# One mask for the render and the review document that reads it.
-from akeyless_gateway_org.review.review_document import SECRET_MASK as SECRET_MASK
-from akeyless_gateway_org.review.review_document import ReviewStack, SummaryFacts, review_document
+from akeyless_gateway_org.records import SECRET_MASK, ResourceStep, StackRecord
+from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+COMPONENT_PREFIX = "akeyless-gateway:"
+"""The type prefix of this project's ComponentResources."""
 OPERATOR_SECRET = "<set by the operator with pulumi config set --secret>"
 DYNAMIC_PROVIDER_INPUT = "__provider"
 """A dynamic resource's serialized provider code: not a reviewable input."""
@@ -93,7 +94,8 @@ def mask_secrets(value: Any) -> Any:
     """
     if _is_secret(value):
         inner = value["value"]
-        policy = _as_policy(inner)
+        # JSON text only: the provider's form of a policy (a secret mapping stays masked).
+        policy = policy_document(inner) if isinstance(inner, str) else None
         return json.dumps(_mask_policy(policy)) if policy else SECRET_MASK
     if isinstance(value, dict):
         return {key: mask_secrets(item) for key, item in value.items()}
@@ -111,17 +113,6 @@ def unwrap_secrets(value: Any) -> Any:
     if isinstance(value, list):
         return [unwrap_secrets(item) for item in value]
     return value
-
-
-def _as_policy(value: Any) -> dict[str, Any] | None:
-    """The parsed IAM policy document if ``value`` is one as JSON text, else None."""
-    if not isinstance(value, str) or not value.startswith("{"):
-        return None
-    try:
-        document = json.loads(value)
-    except json.JSONDecodeError:
-        return None
-    return document if isinstance(document, dict) and "Statement" in document else None
 
 
 # --- recording under mocks --------------------------------------------------
@@ -365,6 +356,29 @@ class StackRender:
             "resources": [resource.as_json() for resource in self.resources],
         }
 
+    def record(self) -> StackRecord:
+        """The stack's record for the review document and the PR comment: the desired
+        state, each resource a ``create`` (components only group others: left out)."""
+        config = self.spec.config
+        resources = [resource.as_json() for resource in self.resources]
+        steps = [
+            ResourceStep("create", r["type"], r["name"], new=r["inputs"])
+            for r in resources
+            if not r["type"].startswith(COMPONENT_PREFIX)
+        ]
+        return StackRecord(
+            name=self.spec.name,
+            kind=self.spec.kind,
+            account=self.spec.account_id,
+            phase=self.spec.phase,
+            status="rendered",
+            changes={"create": len(steps)},
+            steps=steps,
+            resources=resources,
+            regions=tuple(config.regions),
+            compute=config.compute if self.spec.kind in ("hub", "account") else None,
+        )
+
 
 class RenderError(RunFailure):
     """A stack's program failed under the mocks; the message names the stack."""
@@ -483,23 +497,9 @@ def render_json(stacks: list[StackRender], summary: RenderSummary) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def review_stack(stack: StackRender) -> ReviewStack:
-    """What the review document reads of a rendered stack: its ``render.json`` record."""
-    config = stack.spec.config
-    return ReviewStack(
-        name=stack.spec.name,
-        kind=stack.spec.kind,
-        account=stack.spec.account_id,
-        resources=[resource.as_json() for resource in stack.resources],
-        phase=stack.spec.phase,
-        regions=tuple(config.regions),
-        compute=config.compute if stack.spec.kind in ("hub", "account") else None,
-    )
-
-
 def render_markdown(stacks: list[StackRender], facts: SummaryFacts | None = None) -> str:
-    """The review document (``scripts.review_document``), with the policy pack's result."""
-    return review_document([review_stack(s) for s in stacks], policy_violations(stacks), facts)
+    """The review document (``review.review_document``), with the policy pack's result."""
+    return review_document([s.record() for s in stacks], policy_violations(stacks), facts)
 
 
 def write_render(

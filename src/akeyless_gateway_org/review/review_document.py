@@ -1,11 +1,12 @@
 """``render.md``: the review document a security reviewer signs, as a pure function.
 
-:func:`review_document` takes the rendered stacks as ``render.json`` records
-them (secrets already masked by ``scripts.render.mask_secrets``: nothing here
-sees a secret), the policy pack's violations and a few facts about the source,
-and returns Markdown. At the top a summary: the source file and its SHA-256,
-the pattern, the accounts and stacks, the resources by type and the policy
-result with every violation. Then, per stack and always in this order:
+:func:`review_document` takes the rendered stacks' records (``records.StackRecord``,
+their resources as ``render.json`` has them, secrets already masked by
+``review.render.mask_secrets``: nothing here sees a secret), the policy pack's
+violations and a few facts about the source, and returns Markdown. At the top a
+summary: the source file and its SHA-256, the pattern, the accounts and stacks, the
+resources by type and the policy result with every violation. Then, per stack and
+always in this order:
 
 1. what the stack is and which account it deploys into;
 2. the trust graph: who may assume which role, across accounts, on which conditions;
@@ -36,9 +37,10 @@ from typing import Any
 import yaml
 
 from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.rules import RULES, Violation
+from akeyless_gateway_org.records import SECRET_MASK, StackRecord
 
-SECRET_MASK = "[secret]"
 """What ``scripts.render.mask_secrets`` puts in place of a secret."""
 
 PLACEHOLDER = re.compile(r"<([^<>]+)\.([A-Za-z_][A-Za-z0-9_]*): known after deploy>")
@@ -94,22 +96,6 @@ SECTIONS = (
 
 
 @dataclass(frozen=True)
-class ReviewStack:
-    """One rendered stack, as ``render.json`` records it, plus what the plan says of it."""
-
-    name: str
-    kind: str
-    account: str
-    resources: Sequence[Mapping[str, Any]]
-    """``render.json``'s records: ``type``, ``name``, ``parent``, ``provider_account``,
-    ``inputs`` (wire names, secrets masked)."""
-    phase: int | None = None
-    regions: Sequence[str] = ()
-    compute: str | None = None
-    """ec2, ecs or eks for a stack that runs a Gateway."""
-
-
-@dataclass(frozen=True)
 class SummaryFacts:
     """What the summary says about where the render came from; every field optional."""
 
@@ -154,17 +140,12 @@ def _maybe_json(value: Any) -> Any:
     return value if parsed is None else parsed
 
 
-def _policy(value: Any) -> dict[str, Any] | None:
-    document = _embedded_json(value) if isinstance(value, str) else value
-    return document if isinstance(document, dict) and "Statement" in document else None
-
-
 def _identity_documents(value: Any, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """(input path, document) for every IAM policy in the inputs but a role's trust policy.
 
     Found at any depth: a role policy's ``policy``, a role's ``inlinePolicies[0].policy``.
     """
-    document = _policy(value)
+    document = policy_document(value)
     if document is not None and prefix != TRUST_POLICY_KEY:
         yield prefix, document
     else:
@@ -255,7 +236,7 @@ def _decoded_user_data(resource: Mapping[str, Any]) -> str | None:
 
 
 def _summary(
-    stacks: Sequence[ReviewStack], violations: Sequence[Violation], facts: SummaryFacts
+    stacks: Sequence[StackRecord], violations: Sequence[Violation], facts: SummaryFacts
 ) -> list[str]:
     resources = [resource for stack in stacks for resource in stack.resources]
     accounts = dict(facts.accounts)
@@ -363,7 +344,7 @@ def _provider_rows(resources: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     return rows
 
 
-def _what_it_is(stack: ReviewStack, facts: SummaryFacts) -> list[str]:
+def _what_it_is(stack: StackRecord, facts: SummaryFacts) -> list[str]:
     account_name = facts.accounts.get(stack.account)
     aws_accounts = sorted(
         {
@@ -446,7 +427,7 @@ def _principal_node(kind: str, principal: str) -> _Node:
     return _Node(resource, account if account and account != "*" else None)
 
 
-def _role_nodes(stack: ReviewStack) -> dict[str, _Node]:
+def _role_nodes(stack: StackRecord) -> dict[str, _Node]:
     """Role name -> its node, for the roles this stack creates."""
     nodes = {}
     for resource in stack.resources:
@@ -492,7 +473,7 @@ def _assume_grants(holder: _Node, document: Mapping[str, Any]) -> Iterator[_Edge
             )
 
 
-def _trust_edges(stack: ReviewStack) -> tuple[list[_Edge], list[tuple[str, str]]]:
+def _trust_edges(stack: StackRecord) -> tuple[list[_Edge], list[tuple[str, str]]]:
     """The edges of the graph, and the trust policies as (role resource, text) for the record."""
     roles = _role_nodes(stack)
     edges: list[_Edge] = []
@@ -502,7 +483,7 @@ def _trust_edges(stack: ReviewStack) -> tuple[list[_Edge], list[tuple[str, str]]
         holder = None
         if resource["type"] == ROLE_TYPE:
             holder = roles[str(inputs.get("name", resource["name"]))]
-            trust = _policy(inputs.get(TRUST_POLICY_KEY))
+            trust = policy_document(inputs.get(TRUST_POLICY_KEY))
             text = str(inputs.get(TRUST_POLICY_KEY)) if trust is None else _pretty_json(trust)
             documents.append((str(resource["name"]), text))
             edges += _trusted_by(holder, trust) if trust is not None else []
@@ -554,7 +535,7 @@ def _mermaid(edges: Sequence[_Edge]) -> list[str]:
     return lines
 
 
-def _trust_graph(stack: ReviewStack) -> list[str]:
+def _trust_graph(stack: StackRecord) -> list[str]:
     edges, documents = _trust_edges(stack)
     if not documents:
         return ["This stack creates no IAM role.", ""]
@@ -590,7 +571,7 @@ def _trust_graph(stack: ReviewStack) -> list[str]:
 # --- 3. identity policies -----------------------------------------------------------
 
 
-def _identity_policies(stack: ReviewStack) -> list[str]:
+def _identity_policies(stack: StackRecord) -> list[str]:
     lines: list[str] = []
     for resource in stack.resources:
         inputs = resource["inputs"]
@@ -675,7 +656,7 @@ def _rule_rows(
     ]
 
 
-def _security_group_rules(stack: ReviewStack) -> list[str]:
+def _security_group_rules(stack: StackRecord) -> list[str]:
     groups = {
         str(r["name"]): str(r["inputs"].get("description", ""))
         for r in stack.resources
@@ -716,7 +697,7 @@ def _security_group_rules(stack: ReviewStack) -> list[str]:
 # --- 5. user data -------------------------------------------------------------------
 
 
-def _user_data(stack: ReviewStack) -> list[str]:
+def _user_data(stack: StackRecord) -> list[str]:
     lines: list[str] = []
     for resource in stack.resources:
         script = _decoded_user_data(resource)
@@ -787,7 +768,7 @@ def _helm(resource: Mapping[str, Any]) -> list[str]:
     return lines + _block("yaml", text)
 
 
-def _workloads(stack: ReviewStack) -> list[str]:
+def _workloads(stack: StackRecord) -> list[str]:
     lines: list[str] = []
     for resource in stack.resources:
         if resource["type"] == TASK_DEFINITION_TYPE:
@@ -814,7 +795,7 @@ def _flat(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         yield prefix, _scalar(value)
 
 
-def _akeyless_objects(stack: ReviewStack) -> list[str]:
+def _akeyless_objects(stack: StackRecord) -> list[str]:
     lines: list[str] = []
     for resource in stack.resources:
         kind = str(resource["type"])
@@ -861,7 +842,7 @@ def _placeholders(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         yield from _placeholders(child, path)
 
 
-def _unknowns(stack: ReviewStack) -> list[str]:
+def _unknowns(stack: StackRecord) -> list[str]:
     rows = []
     for resource in stack.resources:
         found = list(_placeholders(resource["inputs"]))
@@ -886,7 +867,7 @@ def _unknowns(stack: ReviewStack) -> list[str]:
 # --- the document -------------------------------------------------------------------
 
 
-def _inventory(stack: ReviewStack) -> list[str]:
+def _inventory(stack: StackRecord) -> list[str]:
     return _table(
         ["type", "name", "parent", "account"],
         [
@@ -901,7 +882,7 @@ def _inventory(stack: ReviewStack) -> list[str]:
     )
 
 
-def _stack(stack: ReviewStack, facts: SummaryFacts) -> list[str]:
+def _stack(stack: StackRecord, facts: SummaryFacts) -> list[str]:
     bodies = (
         _what_it_is(stack, facts),
         _trust_graph(stack),
@@ -920,7 +901,7 @@ def _stack(stack: ReviewStack, facts: SummaryFacts) -> list[str]:
 
 
 def review_document(
-    stacks: Sequence[ReviewStack],
+    stacks: Sequence[StackRecord],
     violations: Sequence[Violation],
     facts: SummaryFacts | None = None,
 ) -> str:

@@ -1,6 +1,6 @@
 """The org-wide deployment as a library: one typed request in, typed events and result out.
 
-For portals and scripts, through the public API module ``scripts.api``::
+For portals and scripts, through the package's public API::
 
     from akeyless_gateway_org import (
         AutomationRunner, DeploymentOptions, DeploymentRequest, load_org_file, run_deployment,
@@ -23,8 +23,9 @@ the phases before it succeeded. Once more than ``max_failures`` stacks failed,
 nothing new is scheduled and in-flight stacks finish (like CloudFormation
 StackSets' failure tolerance). A locked stack is retried with backoff.
 
-How a stack is run is a :class:`scripts.stack_runner.StackRunner`;
-``scripts.pulumi_runner`` runs them with ``pulumi.automation``.
+How a stack is run is a :class:`akeyless_gateway_org.run.protocol.StackRunner`;
+``run.pulumi_runner`` runs them with ``pulumi.automation``. Each stack's progress is a
+:class:`akeyless_gateway_org.records.StackRecord`, the record the review side reads too.
 """
 
 from __future__ import annotations
@@ -43,11 +44,11 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.discovery import resolve_accounts
 from akeyless_gateway_org.errors import InvalidInput, RunFailure
+from akeyless_gateway_org.records import StackRecord, Status
 from akeyless_gateway_org.run.protocol import (
     StackFailed,
     StackLocked,
     StackRunner,
-    Status,
     Verb,
 )
 
@@ -163,31 +164,9 @@ class DeploymentEvent:
 
 
 @dataclass
-class StackResult:
-    name: str
-    kind: str
-    account: str
-    phase: int
-    account_name: str | None = None
-    status: Status = "not_run"
-    changes: dict[str, int] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    """up: the stack's outputs, secrets as ``[secret]``."""
-    duration_seconds: float = 0.0
-    started_at: str | None = None
-    finished_at: str | None = None
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    steps: list[Mapping[str, Any]] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
 class DeploymentResult:
     verb: Verb
-    stacks: list[StackResult]
+    stacks: list[StackRecord]
     removed: list[str] = field(default_factory=list)
     """Stacks whose account left the selection (destroyed only with ``prune``)."""
     interrupted: bool = False
@@ -205,7 +184,7 @@ class DeploymentResult:
         )
 
     @property
-    def failed(self) -> list[StackResult]:
+    def failed(self) -> list[StackRecord]:
         return [stack for stack in self.stacks if stack.status == "failed"]
 
     def counts(self) -> dict[str, int]:
@@ -275,7 +254,7 @@ class _Run:
                 except Exception as error:
                     raise _ObserverFailed(error) from error
 
-    def stack_event(self, result: StackResult, status: Status, **extra: Any) -> None:
+    def stack_event(self, result: StackRecord, status: Status, **extra: Any) -> None:
         result.status = status
         self.emit(
             DeploymentEvent(
@@ -295,7 +274,7 @@ class _Run:
             self.stop.is_set() or self.cancel.is_set() or self.failures > self.options.max_failures
         )
 
-    def run_stack(self, spec: StackSpec, result: StackResult) -> None:
+    def run_stack(self, spec: StackSpec, result: StackRecord) -> None:
         started = time.monotonic()
         result.started_at = utc_now()
         with self._running_lock:
@@ -353,7 +332,7 @@ class _Run:
         for name in running:
             self.runner.interrupt(name)
 
-    def run_phase(self, phase: int, stacks: list[tuple[StackSpec, StackResult]]) -> None:
+    def run_phase(self, phase: int, stacks: list[tuple[StackSpec, StackRecord]]) -> None:
         kind = stacks[0][0].kind if stacks else None
         self.emit(
             DeploymentEvent(status="phase_started", phase=phase, kind=kind, total=len(stacks))
@@ -463,14 +442,14 @@ def run_deployment(
             if name.split("-")[0] in MEMBER_KINDS and name not in known
         )
     results = {
-        spec.name: StackResult(
+        spec.name: StackRecord(
             spec.name, spec.kind, spec.account_id, spec.phase, names.get(spec.account_id)
         )
         for spec in chosen
     }
     # A resumed run keeps what already succeeded in its report, marked skipped.
     resumed = [
-        StackResult(
+        StackRecord(
             s.name, s.kind, s.account_id, s.phase, names.get(s.account_id), status="skipped"
         )
         for s in plan
@@ -489,7 +468,7 @@ def run_deployment(
 
 
 def _run_phases(
-    run: _Run, result: DeploymentResult, chosen: list[StackSpec], results: dict[str, StackResult]
+    run: _Run, result: DeploymentResult, chosen: list[StackSpec], results: dict[str, StackRecord]
 ) -> None:
     for spec in chosen:
         run.stack_event(results[spec.name], "queued")
@@ -550,7 +529,7 @@ def _organizations_client(request: DeploymentRequest) -> Any | None:
 
 def _prune(run: _Run, result: DeploymentResult) -> None:
     for name in result.removed:
-        removed = StackResult(name, name.split("-")[0], name.split("-", 1)[1], -1)
+        removed = StackRecord(name, name.split("-")[0], name.split("-", 1)[1], -1)
         result.stacks.append(removed)
         started = time.monotonic()
         removed.started_at = utc_now()

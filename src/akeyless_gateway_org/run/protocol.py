@@ -1,6 +1,6 @@
 """What the orchestrator and a stack runner share: the runner protocol and its data.
 
-``scripts.orchestrator`` schedules stacks and ``scripts.pulumi_runner`` runs
+``run.orchestrator`` schedules stacks and ``run.pulumi_runner`` runs
 them with ``pulumi.automation``; both import this module and neither imports
 the other, so the orchestrator is usable with any runner (tests use fakes).
 """
@@ -13,12 +13,10 @@ from typing import Any, Literal, Protocol
 
 from akeyless_gateway_org.config.stacks import StackSpec
 from akeyless_gateway_org.errors import RunFailure
+from akeyless_gateway_org.records import ResourceStep
 
 Verb = Literal["preview", "up", "refresh", "destroy"]
 VERBS: tuple[Verb, ...] = ("preview", "up", "refresh", "destroy")
-Status = Literal["queued", "running", "retrying", "succeeded", "failed", "not_run", "skipped"]
-SECRET_MASK = "[secret]"
-"""What the CLI prints instead of a secret (``pulumi stack output``, engine events)."""
 
 
 class StackLocked(RunFailure):
@@ -35,8 +33,8 @@ class StackOutcome:
 
     changes: Mapping[str, int] = field(default_factory=dict)
     """Resource changes by operation (``create``, ``update``, ``delete``, ``same``, ...)."""
-    steps: Sequence[Mapping[str, Any]] = ()
-    """preview: each resource's planned step (engine event metadata, secrets masked)."""
+    steps: Sequence[ResourceStep] = ()
+    """preview: each resource's planned step (from the engine's events, secrets masked)."""
     outputs: Mapping[str, Any] = field(default_factory=dict)
     """up: the stack's outputs, each secret one as ``[secret]``."""
     warnings: Sequence[str] = ()

@@ -41,8 +41,8 @@ from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_e
 from akeyless_gateway_org.config.stacks import StackSpec
 from akeyless_gateway_org.errors import RunFailure
 from akeyless_gateway_org.project import PROJECT_DIR, project_name
+from akeyless_gateway_org.records import SECRET_MASK, ResourceStep
 from akeyless_gateway_org.run.protocol import (
-    SECRET_MASK,
     StackFailed,
     StackLocked,
     StackOutcome,
@@ -123,10 +123,31 @@ def _masked_outputs(outputs: auto.OutputMap) -> dict[str, Any]:
     return {key: SECRET_MASK if out.secret else out.value for key, out in outputs.items()}
 
 
+def normalize_op(op: str) -> str:
+    """Engine step ops as a reviewer counts them."""
+    if op in ("create-replacement", "delete-replaced", "replace"):
+        return "replace"
+    if op in ("import", "import-replacement"):
+        return "create"
+    return op
+
+
+def step_of(meta: auto.events.StepEventMetadata) -> ResourceStep:
+    """A resource's planned step from a ``resourcePreEvent``'s metadata."""
+    return ResourceStep(
+        op=normalize_op(str(getattr(meta.op, "value", meta.op))),
+        type=meta.type,
+        name=meta.urn.split("::")[-1] if meta.urn else "",
+        diffs=tuple(meta.diffs or ()),
+        old=meta.old.inputs if meta.old else None,
+        new=meta.new.inputs if meta.new else None,
+    )
+
+
 def _collect_steps(
-    into: list[dict[str, Any]], notes: list[str]
+    into: list[ResourceStep], notes: list[str]
 ) -> Callable[[auto.events.EngineEvent], None]:
-    """An engine-event callback keeping each resource's planned step as plain data,
+    """An engine-event callback keeping each resource's planned step,
     and the program's notes that earlier phases' values are unknown in this preview."""
 
     def collect(event: auto.events.EngineEvent) -> None:
@@ -136,19 +157,8 @@ def _collect_steps(
             if note not in notes:
                 notes.append(note)
         pre = event.resource_pre_event
-        if pre is None:
-            return
-        meta = pre.metadata
-        into.append(
-            {
-                "op": str(getattr(meta.op, "value", meta.op)),
-                "urn": meta.urn,
-                "type": meta.type,
-                "diffs": list(meta.diffs or []),
-                "old": {"inputs": meta.old.inputs} if meta.old else None,
-                "new": {"inputs": meta.new.inputs} if meta.new else None,
-            }
-        )
+        if pre is not None:
+            into.append(step_of(pre.metadata))
 
     return collect
 
@@ -598,7 +608,7 @@ class AutomationRunner:
             check=False,
         )
         if done.returncode != 0:
-            message = (done.stderr.strip() or done.stdout.strip()).replace(value, "[secret]")
+            message = (done.stderr.strip() or done.stdout.strip()).replace(value, SECRET_MASK)
             raise StackFailed(f"setting the secret {key}: {message}")
 
     # --- running -----------------------------------------------------------------
@@ -612,7 +622,7 @@ class AutomationRunner:
             self._write_config(spec)
             packs = self.policy_packs or None
             if verb == "preview":
-                steps: list[dict[str, Any]] = []
+                steps: list[ResourceStep] = []
                 notes: list[str] = []
                 preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps, notes))
                 return self._outcome(
