@@ -26,6 +26,7 @@ from rich.console import Console
 import akeyless_gateway_org as api
 from akeyless_gateway_org import cli as orgctl
 from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.discovery import DiscoveryError
 from akeyless_gateway_org.project import PROJECT_DIR
 from akeyless_gateway_org.run.orchestrator import (
@@ -37,6 +38,7 @@ from akeyless_gateway_org.run.orchestrator import (
     run_deployment,
 )
 from akeyless_gateway_org.run.progress import LiveProgress
+from akeyless_gateway_org.run.protocol import StackFailed
 from akeyless_gateway_org.run.pulumi_runner import (
     AutomationRunner,
     ProjectNotFound,
@@ -429,6 +431,23 @@ def test_events_and_report_carry_utc_times_account_names_outputs_and_a_final_eve
     }
     assert by_name["member-333333333333"]["account_name"] == "workloads-prod"
     assert "correct-secret-value" not in json.dumps(report)
+
+
+def test_the_runner_reads_a_stacks_outputs_masked_and_never_creates_one(
+    fake: Path, tmp_path: Path, centralized_org: OrgDeployment
+) -> None:
+    member = "member-333333333333"
+    set_behaviour(
+        fake,
+        outputs={member: {"roleArn": "arn:aws:iam::3:role/g", "token": "correct-secret-value"}},
+    )
+    deploy(fake, tmp_path, centralized_org)
+    runner = runner_for(fake, tmp_path / "state")
+    runner.prepare(plan_stacks(centralized_org), {"PULUMI_CONFIG_PASSPHRASE": FAKE_PASSPHRASE})
+    assert runner.outputs(member) == {"roleArn": "arn:aws:iam::3:role/g", "token": "[secret]"}
+    with pytest.raises(StackFailed, match="no stack organization/akeyless-gateway-org/member-9"):
+        runner.outputs("member-999999999999")
+    assert "member-999999999999" not in runner.existing_stacks()
 
 
 @pytest.mark.parametrize(

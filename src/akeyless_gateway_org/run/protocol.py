@@ -57,6 +57,12 @@ class StackRunner(Protocol):
     def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
         """Write the stack's config and run ``verb``; raise StackLocked or StackFailed."""
 
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        """The stack's current outputs in the backend, each secret one as ``[secret]``.
+
+        Reads, never changes, the stack; raise StackFailed when it does not exist.
+        """
+
     def destroy_removed(self, stack: str) -> StackOutcome:
         """Destroy a stack whose account left the selection, then remove it."""
 

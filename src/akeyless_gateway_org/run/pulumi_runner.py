@@ -664,6 +664,16 @@ class AutomationRunner:
             return StackFailed(_stale_warning(stale))
         return StackLocked(self._failure(error))
 
+    def outputs(self, stack: str) -> dict[str, Any]:
+        with self._lock:
+            known = stack in self._existing or stack in self._stacks
+        if not known:  # selecting it would create an empty stack
+            raise StackFailed(f"no stack {self.qualified(stack)} in {self.backend_url}")
+        try:
+            return _masked_outputs(self._select(stack).outputs())
+        except auto.errors.CommandError as error:
+            raise StackFailed(self._failure(error)) from None
+
     def destroy_removed(self, stack: str) -> StackOutcome:
         try:
             selected = self._select(stack)
