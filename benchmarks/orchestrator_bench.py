@@ -1,6 +1,7 @@
 """Benchmarks of the org-wide run and of account discovery; prints figures, asserts nothing.
 
     .venv/bin/python -m benchmarks.orchestrator_bench [--accounts 200] [--parallel 16]
+    .venv/bin/python -m benchmarks            # every benchmark at its smoke size (CI)
 
 1. ``up`` of a centralized org with N members through the real pulumi.automation
    wiring, against the fake ``pulumi`` of the tests taking ``--delay`` seconds per
@@ -130,7 +131,7 @@ def bench_discovery(count: int) -> None:
     try:
         client = boto3.client("organizations")
         client.create_organization(FeatureSet="ALL")
-        management = client.describe_organization()["Organization"]["MasterAccountId"]
+        organization = client.describe_organization()["Organization"]
         created = {
             client.create_account(AccountName=f"a{n}", Email=f"a{n}@example.com")[
                 "CreateAccountStatus"
@@ -138,8 +139,13 @@ def bench_discovery(count: int) -> None:
             for n in range(count)
         }
         data: dict[str, Any] = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text())
+        # The file names the organization the credentials reach: discovery checks both
+        # (resolve_accounts refuses an organization_id or management account that differ).
         data.update(
-            accounts=[], management_account_id=management, discovery={"source": "organizations"}
+            accounts=[],
+            management_account_id=organization["MasterAccountId"],
+            organization_id=organization["Id"],
+            discovery={"source": "organizations"},
         )
         org = parse_org(data)
         started = time.perf_counter()
@@ -152,13 +158,17 @@ def bench_discovery(count: int) -> None:
     print(f"discovery: {len(found)} accounts from the emulator in {elapsed:.2f} s")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+SMOKE_ARGS = ["--accounts", "4", "--parallel", "4", "--delay", "0.05", "--discover", "20"]
+"""A few seconds: ``python -m benchmarks`` runs this in CI, so a broken benchmark fails there."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--parallel", type=int, default=16)
     parser.add_argument("--delay", type=float, default=0.5)
     parser.add_argument("--discover", type=int, default=1000)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     bench_up(args.accounts, args.parallel, args.delay)
     bench_discovery(args.discover)
 
