@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from akeyless_gateway_org.cli import main
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.model import OrgDeployment, SiteBase
 from akeyless_gateway_org.config.validation import ConfigError, field_path, load_org_file, parse_org
 from tests.conftest import DISTRIBUTED_EXAMPLE, example_document
 
@@ -55,6 +55,7 @@ def test_defaults_fill_what_is_left_out() -> None:
     assert org.akeyless.path == "/aws-org"
     assert org.akeyless.api_url == "https://api.akeyless.io"
     assert org.akeyless.auth_method_scope == "per_account"  # distributed: never shared
+    assert isinstance(org.accounts[0], SiteBase)
     assert org.accounts[0].compute == "ec2"
     assert org.gateway.replicas == 2 and org.gateway.image == "akeyless/gateway:5.0.1"
     assert not org.gateway.associate_public_ip and not org.gateway.allow_internet_ingress

@@ -16,6 +16,9 @@ from akeyless_gateway_org.config.pulumi_stack import read_stack_config
 from akeyless_gateway_org.config.stack_config import (
     ACCESS_KEY_KEY,
     SETTINGS_KEY,
+    HubStackConfig,
+    MemberStackConfig,
+    OrgStackConfig,
     parse_stack_config,
     setting_docs,
     stack_settings,
@@ -46,6 +49,9 @@ def test_plan_centralized(centralized_org: OrgDeployment) -> None:
         ("member-555555555555", "member", 2, "555555555555"),
     ]
     org_stack, hub, prod, _, data = plan
+    assert isinstance(org_stack.config, OrgStackConfig)
+    assert isinstance(hub.config, HubStackConfig)
+    assert isinstance(prod.config, MemberStackConfig)
     assert org_stack.config.gateway_account_ids == ("222222222222",)
     assert hub.config.capabilities.dynamic_iam_user.enabled is False  # the hub only hops
     assert prod.config.hub_account_id == "222222222222"
@@ -64,6 +70,7 @@ def test_plan_distributed(distributed_org: OrgDeployment) -> None:
         ("account-333333333333", 1),
         ("account-444444444444", 1),
     ]
+    assert isinstance(plan[0].config, OrgStackConfig)
     assert plan[0].config.gateway_account_ids == ("333333333333", "444444444444")
 
 
@@ -137,7 +144,10 @@ def test_kind_and_pattern_must_agree(centralized_org: OrgDeployment) -> None:
     with pytest.raises(ConfigError, match="hub_account_id"):
         parse_stack_config(settings)
     settings = stack_settings(plan_stacks(centralized_org)[1].config) | {"pattern": "distributed"}
-    with pytest.raises(ConfigError, match="centralized pattern"):
+    with pytest.raises(
+        ConfigError,
+        match=r"settings\.pattern: Input should be 'centralized' when stack_kind is hub",
+    ):
         parse_stack_config(settings)
 
 

@@ -36,7 +36,11 @@ from akeyless_gateway_org.components.akeyless_dynamic import EXTERNAL_ID_TYPE
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
 from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
 from akeyless_gateway_org.config.model import OrgDeployment
-from akeyless_gateway_org.config.stack_config import stack_config_entries
+from akeyless_gateway_org.config.stack_config import (
+    CapabilityStackConfig,
+    GatewayStackConfig,
+    stack_config_entries,
+)
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 from akeyless_gateway_org.project import PROGRAM, project_name
@@ -376,6 +380,8 @@ def with_operator_secrets(spec: StackSpec) -> StackSpec:
     keys are set with ``pulumi config set --secret``), so the render stands in for them.
     """
     config = spec.config
+    if not isinstance(config, CapabilityStackConfig):
+        return spec  # only member and account stacks rotate keys
     rotated = config.rotated_access_keys.user_names if config.rotated_access_keys.enabled else ()
     secrets = {user: OPERATOR_SECRET for user in rotated} | (
         config.rotated_access_key_secrets or {}
@@ -492,7 +498,7 @@ def review_stack(stack: StackRender) -> ReviewStack:
         resources=[resource.as_json() for resource in stack.resources],
         phase=stack.spec.phase,
         regions=tuple(config.regions),
-        compute=config.compute if stack.spec.kind in ("hub", "account") else None,
+        compute=config.compute if isinstance(config, GatewayStackConfig) else None,
     )
 
 
