@@ -35,7 +35,7 @@ from akeyless_gateway_org.components.akeyless_names import (
 )
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource, pulumi_akeyless
 from akeyless_gateway_org.config.model import Capabilities, LoginMethod
-from akeyless_gateway_org.config.stack_config import StackConfig
+from akeyless_gateway_org.config.stack_config import StackConfigBase
 from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID = "use-gateway-cloud-identity"
@@ -64,7 +64,7 @@ class DeployerLogin:
     access_key: pulumi.Output[str] | None
 
 
-def login_of(config: StackConfig) -> DeployerLogin:
+def login_of(config: StackConfigBase) -> DeployerLogin:
     """How this stack logs in; refused when the environment would log in as someone else.
 
     Without a configured key the provider logs in as ``AKEYLESS_ACCESS_ID``

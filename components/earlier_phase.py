@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from akeyless_gateway_org.config.stack_config import StackConfig
+from akeyless_gateway_org.config.stack_config import StackConfigBase
 from akeyless_gateway_org.errors import RunFailure
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
@@ -20,7 +20,7 @@ class NotYetDeployed(RunFailure):
     """An earlier phase's stack, or one of its outputs, does not exist yet."""
 
 
-def earlier_stack_outputs(config: StackConfig, stack: str) -> Mapping[str, Any] | None:
+def earlier_stack_outputs(config: StackConfigBase, stack: str) -> Mapping[str, Any] | None:
     """The outputs of an earlier phase's stack (``<owner>/<project>/<stack>``), or None
     when the backend has no such stack.
 
@@ -53,7 +53,7 @@ class EarlierPhase:
     (:class:`NotYetDeployed`).
     """
 
-    def __init__(self, config: StackConfig, stack: str) -> None:
+    def __init__(self, config: StackConfigBase, stack: str) -> None:
         self.stack = stack
         self.outputs = earlier_stack_outputs(config, stack)
         self._warned: set[str] = set()

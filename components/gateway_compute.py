@@ -50,7 +50,7 @@ from akeyless_gateway_org.components.iam_documents import (
     ecs_execution_trust_policy,
 )
 from akeyless_gateway_org.components.iam_role import role_with_inline_policy
-from akeyless_gateway_org.config.model import GatewaySettings, GatewaySite
+from akeyless_gateway_org.config.model import EksSite, GatewaySettings, NetworkSite, SiteBase
 from akeyless_gateway_org.policy.networks import admits_the_internet
 from akeyless_gateway_org.policy.rules import INTERNET_INGRESS_RULE, exception_tag
 
@@ -64,8 +64,8 @@ TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 class GatewayComputeArgs:
     """Inputs of :class:`GatewayCompute`."""
 
-    site: GatewaySite
-    """Compute kind, network (ec2/ecs) or cluster (eks)."""
+    site: SiteBase
+    """Compute kind, network (ec2/ecs: a :class:`NetworkSite`) or cluster (an :class:`EksSite`)."""
     settings: GatewaySettings
     """Image, size and who may reach the Gateway."""
     account_id: str
@@ -125,6 +125,7 @@ class GatewayCompute(pulumi.ComponentResource):
         aws.ec2.SecurityGroup,
     ]:
         args, settings = self.args, self.args.settings
+        assert isinstance(args.site, NetworkSite), "ec2 and ecs sites are network sites"
         ipv4 = [cidr for cidr in settings.allowed_cidrs if ":" not in cidr]
         ipv6 = [cidr for cidr in settings.allowed_cidrs if ":" in cidr]
         # An internet-wide source passed validation only as an explicit exception;
@@ -242,6 +243,7 @@ class GatewayCompute(pulumi.ComponentResource):
         target_groups: dict[int, aws.lb.TargetGroup],
     ) -> None:
         args, settings = self.args, self.args.settings
+        assert isinstance(args.site, NetworkSite), "ec2 sites are network sites"
         if args.instance_profile_name is None:
             raise ValueError("an ec2 Gateway needs the identity's instance profile")
         user_data = args.environment.apply(
@@ -318,6 +320,7 @@ class GatewayCompute(pulumi.ComponentResource):
         listeners: list[aws.lb.Listener],
     ) -> None:
         args, settings = self.args, self.args.settings
+        assert isinstance(args.site, NetworkSite), "ecs sites are network sites"
         log_group_name = f"/{args.resource_prefix}/{args.account_id}"
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
@@ -399,7 +402,11 @@ class GatewayCompute(pulumi.ComponentResource):
     def _helm_release(self, name: str) -> None:
         args = self.args
         site = args.site
-        if args.helm_values is None or site.eks_cluster_name is None:
+        if (
+            args.helm_values is None
+            or not isinstance(site, EksSite)
+            or site.eks_cluster_name is None
+        ):
             raise ValueError("an eks Gateway needs its cluster name and Helm values")
         cluster = aws.eks.get_cluster_output(
             name=site.eks_cluster_name, opts=pulumi.InvokeOptions(parent=self)

@@ -7,7 +7,12 @@ import pulumi
 from akeyless_gateway_org.components import stacks
 from akeyless_gateway_org.components.akeyless_sdk import current_sdk
 from akeyless_gateway_org.config.pulumi_stack import read_stack_config
-from akeyless_gateway_org.config.stack_config import StackConfig
+from akeyless_gateway_org.config.stack_config import (
+    HubStackConfig,
+    MemberStackConfig,
+    OrgStackConfig,
+    StackConfig,
+)
 from akeyless_gateway_org.config.stacks import stack_name
 from akeyless_gateway_org.errors import OrgError
 
@@ -21,18 +26,18 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
     current_sdk()  # a missing SDK is a clear error before any resource is registered
 
     name = stack_name(config.stack_kind, config.account_id)
-    if config.stack_kind == "org":
+    if isinstance(config, OrgStackConfig):
         org = stacks.OrgStack(name, config)
         pulumi.export(stacks.GATEWAY_ACCESS_IDS, org.gateway_access_ids)
         return org
-    if config.stack_kind == "hub":
+    if isinstance(config, HubStackConfig):
         hub = stacks.HubStack(name, config)
         pulumi.export("gatewayRoleArn", hub.gateway_role_arn)
         pulumi.export(stacks.GATEWAY_URL, hub.gateway_url)
         pulumi.export(stacks.GATEWAY_HEALTH_URL, hub.gateway_health_url)
         pulumi.export(stacks.GATEWAY_TRANSPORT, hub.gateway_transport)
         return hub
-    if config.stack_kind == "member":
+    if isinstance(config, MemberStackConfig):
         member = stacks.MemberStack(name, config)
         pulumi.export("memberRoleArn", member.member_role_arn)
         pulumi.export("targetName", member.target_name)

@@ -72,7 +72,18 @@ from akeyless_gateway_org.components.member_access_role import (
     MemberAccessRoleArgs,
 )
 from akeyless_gateway_org.config.fields import AkeylessAccessId, HttpUrl, partition_of, sts_url
-from akeyless_gateway_org.config.stack_config import ROTATED_SECRETS_KEY, StackConfig
+from akeyless_gateway_org.config.model import EksSite
+from akeyless_gateway_org.config.stack_config import (
+    ROTATED_SECRETS_KEY,
+    AccountStackConfig,
+    CapabilityStackConfig,
+    GatewayStackConfig,
+    HubStackConfig,
+    MemberStackConfig,
+    OrgStackConfig,
+    RoleStackConfig,
+    StackConfigBase,
+)
 from akeyless_gateway_org.config.stacks import HUB_STACK, ORG_STACK
 from akeyless_gateway_org.config.validation import ConfigError, Problem
 
@@ -127,7 +138,7 @@ def checked_url(url: Any, stack: str, output: str) -> str:
     return checked_output(url, HttpUrl, f"the {stack} stack's {output} output")
 
 
-def rotated_secret_keys(config: StackConfig) -> dict[str, pulumi.Output[str]]:
+def rotated_secret_keys(config: CapabilityStackConfig) -> dict[str, pulumi.Output[str]]:
     """Each rotated user's current secret access key, as a secret; or a clear error.
 
     Every Akeyless example of the api-key rotator passes both halves of the key
@@ -152,7 +163,7 @@ def rotated_secret_keys(config: StackConfig) -> dict[str, pulumi.Output[str]]:
     return {user: pulumi.Output.secret(key) for user, key in keys.items()}
 
 
-def gateway_role_arn(config: StackConfig, account_id: str) -> str:
+def gateway_role_arn(config: StackConfigBase, account_id: str) -> str:
     """The Gateway identity role's ARN in ``account_id`` (deterministic from config)."""
     return role_arn(
         partition_of(config.region), account_id, config.iam.path, config.iam.gateway_role_name
@@ -163,12 +174,18 @@ class _AccountComponent(pulumi.ComponentResource):
     """Base of the components that deploy into one AWS account through its own provider."""
 
     def __init__(
-        self, type_token: str, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None
+        self,
+        type_token: str,
+        name: str,
+        config: RoleStackConfig,
+        opts: pulumi.ResourceOptions | None,
     ) -> None:
         super().__init__(type_token, name, None, opts)
         # What the config alone can refuse is refused before any resource exists.
         self.login = login_of(config)
-        self.rotated_secret_keys = rotated_secret_keys(config)
+        self.rotated_secret_keys: dict[str, pulumi.Output[str]] = (
+            rotated_secret_keys(config) if isinstance(config, CapabilityStackConfig) else {}
+        )
         self.config = config
         self.partition = partition_of(config.region)
         self.boundary_arn = permissions_boundary_arn(
@@ -211,14 +228,15 @@ class _AccountComponent(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
 
-    def _run_gateway(self, name: str, policy: PolicyDocument) -> GatewayApi:
+    def _run_gateway(
+        self, name: str, config: GatewayStackConfig, policy: PolicyDocument
+    ) -> GatewayApi:
         """The Gateway this stack runs: identity, compute, and its API once healthy.
 
         Sets ``gateway_role_arn``, ``gateway_url``, ``gateway_health_url`` and
         ``gateway_transport`` (what the URL's scheme means, for the reader).
         """
-        config = self.config
-        identity = self._gateway_identity(name, policy)
+        identity = self._gateway_identity(name, config, policy)
         access_id = EarlierPhase(config, ORG_STACK).value(
             GATEWAY_ACCESS_IDS, lambda ids: access_id_of(ids, config.account_id)
         )
@@ -291,11 +309,11 @@ class _AccountComponent(pulumi.ComponentResource):
     def _account_secrets(
         self,
         name: str,
+        config: CapabilityStackConfig,
         gateway: GatewayApi,
         target: AkeylessResource,
         after: pulumi.Resource,
     ) -> None:
-        config = self.config
         AccountSecrets(
             f"{name}-secrets",
             AccountSecretsArgs(
@@ -309,9 +327,10 @@ class _AccountComponent(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),
         )
 
-    def _gateway_identity(self, name: str, policy: PolicyDocument) -> GatewayIdentity:
+    def _gateway_identity(
+        self, name: str, config: GatewayStackConfig, policy: PolicyDocument
+    ) -> GatewayIdentity:
         """The Gateway identity role in this component's account, with ``policy``."""
-        config = self.config
         return GatewayIdentity(
             f"{name}-gateway",
             GatewayIdentityArgs(
@@ -325,7 +344,7 @@ class _AccountComponent(pulumi.ComponentResource):
                 service_account=ServiceAccountSubject(
                     config.eks_oidc_provider_arn, config.eks_namespace, SERVICE_ACCOUNT_NAME
                 )
-                if config.eks_oidc_provider_arn is not None
+                if isinstance(config, EksSite) and config.eks_oidc_provider_arn is not None
                 else None,
                 tags=config.tags,
             ),
@@ -345,7 +364,7 @@ class OrgStack(pulumi.ComponentResource):
     gateway_access_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self, name: str, config: OrgStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:org:Org", name, None, opts)
         settings, iam = config.akeyless, config.iam
@@ -398,11 +417,12 @@ class HubStack(_AccountComponent):
     gateway_role_arn: pulumi.Output[str]
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self, name: str, config: HubStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:centralized:Hub", name, config, opts)
         self._run_gateway(
             name,
+            config,
             hub_gateway_policy(
                 partition=self.partition,
                 path=config.iam.path,
@@ -433,11 +453,9 @@ class MemberStack(_AccountComponent):
     target_name: pulumi.Output[str]
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self, name: str, config: MemberStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:centralized:Member", name, config, opts)
-        if config.hub_account_id is None:
-            raise ValueError("a member stack needs hubAccountId")
         hub = EarlierPhase(config, HUB_STACK)
         hub_gateway_url = hub.value(
             GATEWAY_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_URL)
@@ -492,7 +510,7 @@ class MemberStack(_AccountComponent):
             ),
             self.in_account,
         )
-        self._account_secrets(name, gateway, target, after=access)
+        self._account_secrets(name, config, gateway, target, after=access)
         self.member_role_arn = access.role_arn
         self.target_name = target.name
         self.register_outputs(
@@ -510,11 +528,12 @@ class AccountStack(_AccountComponent):
     target_name: pulumi.Output[str]
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self, name: str, config: AccountStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:distributed:Account", name, config, opts)
         gateway = self._run_gateway(
             name,
+            config,
             distributed_gateway_policy(
                 config.capabilities,
                 partition=self.partition,
@@ -532,7 +551,7 @@ class AccountStack(_AccountComponent):
             ),
             pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
-        self._account_secrets(name, gateway, target, after=target)
+        self._account_secrets(name, config, gateway, target, after=target)
         self.target_name = target.name
         self.register_outputs(
             {

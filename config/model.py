@@ -9,12 +9,15 @@ error rather than a silently ignored setting.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -74,6 +77,61 @@ class StrictModel(BaseModel):
     """Base for every config model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Selector:
+    """Which variant of a discriminated union a value is: the value of its ``key``.
+
+    Used as pydantic's callable ``Discriminator`` with a ``Tag`` per variant; the
+    tag is the key's value as the file spells it (``compute: eks`` -> ``"eks"``),
+    ``default`` when the key is absent. ``config/validation.py`` reads the key
+    back to name it in errors and to drop the tags from error paths.
+    """
+
+    key: str
+    default: str | None = None
+
+    def __call__(self, value: Any) -> str | None:
+        if isinstance(value, BaseModel):
+            tag = getattr(value, self.key, self.default)
+        elif isinstance(value, Mapping):
+            tag = value.get(self.key, self.default)
+        else:  # not a mapping: the default variant's model says so, at this path
+            tag = self.default
+        return tag if isinstance(tag, str) else None
+
+    def condition(self, tag: str) -> str | None:
+        """When a variant applies, for messages (``compute is eks``); None: always."""
+        return f"{self.key} is {tag}"
+
+    @property
+    def __name__(self) -> str:
+        """What pydantic calls a callable discriminator in its own messages."""
+        return self.key
+
+
+def tagged_variants(annotation: Any) -> tuple[Selector, dict[str, Any]] | None:
+    """The selector and the variants by tag, if ``annotation`` is a union this file tags.
+
+    A variant stays as annotated (``Annotated[Ec2Site, Tag("ec2")]``), so one that is
+    itself a tagged union (a hub stack, by compute kind) is found the same way.
+    """
+    if get_origin(annotation) is not Annotated:
+        return None
+    union, *metadata = get_args(annotation)
+    selectors = [
+        item.discriminator
+        for item in metadata
+        if isinstance(item, Discriminator) and isinstance(item.discriminator, Selector)
+    ]
+    if not selectors:
+        return None
+    variants = {}
+    for variant in get_args(union):
+        tags = [item.tag for item in get_args(variant)[1:] if isinstance(item, Tag)]
+        variants[tags[0]] = variant
+    return selectors[0], variants
 
 
 class DynamicIamUser(StrictModel):
@@ -151,13 +209,31 @@ class UscSecretsManager(StrictModel):
     )
 
 
-class Capabilities(StrictModel):
-    """What a Gateway may do in one account; each capability adds its least-privilege grant."""
+class CapabilitySettings(StrictModel):
+    """The capabilities themselves, declared once: each adds its least-privilege grant.
 
-    dynamic_iam_user: DynamicIamUser = DynamicIamUser()
-    dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
-    rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
-    usc_secrets_manager: UscSecretsManager = UscSecretsManager()
+    :class:`Capabilities` (the org file's) and the stack configs of the accounts a
+    Gateway acts in (member, account) inherit these fields, so a capability added
+    here reaches the org file, the stack settings and ``Pulumi.yaml`` alike.
+    """
+
+    dynamic_iam_user: DynamicIamUser = Field(
+        DynamicIamUser(), description="Dynamic secrets as temporary IAM users."
+    )
+    dynamic_assume_role: DynamicAssumeRole = Field(
+        DynamicAssumeRole(), description="Dynamic secrets by assuming existing roles."
+    )
+    rotated_access_keys: RotatedAccessKeys = Field(
+        RotatedAccessKeys(), description="Rotated secrets for IAM users' access keys."
+    )
+    usc_secrets_manager: UscSecretsManager = Field(
+        UscSecretsManager(), description="The Universal Secrets Connector on Secrets Manager."
+    )
+
+
+class Capabilities(CapabilitySettings):
+    """What a Gateway may do in one account, and whether privileged grants are accepted."""
+
     unsafe_allow_privileged_grants: bool = Field(
         False,
         description="UNSAFE: let dynamic secrets hand out administrator-like policies, groups "
@@ -332,6 +408,7 @@ class AkeylessSettings(StrictModel):
 
 
 ComputeKind = Literal["ec2", "ecs", "eks"]
+COMPUTE_DESCRIPTION = "ec2 (Auto Scaling), ecs (Fargate) or eks."
 EksService = Literal["load_balancer", "cluster_ip"]
 GATEWAY_MIN_CPU_UNITS = 1024
 """The Gateway needs at least 1 vCPU and 2 GB (Prerequisites of
@@ -437,25 +514,15 @@ class GatewaySettings(StrictModel):
         return found
 
 
-class GatewaySite(StrictModel):
-    """Where and on what one Gateway runs (the hub, or each distributed account)."""
+class SiteBase(StrictModel):
+    """What every Gateway site has, whatever it runs on: its kind and its transport.
 
-    compute: ComputeKind = Field("ec2", description="ec2 (Auto Scaling), ecs (Fargate) or eks.")
-    vpc_id: VpcId | None = Field(None, description="ec2/ecs: the existing VPC.")
-    subnets: dict[SubnetId, AvailabilityZone] = Field(
-        default_factory=dict,
-        description="ec2/ecs: private subnet -> its availability zone (spread over them).",
-    )
-    eks_cluster_name: EksClusterName | None = Field(None, description="eks: existing cluster.")
-    eks_oidc_provider_arn: OidcProviderArn | None = Field(
-        None, description="eks: the cluster's IAM OIDC provider (for IRSA)."
-    )
-    eks_namespace: KubernetesName = Field("akeyless", description="eks: namespace of the Gateway.")
-    eks_service: EksService = Field(
-        "load_balancer",
-        description="eks: how ports 8000/8080 are exposed: load_balancer (internal, from "
-        "gateway.allowed_cidrs only) or cluster_ip (reached another way, e.g. from the cluster).",
-    )
+    A site is one of :class:`Ec2Site`, :class:`EcsSite` or :class:`EksSite`, each
+    with exactly its own fields (:data:`GatewaySite`): an eks site has no subnets,
+    an ec2 site no cluster name, and a file that sets one gets an error naming it.
+    """
+
+    compute: ComputeKind = Field(description=COMPUTE_DESCRIPTION)
     tls_certificate_arn: AcmCertificateArn | None = Field(
         None,
         description="ACM certificate (this account and region) to terminate TLS on port 8000 "
@@ -486,7 +553,7 @@ class GatewaySite(StrictModel):
     @property
     def has_load_balancer(self) -> bool:
         """Whether the Gateway's ports are exposed through a load balancer this program makes."""
-        return self.compute != "eks" or self.eks_service == "load_balancer"
+        return True
 
     def problems(
         self,
@@ -497,40 +564,11 @@ class GatewaySite(StrictModel):
     ) -> list[tuple[str, str]]:
         """(field, message) for what this site lacks to run a Gateway of ``gateway``.
 
-        ``account_id`` and ``region``, where the Gateway runs, when known.
+        ``account_id`` and ``region``, where the Gateway runs, when known. The
+        fields a site needs are checked here rather than required by the type: in
+        the org file a centralized member's account is read with the same models
+        and runs no Gateway, so only where the site runs one are they needed.
         """
-        found = self._transport_problems(account_id, region)
-        if self.compute == "eks":
-            for name in ("eks_cluster_name", "eks_oidc_provider_arn", "gateway_url"):
-                if getattr(self, name) is None:
-                    found.append((name, "required when compute is eks"))
-            if self.eks_service == "load_balancer" and not gateway.allowed_cidrs:
-                found.append(
-                    (
-                        "eks_service",
-                        "an EKS load balancer admits sources by CIDR only "
-                        "(loadBalancerSourceRanges): set gateway.allowed_cidrs, or use cluster_ip",
-                    )
-                )
-            return found
-        if self.vpc_id is None:
-            found.append(("vpc_id", f"required when compute is {self.compute}"))
-        if not self.subnets:
-            found.append(("subnets", f"list the private subnets for {self.compute}"))
-        elif gateway.replicas > 1 and len(set(self.subnets.values())) < 2:
-            found.append(
-                (
-                    "subnets",
-                    f"{gateway.replicas} replicas need subnets in at least two availability "
-                    f"zones, got {sorted(set(self.subnets.values()))}",
-                )
-            )
-        return found
-
-    def _transport_problems(
-        self, account_id: str | None, region: str | None
-    ) -> list[tuple[str, str]]:
-        """The URL's scheme must be what is deployed; the certificate must be usable there."""
         found: list[tuple[str, str]] = []
         certificate = self.tls_certificate_arn
         if certificate is not None:
@@ -587,14 +625,114 @@ class GatewaySite(StrictModel):
                 )
         return found
 
+
+class NetworkSite(SiteBase):
+    """A Gateway in the account's own VPC behind a network load balancer: ec2 or ecs."""
+
+    vpc_id: VpcId | None = Field(None, description="The existing VPC.")
+    subnets: dict[SubnetId, AvailabilityZone] = Field(
+        default_factory=dict,
+        description="Private subnet -> its availability zone (spread over them).",
+    )
+
+    def problems(
+        self,
+        gateway: GatewaySettings,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> list[tuple[str, str]]:
+        found = super().problems(gateway, account_id=account_id, region=region)
+        if self.vpc_id is None:
+            found.append(("vpc_id", f"required when compute is {self.compute}"))
+        if not self.subnets:
+            found.append(("subnets", f"list the private subnets for {self.compute}"))
+        elif gateway.replicas > 1 and len(set(self.subnets.values())) < 2:
+            found.append(
+                (
+                    "subnets",
+                    f"{gateway.replicas} replicas need subnets in at least two availability "
+                    f"zones, got {sorted(set(self.subnets.values()))}",
+                )
+            )
+        return found
+
+
+class Ec2Site(NetworkSite):
+    """An Auto Scaling group of instances, each running the Gateway's container."""
+
+    compute: Literal["ec2"] = Field("ec2", description=COMPUTE_DESCRIPTION)
+
+
+class EcsSite(NetworkSite):
+    """A Fargate service running the Gateway's task."""
+
+    compute: Literal["ecs"] = Field(description=COMPUTE_DESCRIPTION)
+
+
+class EksSite(SiteBase):
+    """The Gateway's Helm chart in an existing EKS cluster."""
+
+    compute: Literal["eks"] = Field(description=COMPUTE_DESCRIPTION)
+    eks_cluster_name: EksClusterName | None = Field(None, description="The existing cluster.")
+    eks_oidc_provider_arn: OidcProviderArn | None = Field(
+        None, description="The cluster's IAM OIDC provider (for IRSA)."
+    )
+    eks_namespace: KubernetesName = Field("akeyless", description="Namespace of the Gateway.")
+    eks_service: EksService = Field(
+        "load_balancer",
+        description="How ports 8000/8080 are exposed: load_balancer (internal, from "
+        "gateway.allowed_cidrs only) or cluster_ip (reached another way, e.g. from the cluster).",
+    )
+
     @property
-    def site_fields_set(self) -> set[str]:
-        """The site settings that differ from their defaults (a member may set none)."""
-        return {
-            name
-            for name, info in GatewaySite.model_fields.items()
-            if getattr(self, name) != info.get_default(call_default_factory=True)
-        }
+    def has_load_balancer(self) -> bool:
+        return self.eks_service == "load_balancer"
+
+    def problems(
+        self,
+        gateway: GatewaySettings,
+        *,
+        account_id: str | None = None,
+        region: str | None = None,
+    ) -> list[tuple[str, str]]:
+        found = super().problems(gateway, account_id=account_id, region=region)
+        for name in ("eks_cluster_name", "eks_oidc_provider_arn", "gateway_url"):
+            if getattr(self, name) is None:
+                found.append((name, "required when compute is eks"))
+        if self.eks_service == "load_balancer" and not gateway.allowed_cidrs:
+            found.append(
+                (
+                    "eks_service",
+                    "an EKS load balancer admits sources by CIDR only "
+                    "(loadBalancerSourceRanges): set gateway.allowed_cidrs, or use cluster_ip",
+                )
+            )
+        return found
+
+
+SITE_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [
+            "compute",
+            *(name for name in NetworkSite.model_fields if name not in SiteBase.model_fields),
+            *(name for name in EksSite.model_fields if name not in SiteBase.model_fields),
+            *SiteBase.model_fields,
+        ]
+    )
+)
+"""Every site field of any compute kind, in the order a stack's settings list them."""
+
+SITE_SELECTOR = Selector("compute", default="ec2")
+"""A site's kind: its ``compute``, ec2 when the file leaves it out."""
+
+GatewaySite = Annotated[
+    Annotated[Ec2Site, Tag("ec2")]
+    | Annotated[EcsSite, Tag("ecs")]
+    | Annotated[EksSite, Tag("eks")],
+    Discriminator(SITE_SELECTOR),
+]
+"""Where and on what one Gateway runs: exactly the fields of its compute kind."""
 
 
 class AccountSelection(StrictModel):
@@ -641,14 +779,41 @@ class AccountSelection(StrictModel):
         return self
 
 
-class HubSpec(GatewaySite):
-    """Centralized pattern: the account that runs the Gateway."""
+class HubSpecBase(StrictModel):
+    """Centralized pattern: the account that runs the Gateway, with its site's fields."""
 
     account_id: AccountId
 
 
-class AccountSpec(GatewaySite):
-    """One account of the organization that this deployment reaches."""
+class Ec2HubSpec(HubSpecBase, Ec2Site):
+    """The hub, its Gateway on EC2."""
+
+
+class EcsHubSpec(HubSpecBase, EcsSite):
+    """The hub, its Gateway on ECS."""
+
+
+class EksHubSpec(HubSpecBase, EksSite):
+    """The hub, its Gateway on EKS."""
+
+
+HubSpec = Annotated[
+    Annotated[Ec2HubSpec, Tag("ec2")]
+    | Annotated[EcsHubSpec, Tag("ecs")]
+    | Annotated[EksHubSpec, Tag("eks")],
+    Discriminator(SITE_SELECTOR),
+]
+"""The hub as the org file has it: its account and exactly its compute kind's fields."""
+
+
+class AccountSpec(StrictModel):
+    """One account of the organization that this deployment reaches.
+
+    As it is, an account without a Gateway site: a centralized member (or a
+    distributed account that lacks its site, which validation reports). With site
+    fields it is one of :class:`Ec2AccountSpec`, :class:`EcsAccountSpec`,
+    :class:`EksAccountSpec` (:data:`AnyAccountSpec`).
+    """
 
     id: AccountId
     name: str | None = Field(None, description="Human-readable label used in reports.")
@@ -664,6 +829,54 @@ class AccountSpec(GatewaySite):
         max_length=MAX_USER_TAGS,
         description="Added to the organization's tags.",
     )
+
+
+class Ec2AccountSpec(AccountSpec, Ec2Site):
+    """An account whose Gateway runs on EC2 (distributed)."""
+
+
+class EcsAccountSpec(AccountSpec, EcsSite):
+    """An account whose Gateway runs on ECS (distributed)."""
+
+
+class EksAccountSpec(AccountSpec, EksSite):
+    """An account whose Gateway runs on EKS (distributed)."""
+
+
+NO_SITE = "none"
+"""The tag of an org-file account that sets no site field."""
+
+
+@dataclass(frozen=True)
+class AccountSelector(Selector):
+    """An org-file account's variant: its site's compute kind if it sets any site field.
+
+    The org file lists centralized members and distributed Gateway accounts alike;
+    an account with none of the site fields is a bare :class:`AccountSpec`, so a
+    member needs no site, and one that sets any is a site of its compute kind.
+    """
+
+    def __call__(self, value: Any) -> str | None:
+        if isinstance(value, Mapping):
+            return super().__call__(value) if _SITE_KEYS.intersection(value) else NO_SITE
+        if isinstance(value, SiteBase):
+            return super().__call__(value)
+        return NO_SITE
+
+    def condition(self, tag: str) -> str | None:
+        return None if tag == NO_SITE else super().condition(tag)
+
+
+_SITE_KEYS = frozenset(SITE_FIELDS)
+
+AnyAccountSpec = Annotated[
+    Annotated[AccountSpec, Tag(NO_SITE)]
+    | Annotated[Ec2AccountSpec, Tag("ec2")]
+    | Annotated[EcsAccountSpec, Tag("ecs")]
+    | Annotated[EksAccountSpec, Tag("eks")],
+    Discriminator(AccountSelector("compute", default="ec2")),
+]
+"""An account as the org file has it: bare, or with exactly its compute kind's site fields."""
 
 
 class OrgDeployment(StrictModel):
@@ -694,7 +907,7 @@ class OrgDeployment(StrictModel):
     )
     default_capabilities: Capabilities = Capabilities()
     discovery: AccountSelection = AccountSelection()
-    accounts: tuple[AccountSpec, ...] = Field(
+    accounts: tuple[AnyAccountSpec, ...] = Field(
         (),
         description="Member accounts (centralized) or Gateway accounts (distributed); with "
         "discovery from organizations, per-account settings of discovered accounts.",

@@ -1,8 +1,9 @@
 """One stack's configuration: the typed model and its Pulumi form.
 
 A stack reads one structured config value, ``<project>:settings``: an object
-holding every setting of :class:`StackConfig`, with the names of the org file
-(``iam: {gateway_role_name: ...}``, ``gateway: {allowed_cidrs: [...]}``), and two
+holding every setting of its kind's config (:data:`StackConfig`), with the names
+of the org file (``iam: {gateway_role_name: ...}``, ``gateway: {allowed_cidrs:
+[...]}``), and two
 optional secure values: ``<project>:akeylessAccessKey`` (an ``api_key`` login
 without ``AKEYLESS_ACCESS_KEY``) and ``<project>:rotatedAccessKeySecrets`` (the
 current secret halves of the rotated access keys).
@@ -22,11 +23,19 @@ from __future__ import annotations
 
 import json
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from akeyless_gateway_org.config.fields import (
     AccountId,
@@ -39,16 +48,21 @@ from akeyless_gateway_org.config.fields import (
 )
 from akeyless_gateway_org.config.model import (
     DEFAULT_BOOTSTRAP_ROLE,
+    SITE_FIELDS,
+    SITE_SELECTOR,
     AkeylessSettings,
     Capabilities,
-    DynamicAssumeRole,
-    DynamicIamUser,
+    CapabilitySettings,
+    Ec2Site,
+    EcsSite,
+    EksSite,
     GatewaySettings,
-    GatewaySite,
     IamSettings,
     Pattern,
-    RotatedAccessKeys,
-    UscSecretsManager,
+    Selector,
+    SiteBase,
+    StrictModel,
+    tagged_variants,
 )
 from akeyless_gateway_org.config.validation import ConfigError, Problem, problems_of
 
@@ -62,31 +76,25 @@ ROTATED_SECRETS_KEY = "rotatedAccessKeySecrets"
 """The project config key of the rotated keys' current secret halves, a JSON object
 ``{"<IAM user>": "<secret access key>"}``: a secure value, never plain."""
 SETTINGS_HINT = "see the settings comment in Pulumi.yaml"
+STACK_KIND_DESCRIPTION = "org | hub | member (centralized) | account (distributed)."
+PATTERN_DESCRIPTION = "centralized | distributed."
 
 
-class StackConfig(GatewaySite):
-    """Everything one stack's program needs, and nothing from other stacks' accounts.
+class StackConfigBase(StrictModel):
+    """What every stack kind has: which stack it is, where it deploys, how it logs in.
 
-    The site settings (compute, network, Gateway URL) it inherits from
-    :class:`GatewaySite` apply to the stacks that run a Gateway: hub and account.
+    A stack's config is one of :class:`OrgStackConfig`, :class:`HubStackConfig`,
+    :class:`MemberStackConfig` or :class:`AccountStackConfig` (:data:`StackConfig`),
+    each with exactly the fields its kind reads; a hub or account stack is also the
+    site its Gateway runs on, of one compute kind. A settings object that sets a
+    field its kind does not have is refused, naming that field.
     """
 
-    stack_kind: StackKind = Field(
-        description="org | hub | member (centralized) | account (distributed)."
-    )
-    pattern: Pattern = Field(description="centralized | distributed.")
+    stack_kind: StackKind = Field(description=STACK_KIND_DESCRIPTION)
+    pattern: Pattern = Field(description=PATTERN_DESCRIPTION)
     account_id: AccountId = Field(description="The AWS account this stack deploys into.")
     management_account_id: AccountId = Field(
         description="The organization's management account (where the deployment runs from)."
-    )
-    hub_account_id: AccountId | None = Field(
-        None, description="Centralized: the account running the Gateway."
-    )
-    organization_id: OrganizationId | None = Field(
-        None, description="AWS Organizations ID; scopes the hub's sts:AssumeRole to the org."
-    )
-    gateway_account_ids: tuple[AccountId, ...] = Field(
-        (), description="org stack: every account whose Gateway role logs in to Akeyless."
     )
     regions: tuple[Region, ...] = Field(
         ("us-east-1",), description="Regions in scope; the first is where the Gateway runs."
@@ -96,7 +104,6 @@ class StackConfig(GatewaySite):
     )
     iam: IamSettings = IamSettings()
     akeyless: AkeylessSettings
-    gateway: GatewaySettings = GatewaySettings()
     pulumi_organization: str = Field(
         "organization",
         description="Owner part of stack references to earlier phases: 'organization' on a "
@@ -107,61 +114,176 @@ class StackConfig(GatewaySite):
         description="api_key login: the access key, when not in AKEYLESS_ACCESS_KEY; "
         f"never in the settings object, only the secure config value {ACCESS_KEY_KEY}.",
     )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, description="Tags on every taggable resource."
+    )
+
+    @model_validator(mode="after")
+    def _can_log_in(self) -> Self:
+        login = self.akeyless.login_problem(self.region) if self.regions else None
+        if login:
+            raise ValueError(login)
+        return self
+
+    @property
+    def region(self) -> str:
+        """The region the Gateway runs in."""
+        return self.regions[0]
+
+
+class OrgStackConfig(StackConfigBase):
+    """The org stack: the Akeyless objects every Gateway logs in with; no AWS resource."""
+
+    stack_kind: Literal["org"] = Field(description=STACK_KIND_DESCRIPTION)
+    hub_account_id: AccountId | None = Field(
+        None, description="Centralized: the account running the Gateway."
+    )
+    gateway_account_ids: tuple[AccountId, ...] = Field(
+        (), description="Every account whose Gateway role logs in to Akeyless."
+    )
+
+
+class RoleStackConfig(StackConfigBase):
+    """A stack that creates IAM roles in its account (hub, member, account).
+
+    The org stack creates none, so only these need a permissions boundary that
+    can bound roles in their account.
+    """
+
+    @model_validator(mode="after")
+    def _can_be_bounded(self) -> Self:
+        boundary = self.iam.boundary_problem(self.account_id)
+        if boundary:
+            raise ValueError(boundary)
+        return self
+
+
+class GatewayStackConfig(RoleStackConfig, SiteBase):
+    """A stack that runs a Gateway (hub, account): its settings and, inherited, its site.
+
+    Each concrete config is also one of :class:`Ec2Site`, :class:`EcsSite` or
+    :class:`EksSite`, and has exactly that kind's site fields.
+    """
+
+    gateway: GatewaySettings = GatewaySettings()
+
+    @model_validator(mode="after")
+    def _can_run_the_gateway(self) -> Self:
+        found = self.problems(self.gateway, account_id=self.account_id, region=self.region) + [
+            (f"gateway.{name}", message)
+            for name, message in self.gateway.problems(networked=self.has_load_balancer)
+        ]
+        if found:
+            raise ValueError("; ".join(f"{name}: {message}" for name, message in found))
+        return self
+
+
+class CapabilityStackConfig(CapabilitySettings, RoleStackConfig):
+    """A stack that grants capabilities in its account (member, account).
+
+    The four capabilities are inherited from :class:`CapabilitySettings`, not
+    re-declared, so they sit flat at the top of the settings object, as ever.
+    """
+
     rotated_access_key_secrets: dict[UserName, str] | None = Field(
         None,
         description="Rotated access keys: IAM user -> its current secret access key, which "
         "Akeyless takes over with the key ID; never in the settings object, only the secure "
         f"config value {ROTATED_SECRETS_KEY} (a JSON object).",
     )
-    dynamic_iam_user: DynamicIamUser = DynamicIamUser()
-    dynamic_assume_role: DynamicAssumeRole = DynamicAssumeRole()
-    rotated_access_keys: RotatedAccessKeys = RotatedAccessKeys()
-    usc_secrets_manager: UscSecretsManager = UscSecretsManager()
-    tags: dict[TagKey, TagValue] = Field(
-        default_factory=dict, description="Tags on every taggable resource."
-    )
-
-    @model_validator(mode="after")
-    def _kind_needs(self) -> StackConfig:
-        if self.stack_kind == "member" and self.hub_account_id is None:
-            raise ValueError("a member stack needs hub_account_id")
-        if self.stack_kind in ("hub", "member") and self.pattern != "centralized":
-            raise ValueError(f"a {self.stack_kind} stack belongs to the centralized pattern")
-        if self.stack_kind == "account" and self.pattern != "distributed":
-            raise ValueError("an account stack belongs to the distributed pattern")
-        if self.stack_kind in ("org", "member") and self.site_fields_set:
-            raise ValueError(
-                f"a {self.stack_kind} stack runs no Gateway: "
-                f"{', '.join(sorted(self.site_fields_set))} belong to the hub or account stacks"
-            )
-        login = self.akeyless.login_problem(self.region) if self.regions else None
-        if login:
-            raise ValueError(login)
-        boundary = self.iam.boundary_problem(self.account_id)
-        if boundary and self.stack_kind != "org":  # the org stack creates no IAM role
-            raise ValueError(boundary)
-        if self.stack_kind in ("hub", "account"):
-            found = self.problems(self.gateway, account_id=self.account_id, region=self.region) + [
-                (f"gateway.{name}", message)
-                for name, message in self.gateway.problems(networked=self.has_load_balancer)
-            ]
-            if found:
-                raise ValueError("; ".join(f"{name}: {message}" for name, message in found))
-        return self
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(
-            dynamic_iam_user=self.dynamic_iam_user,
-            dynamic_assume_role=self.dynamic_assume_role,
-            rotated_access_keys=self.rotated_access_keys,
-            usc_secrets_manager=self.usc_secrets_manager,
-        )
+        """This stack's capabilities, as the permission documents and secrets take them."""
+        granted = {name: getattr(self, name) for name in CapabilitySettings.model_fields}
+        return Capabilities(**granted)
+
+
+class HubStackConfig(GatewayStackConfig):
+    """Centralized: the hub, whose Gateway hops into the members; it grants nothing itself."""
+
+    stack_kind: Literal["hub"] = Field(description=STACK_KIND_DESCRIPTION)
+    pattern: Literal["centralized"] = Field(description=PATTERN_DESCRIPTION)
+    hub_account_id: AccountId | None = Field(
+        None, description="Centralized: the account running the Gateway."
+    )
+    organization_id: OrganizationId | None = Field(
+        None, description="AWS Organizations ID; scopes the hub's sts:AssumeRole to the org."
+    )
 
     @property
-    def region(self) -> str:
-        """The region the Gateway runs in."""
-        return self.regions[0]
+    def capabilities(self) -> Capabilities:
+        """None enabled: a hub's Gateway acts in the members, whose stacks grant it that."""
+        return Capabilities()
+
+
+class Ec2HubStackConfig(Ec2Site, HubStackConfig):
+    """A hub whose Gateway runs on EC2."""
+
+
+class EcsHubStackConfig(EcsSite, HubStackConfig):
+    """A hub whose Gateway runs on ECS."""
+
+
+class EksHubStackConfig(EksSite, HubStackConfig):
+    """A hub whose Gateway runs on EKS."""
+
+
+class MemberStackConfig(CapabilityStackConfig):
+    """Centralized: a member account, reached through the hub's Gateway; it runs none."""
+
+    stack_kind: Literal["member"] = Field(description=STACK_KIND_DESCRIPTION)
+    pattern: Literal["centralized"] = Field(description=PATTERN_DESCRIPTION)
+    hub_account_id: AccountId = Field(description="Centralized: the account running the Gateway.")
+
+
+class AccountStackConfig(CapabilityStackConfig, GatewayStackConfig):
+    """Distributed: an account with its own Gateway, which acts only on that account."""
+
+    stack_kind: Literal["account"] = Field(description=STACK_KIND_DESCRIPTION)
+    pattern: Literal["distributed"] = Field(description=PATTERN_DESCRIPTION)
+
+
+class Ec2AccountStackConfig(Ec2Site, AccountStackConfig):
+    """An account whose Gateway runs on EC2."""
+
+
+class EcsAccountStackConfig(EcsSite, AccountStackConfig):
+    """An account whose Gateway runs on ECS."""
+
+
+class EksAccountStackConfig(EksSite, AccountStackConfig):
+    """An account whose Gateway runs on EKS."""
+
+
+StackConfig = Annotated[
+    Annotated[OrgStackConfig, Tag("org")]
+    | Annotated[
+        Annotated[Ec2HubStackConfig, Tag("ec2")]
+        | Annotated[EcsHubStackConfig, Tag("ecs")]
+        | Annotated[EksHubStackConfig, Tag("eks")],
+        Discriminator(SITE_SELECTOR),
+        Tag("hub"),
+    ]
+    | Annotated[MemberStackConfig, Tag("member")]
+    | Annotated[
+        Annotated[Ec2AccountStackConfig, Tag("ec2")]
+        | Annotated[EcsAccountStackConfig, Tag("ecs")]
+        | Annotated[EksAccountStackConfig, Tag("eks")],
+        Discriminator(SITE_SELECTOR),
+        Tag("account"),
+    ],
+    Discriminator(Selector("stack_kind")),
+]
+"""Everything one stack's program needs, and nothing from other stacks' accounts: the
+config of its kind (and, for hub and account, of its Gateway's compute kind)."""
+
+_STACK_CONFIG: TypeAdapter[StackConfig] = TypeAdapter(StackConfig)
+
+
+def stack_config(settings: Mapping[str, Any]) -> StackConfig:
+    """The config of the kind ``settings`` names; raises pydantic's ValidationError."""
+    return _STACK_CONFIG.validate_python(settings)
 
 
 _SECRET_FIELDS = {
@@ -205,14 +327,41 @@ class ConfigEntry:
     secret: bool = False
 
 
+SETTINGS_ORDER: tuple[str, ...] = (
+    "stack_kind",
+    "pattern",
+    "account_id",
+    "management_account_id",
+    "hub_account_id",
+    "organization_id",
+    "gateway_account_ids",
+    "regions",
+    "bootstrap_role_name",
+    "iam",
+    "akeyless",
+    "gateway",
+    "pulumi_organization",
+    *CapabilitySettings.model_fields,
+    "tags",
+    *SITE_FIELDS,
+)
+"""The order settings are written and documented in: the stack's own, then where its
+Gateway runs. Only an order: the fields themselves are each kind's model's."""
+
+
+def _in_settings_order(names: Iterable[str]) -> list[str]:
+    """``names`` (dotted paths, too) in :data:`SETTINGS_ORDER` of their first part."""
+    order = {name: index for index, name in enumerate(SETTINGS_ORDER)}
+    return sorted(names, key=lambda name: order.get(name.split(".")[0], len(order)))
+
+
 def stack_settings(config: StackConfig) -> dict[str, Any]:
     """The ``settings`` object of a stack: what differs from the model's defaults.
 
     The stack's own fields first, where its Gateway runs last, as ``Pulumi.yaml`` lists them.
     """
     dumped = config.model_dump(mode="json", exclude_defaults=True, exclude=set(_SECRET_FIELDS))
-    site = {name: dumped.pop(name) for name in GatewaySite.model_fields if name in dumped}
-    return {**dumped, **site}
+    return {name: dumped[name] for name in _in_settings_order(list(dumped))}
 
 
 def stack_config_entries(config: StackConfig) -> list[ConfigEntry]:
@@ -223,7 +372,7 @@ def stack_config_entries(config: StackConfig) -> list[ConfigEntry]:
     """
     entries = [ConfigEntry(SETTINGS_KEY, stack_settings(config))]
     for field, key in _SECRET_FIELDS.items():
-        value = getattr(config, field)
+        value = getattr(config, field, None)
         if value is not None:
             entries.append(ConfigEntry(key, _secret_text(value), secret=True))
     return entries
@@ -265,9 +414,9 @@ def parse_stack_config(
     if unreadable:
         raise ConfigError(source, unreadable)
     try:
-        return StackConfig.model_validate({**settings, **given})
+        return stack_config({**settings, **given})
     except ValidationError as error:
-        problems = problems_of(error, prefix=SETTINGS_KEY, unknown_hint=SETTINGS_HINT)
+        problems = problems_of(error, StackConfig, prefix=SETTINGS_KEY, unknown_hint=SETTINGS_HINT)
         raise ConfigError(source, [_at_secret_key(problem) for problem in problems]) from None
 
 
@@ -288,7 +437,31 @@ class SettingDoc:
     type: str
     default: Any
     required: bool
+    """Required in every stack kind that has it."""
     description: str
+    stack_kinds: tuple[str, ...]
+    """The stack kinds that have the field."""
+    computes: tuple[str, ...] = ()
+    """A site field's compute kinds (hub and account stacks); empty for the others."""
+    required_for: tuple[str, ...] = ()
+    """The stack kinds that require the field, when others have it as an option."""
+
+
+def stack_variants() -> list[tuple[tuple[str, ...], type[StackConfigBase]]]:
+    """Every concrete stack config model with its tags: ``(("hub", "eks"), EksHubStackConfig)``."""
+    found: list[tuple[tuple[str, ...], type[StackConfigBase]]] = []
+
+    def visit(annotation: Any, tags: tuple[str, ...]) -> None:
+        union = tagged_variants(annotation)
+        if union is not None:
+            for tag, variant in union[1].items():
+                visit(variant, (*tags, tag))
+            return
+        model = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+        found.append((tags, model))
+
+    visit(StackConfig, ())
+    return found
 
 
 def _type_name(annotation: Any) -> str:
@@ -313,23 +486,48 @@ def _type_name(annotation: Any) -> str:
     return "string"
 
 
-def setting_docs(model: type[BaseModel] = StackConfig, prefix: str = "") -> Iterator[SettingDoc]:
-    """Every leaf of the settings object, in declaration order, dotted (``iam.path``)."""
+def _leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``(dotted path, FieldInfo)`` of every leaf of ``model``'s settings, secrets left out."""
     for name, info in model.model_fields.items():
         if name in _SECRET_FIELDS:
             continue
-        path = f"{prefix}{name}"
         annotation = info.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            yield from setting_docs(annotation, f"{path}.")
-            continue
-        default = None if info.is_required() else info.get_default(call_default_factory=True)
-        if isinstance(default, tuple):
-            default = list(default)
-        yield SettingDoc(
-            path=path,
-            type=_type_name(annotation),
-            default=default,
-            required=info.is_required(),
-            description=info.description or "",
+            yield from _leaves(annotation, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", info
+
+
+def setting_docs() -> list[SettingDoc]:
+    """Every leaf of the settings object of any kind, dotted (``iam.path``), in settings
+    order, each with the stack kinds (and, for site fields, compute kinds) that have it."""
+    variants: dict[str, list[tuple[str, str | None, Any]]] = {}
+    for tags, model in stack_variants():
+        kind, compute = tags[0], (tags[1] if len(tags) > 1 else None)
+        for path, info in _leaves(model):
+            variants.setdefault(path, []).append((kind, compute, info))
+    docs = []
+    for path in _in_settings_order(list(variants)):
+        found = variants[path]
+        kinds = tuple(dict.fromkeys(kind for kind, _, _ in found))
+        required = tuple(
+            kind
+            for kind in kinds
+            if all(info.is_required() for other, _, info in found if other == kind)
         )
+        optional = [info for _, _, info in found if not info.is_required()]
+        default = optional[0].get_default(call_default_factory=True) if optional else None
+        site = path in SITE_FIELDS
+        docs.append(
+            SettingDoc(
+                path=path,
+                type=_type_name(found[0][2].annotation),
+                default=list(default) if isinstance(default, tuple) else default,
+                required=not optional,
+                description=next((i.description for _, _, i in found if i.description), ""),
+                stack_kinds=kinds,
+                computes=tuple(dict.fromkeys(c for _, c, _ in found if c)) if site else (),
+                required_for=required if optional else (),
+            )
+        )
+    return docs

@@ -8,9 +8,16 @@ stack gets a ``StackConfig`` holding only what its program needs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from akeyless_gateway_org.config.model import AccountSpec, GatewaySite, OrgDeployment
-from akeyless_gateway_org.config.stack_config import StackConfig, StackKind
+from akeyless_gateway_org.config.model import (
+    SITE_FIELDS,
+    AccountSpec,
+    CapabilitySettings,
+    OrgDeployment,
+    SiteBase,
+)
+from akeyless_gateway_org.config.stack_config import StackConfig, StackKind, stack_config
 
 ORG_STACK = "org"
 HUB_STACK = "hub"
@@ -36,35 +43,43 @@ def stack_name(kind: StackKind, account_id: str | None = None) -> str:
     return f"{kind}-{account_id}"
 
 
+def _gateway_settings(org: OrgDeployment, site: object) -> dict[str, Any]:
+    """What a stack running a Gateway adds: the Gateway's settings and its site's fields."""
+    assert isinstance(site, SiteBase), "validation gives every Gateway a site"
+    return {
+        "gateway": org.gateway,
+        **site.model_dump(include=set(SITE_FIELDS), exclude_defaults=True),
+    }
+
+
 def _config(
     org: OrgDeployment, kind: StackKind, account_id: str, account: AccountSpec | None
 ) -> StackConfig:
-    capabilities = org.capabilities_of(account) if account else None
-    site: GatewaySite | None = {"hub": org.hub, "account": account}.get(kind)
-    gateway_accounts = (
-        (org.hub.account_id,) if org.hub is not None else tuple(a.id for a in org.accounts)
-    )
-    return StackConfig(
-        stack_kind=kind,
-        pattern=org.pattern,
-        account_id=account_id,
-        management_account_id=org.management_account_id,
-        hub_account_id=org.hub.account_id if org.hub else None,
-        organization_id=org.organization_id,
-        gateway_account_ids=gateway_accounts if kind == "org" else (),
-        regions=org.regions_of(account) if account else org.regions,
-        bootstrap_role_name=org.bootstrap_role_name,
-        iam=org.iam,
-        akeyless=org.akeyless,
-        gateway=org.gateway,
-        **(site.model_dump(include=site.site_fields_set) if site else {}),
-        tags=org.tags_of(account),
-        **(
-            capabilities.model_dump(exclude={"unsafe_allow_privileged_grants"})
-            if capabilities
-            else {}
-        ),
-    )
+    """The stack's config: the org file's settings that its kind has, and only those."""
+    common: dict[str, Any] = {
+        "stack_kind": kind,
+        "pattern": org.pattern,
+        "account_id": account_id,
+        "management_account_id": org.management_account_id,
+        "regions": org.regions_of(account) if account else org.regions,
+        "bootstrap_role_name": org.bootstrap_role_name,
+        "iam": org.iam,
+        "akeyless": org.akeyless,
+        "tags": org.tags_of(account),
+    }
+    hub: dict[str, Any] = {"hub_account_id": org.hub.account_id} if org.hub else {}
+    if kind == "org":
+        gateways = (org.hub.account_id,) if org.hub else tuple(a.id for a in org.accounts)
+        return stack_config({**common, **hub, "gateway_account_ids": gateways})
+    if kind == "hub":
+        hub |= {"organization_id": org.organization_id}
+        return stack_config({**common, **hub, **_gateway_settings(org, org.hub)})
+    assert account is not None, f"a {kind} stack is one account's"
+    granted = org.capabilities_of(account)
+    capabilities = {name: getattr(granted, name) for name in CapabilitySettings.model_fields}
+    if kind == "member":
+        return stack_config({**common, **hub, **capabilities})
+    return stack_config({**common, **capabilities, **_gateway_settings(org, account)})
 
 
 def plan_stacks(org: OrgDeployment) -> list[StackSpec]:

@@ -9,15 +9,23 @@ member, ...).
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from akeyless_gateway_org.config.fields import MAX_USER_TAGS, account_of_arn, bounded
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.fields import MAX_USER_TAGS, account_of_arn, bounded, shown
+from akeyless_gateway_org.config.model import (
+    SITE_FIELDS,
+    Ec2Site,
+    OrgDeployment,
+    Selector,
+    SiteBase,
+    tagged_variants,
+)
 from akeyless_gateway_org.config.org_file import OrgFileError, read_org_yaml
 from akeyless_gateway_org.errors import InvalidInput
 
@@ -63,16 +71,176 @@ def field_path(location: Sequence[int | str]) -> str:
     return path
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """One union passed on the way: its selector, its variants and the one taken."""
+
+    selector: Selector
+    variants: dict[str, Any]
+    tag: str
+
+
+@dataclass(frozen=True)
+class _Located:
+    """Where a pydantic error location points, as the file spells it."""
+
+    path: tuple[int | str, ...]
+    """The location without the tags of the unions on the way."""
+    choices: tuple[_Choice, ...]
+    """The unions passed since the last field, outermost first, when the path ends at a
+    field of the variant taken (not deeper); empty otherwise."""
+    selector: Selector | None
+    """The selector of the tagged union the path ends at, if it does."""
+    tags: tuple[str, ...] = ()
+    """That union's tags."""
+
+    def conditions(self, *, differing_values: bool = False) -> str:
+        """The variants that decide what the field at the end of the path may be:
+        ``stack_kind is member`` for ``vpc_id``, but for ``subnets`` on an eks hub only
+        ``compute is eks``, since other hubs have it. ``differing_values``: only variants
+        that all have the field, with different values (``pattern`` of a hub stack)."""
+        if not self.choices or not self.path or not isinstance(self.path[-1], str):
+            return ""
+        name = self.path[-1]
+        deciding = []
+        for choice in self.choices:
+            taken = _signature(choice.variants[choice.tag], name)
+            others = {_signature(variant, name) for variant in choice.variants.values()}
+            condition = choice.selector.condition(choice.tag)
+            everywhere = all(None not in signature for signature in others)
+            if (
+                condition
+                and len(taken) == 1
+                and len(others) > 1
+                and (everywhere or not differing_values)
+            ):
+                deciding.append(condition)
+        return " and ".join(deciding)
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    """The concrete models of a (possibly nested) tagged union, or of a model."""
+    annotation = _unwrapped(annotation)
+    union = tagged_variants(annotation)
+    if union is not None:
+        return [model for variant in union[1].values() for model in _models(variant)]
+    return [annotation] if isinstance(annotation, type) else []
+
+
+def _signature(variant: Any, name: str) -> frozenset[tuple[str, bool] | None]:
+    """How the models of ``variant`` declare field ``name``: type and required, or absent."""
+    found: set[tuple[str, bool] | None] = set()
+    for model in _models(variant):
+        info = model.model_fields.get(name)
+        found.add(None if info is None else (repr(info.annotation), info.is_required()))
+    return frozenset(found)
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """``annotation`` without ``X | None`` and without metadata other than a union's selector."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated and tagged_variants(annotation) is None:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            arms = [arm for arm in get_args(annotation) if arm is not type(None)]
+            if len(arms) != 1:
+                return annotation
+            annotation = arms[0]
+        else:
+            return annotation
+
+
+def _child(annotation: Any, segment: int | str) -> Any:
+    """The type at ``segment`` inside ``annotation``, or None when not known."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        info = annotation.model_fields.get(str(segment))
+        if info is None:
+            return None
+        return Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (tuple, list) and isinstance(segment, int) and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
+
+
+def _located(schema: Any, location: Sequence[int | str]) -> _Located:
+    """Follow ``location`` through ``schema``, dropping each union tag it passes.
+
+    pydantic puts the tag of the variant it validated into the location
+    (``("hub", "eks", "subnets")``); the file has no such level.
+    """
+    path: list[int | str] = []
+    choices: list[_Choice] = []  # since the last field
+    fields_since = 0  # fields since the last union
+    current = schema
+    rest = list(location)
+    while True:
+        current = _unwrapped(current)
+        union = tagged_variants(current)
+        if union is not None:
+            selector, variants = union
+            if rest and isinstance(rest[0], str) and rest[0] in variants:
+                tag = str(rest.pop(0))
+                choices = (
+                    [*choices, _Choice(selector, variants, tag)]
+                    if not fields_since
+                    else [_Choice(selector, variants, tag)]
+                )
+                fields_since = 0
+                current = variants[tag]
+                continue
+            if not rest:
+                return _Located(tuple(path), (), selector, tuple(variants))
+        if not rest:
+            return _Located(tuple(path), tuple(choices) if fields_since == 1 else (), None)
+        segment = rest.pop(0)
+        path.append(segment)
+        fields_since += 1
+        current = _child(current, segment)
+
+
+def _selector_message(selector: Selector, tags: tuple[str, ...], given: Any) -> str:
+    """What is wrong with the key that selects a variant: absent, or naming none."""
+    choices = ", ".join(repr(tag) for tag in tags if selector.condition(tag))
+    if not isinstance(given, Mapping) or selector.key not in given:
+        return f"required: one of {choices}"
+    return f"must be one of {choices}, got {shown(given[selector.key])}"
+
+
 def problems_of(
-    error: ValidationError, prefix: str = "", unknown_hint: str = "see config/org.example.yaml"
+    error: ValidationError,
+    schema: Any,
+    prefix: str = "",
+    unknown_hint: str = "see config/org.example.yaml",
 ) -> list[Problem]:
-    """Each problem of ``error`` at its field path (under ``prefix``, if given)."""
+    """Each problem of ``error`` at its field path (under ``prefix``, if given).
+
+    ``schema`` is what was validated: the path follows it so that a union's tag,
+    which pydantic adds to the location, is left out, and a field that only some
+    variants have is named with the variant that lacks it (``stack_kind is member``).
+    """
     problems = []
     for detail in error.errors():
+        located = _located(schema, detail["loc"])
+        path = located.path
         message = detail["msg"].removeprefix("Value error, ")
-        if detail["type"] == "extra_forbidden":
-            message = f"unknown key (check its spelling; {unknown_hint})"
-        location = (prefix, *detail["loc"]) if prefix else detail["loc"]
+        when = located.conditions()
+        if located.selector is not None:  # the union's own key is missing or unknown
+            path = (*path, located.selector.key)
+            message = _selector_message(located.selector, located.tags, detail["input"])
+        elif detail["type"] == "extra_forbidden":
+            what = f"not a setting when {when}" if when else "unknown key"
+            message = f"{what} (check its spelling; {unknown_hint})"
+        elif detail["type"] == "missing" and when:
+            message = f"required when {when}"
+        elif detail["type"] == "literal_error" and (
+            differing := located.conditions(differing_values=True)
+        ):
+            message = f"{message} when {differing}"
+        location = (prefix, *path) if prefix else path
         problems.append(Problem(field_path(location), message))
     return problems
 
@@ -85,7 +253,7 @@ def validate_model(model: type[ModelT], data: Any, source: str) -> ModelT:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(source, problems_of(error)) from None
+        raise ConfigError(source, problems_of(error, model)) from None
 
 
 def consistency_problems(org: OrgDeployment) -> list[Problem]:
@@ -158,14 +326,19 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 Problem(f"{where}.id", f"{account.id} is the hub account; the hub is not a member")
             )
         if org.pattern == "centralized":
+            # One account list serves both patterns, so the type lets a member carry a
+            # site (any site field makes it one); only the pattern says it must not.
+            given: set[str] = account.model_fields_set if isinstance(account, SiteBase) else set()
             problems += [
                 Problem(f"{where}.{name}", "members run no Gateway in the centralized pattern")
-                for name in sorted(account.site_fields_set)
+                for name in sorted(given & set(SITE_FIELDS))
             ]
         else:
+            # An account that sets no site field is an ec2 site with nothing set.
+            site = account if isinstance(account, SiteBase) else Ec2Site()
             problems += [
                 Problem(f"{where}.{name}", message)
-                for name, message in account.problems(
+                for name, message in site.problems(
                     org.gateway,
                     account_id=account.id,
                     region=next(iter(org.regions_of(account)), None),
@@ -212,7 +385,8 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             )
         ]
     sites = [org.hub] if org.hub is not None else list(org.accounts)
-    networked = any(site is not None and site.has_load_balancer for site in sites)
+    # An account without a site is reported above as an ec2 site lacking its network.
+    networked = any(not isinstance(site, SiteBase) or site.has_load_balancer for site in sites)
     problems += [
         Problem(f"gateway.{name}", message)
         for name, message in org.gateway.problems(networked=networked)

@@ -10,16 +10,17 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
-from akeyless_gateway_org.config.model import GatewaySite
+from akeyless_gateway_org.config.model import ComputeKind
 from akeyless_gateway_org.config.stack_config import (
     ACCESS_KEY_KEY,
     ROTATED_SECRETS_KEY,
     SETTINGS_KEY,
     SettingDoc,
+    StackKind,
     setting_docs,
 )
 from akeyless_gateway_org.project import PROJECT_DIR
@@ -34,7 +35,9 @@ SETTINGS_DESCRIPTION = (
 _PREAMBLE = f"""\
 A stack reads one object, {SETTINGS_KEY}, declared below. It has no default, so the
 CLI refuses to run a stack without it. Its fields (* required; the program checks
-each, with the same rules as the org file):
+each, with the same rules as the org file); a field followed by (kinds) belongs to
+those stack kinds only, and a site field also to the compute kinds after the ';'.
+A field another kind has is refused, named (settings.vpc_id on a member stack):
 """
 _SITE_HEADING = "Where the Gateway runs (hub and account stacks only):"
 _SECRET_NOTE = f"""\
@@ -52,20 +55,32 @@ def config_declarations() -> dict[str, dict[str, Any]]:
     return {SETTINGS_KEY: {"type": "object", "description": SETTINGS_DESCRIPTION}}
 
 
+def _kinds(doc: SettingDoc) -> str:
+    """``  (hub, account; eks)``: the stack and compute kinds that have the field, if not all."""
+    parts = []
+    if set(doc.stack_kinds) != set(get_args(StackKind)):
+        parts.append(", ".join(doc.stack_kinds))
+    if doc.computes and set(doc.computes) != set(get_args(ComputeKind)):
+        parts.append(", ".join(doc.computes))
+    if doc.required_for:
+        parts.append(f"required for {', '.join(doc.required_for)}")
+    return f"  ({'; '.join(parts)})" if parts else ""
+
+
 def _field_line(doc: SettingDoc) -> str:
     if doc.required:
-        return f"{doc.path}*: {doc.type}"
+        return f"{doc.path}*: {doc.type}{_kinds(doc)}"
     if doc.default is None or doc.default in ([], {}):
-        return f"{doc.path}: {doc.type}"
+        return f"{doc.path}: {doc.type}{_kinds(doc)}"
     default = doc.default if isinstance(doc.default, str) else json.dumps(doc.default)
-    return f"{doc.path}: {doc.type} = {default}"
+    return f"{doc.path}: {doc.type} = {default}{_kinds(doc)}"
 
 
 def settings_comment() -> list[str]:
     """The comment lines documenting every field of the settings object."""
-    docs = list(setting_docs())
+    docs = setting_docs()
     # The stack's own settings first; where a Gateway runs (hub and account stacks) last.
-    site = [doc for doc in docs if doc.path.split(".")[0] in GatewaySite.model_fields]
+    site = [doc for doc in docs if doc.computes]
     lines = _PREAMBLE.splitlines()
     for heading, group in (("", [d for d in docs if d not in site]), (_SITE_HEADING, site)):
         lines += [heading] if heading else []

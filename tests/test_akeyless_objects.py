@@ -36,6 +36,7 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stack_config import (
     ROTATED_SECRETS_KEY,
     SETTINGS_KEY,
+    MemberStackConfig,
     parse_stack_config,
     stack_config_entries,
 )
@@ -418,6 +419,7 @@ def test_a_rotated_key_without_its_secret_half_is_a_clear_error(
     centralized_org: OrgDeployment,
 ) -> None:
     spec = next(s.spec for s in rendered(centralized_org) if s.spec.name == "member-555555555555")
+    assert isinstance(spec.config, MemberStackConfig)
     assert spec.config.rotated_access_key_secrets is None  # the org file holds no secret
     with pytest.raises(ConfigError) as caught:
         rotated_secret_keys(spec.config)
@@ -436,6 +438,7 @@ def test_the_secret_halves_round_trip_as_one_secure_value(
     assert secret.secret and json.loads(secret.value) == {"svc-etl": OPERATOR_SECRET}
     assert OPERATOR_SECRET not in json.dumps(entries[SETTINGS_KEY].value)  # never plain
     parsed = parse_stack_config(entries[SETTINGS_KEY].value, {ROTATED_SECRETS_KEY: secret.value})
+    assert isinstance(parsed, MemberStackConfig)
     assert parsed.rotated_access_key_secrets == {"svc-etl": OPERATOR_SECRET}
     assert f"p:{ROTATED_SECRETS_KEY}" not in config_strings(spec, "p")  # unset: left out
     with pytest.raises(ConfigError) as caught:  # the old list form, or any non-object

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from akeyless_gateway_org.cli import main
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.model import OrgDeployment, SiteBase
 from akeyless_gateway_org.config.validation import ConfigError, field_path, load_org_file, parse_org
 from tests.conftest import DISTRIBUTED_EXAMPLE, example_document
 
@@ -55,6 +55,7 @@ def test_defaults_fill_what_is_left_out() -> None:
     assert org.akeyless.path == "/aws-org"
     assert org.akeyless.api_url == "https://api.akeyless.io"
     assert org.akeyless.auth_method_scope == "per_account"  # distributed: never shared
+    assert isinstance(org.accounts[0], SiteBase)
     assert org.accounts[0].compute == "ec2"
     assert org.gateway.replicas == 2 and org.gateway.image == "akeyless/gateway:5.0.1"
     assert not org.gateway.associate_public_ip and not org.gateway.allow_internet_ingress
@@ -185,6 +186,54 @@ def assert_names_the_problem(mutate: Any, path: str, fragment: str) -> None:
     problems = problems_of(data)
     assert path in problems, problems
     assert fragment in problems[path]
+
+
+def test_a_site_field_of_another_compute_kind_is_refused_at_its_path() -> None:
+    """Each compute kind's site has exactly its fields; the union's tag is not in the path."""
+    data = example_document(DISTRIBUTED_EXAMPLE)
+    data["accounts"][1]["subnets"] = {"subnet-0a1b2c3d": "us-east-1a"}  # an eks account
+    problems = problems_of(data)
+    assert set(problems) == {"accounts[1].subnets"}
+    assert problems["accounts[1].subnets"].startswith("not a setting when compute is eks")
+    data = example_document(DISTRIBUTED_EXAMPLE)
+    data["accounts"][0]["eks_cluster_name"] = "prod"  # an ecs account
+    assert "compute is ecs" in problems_of(data)["accounts[0].eks_cluster_name"]
+
+
+def test_the_hub_has_exactly_the_fields_of_its_compute_kind() -> None:
+    data = example_document()
+    data["hub"]["eks_cluster_name"] = "hub"  # the example's hub runs on ec2 (the default)
+    assert problems_of(data) == {
+        "hub.eks_cluster_name": "not a setting when compute is ec2 (check its spelling; "
+        "see config/org.example.yaml)"
+    }
+    data = example_document()
+    data["hub"].update(compute="eks", eks_cluster_name="hub")
+    assert set(problems_of(data)) == {"hub.vpc_id", "hub.subnets"}
+
+
+def test_a_centralized_member_sets_no_site_field() -> None:
+    data = example_document()
+    data["accounts"][1].update(compute="ec2", vpc_id="vpc-0a1b2c3d")
+    problems = problems_of(data)
+    assert set(problems) == {"accounts[1].compute", "accounts[1].vpc_id"}
+    assert all("members run no Gateway" in message for message in problems.values())
+
+
+def test_a_distributed_account_without_a_site_needs_one() -> None:
+    data = example_document(DISTRIBUTED_EXAMPLE)
+    data["accounts"][0] = {"id": "333333333333"}
+    problems = problems_of(data)
+    assert problems["accounts[0].vpc_id"] == "required when compute is ec2"
+    assert "accounts[0].subnets" in problems
+
+
+def test_an_unknown_compute_kind_is_named_with_the_choices() -> None:
+    data = example_document(DISTRIBUTED_EXAMPLE)
+    data["accounts"][0]["compute"] = "lambda"
+    assert problems_of(data) == {
+        "accounts[0].compute": "must be one of 'ec2', 'ecs', 'eks', got 'lambda'"
+    }
 
 
 def test_distributed_rejects_a_hub() -> None:

@@ -16,7 +16,7 @@ from akeyless_gateway_org.components.gateway_runtime import (
     gateway_environment,
     helm_values,
 )
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.model import NetworkSite, OrgDeployment
 from akeyless_gateway_org.config.validation import ConfigError, parse_org
 from akeyless_gateway_org.review.render import RecordedResource, StackRender
 from tests.conftest import example_document
@@ -411,6 +411,12 @@ EKS_HUB = {
 }
 
 
+def hub_site(data: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
+    """Give the example's hub ``site`` in place of its ec2 one (whose fields eks lacks)."""
+    data["hub"] = {"account_id": data["hub"]["account_id"], **site}
+    return data
+
+
 @pytest.mark.parametrize(
     ("mutate", "path", "fragment"),
     [
@@ -427,7 +433,7 @@ EKS_HUB = {
         ),
         (lambda d: d["hub"].pop("vpc_id"), "hub.vpc_id", "required when compute is ec2"),
         (lambda d: d["hub"].update(compute="lambda"), "hub.compute", "ec2"),
-        (lambda d: d["hub"].update(compute="eks"), "hub.eks_cluster_name", "required"),
+        (lambda d: hub_site(d, {"compute": "eks"}), "hub.eks_cluster_name", "required"),
         (
             lambda d: d["gateway"].update(allowed_cidrs=["0.0.0.0/0"]),
             "gateway.allowed_cidrs[0]",
@@ -480,15 +486,15 @@ EKS_HUB = {
             "ACM certificate ARN",
         ),
         (
-            lambda d: d["hub"].update(
-                EKS_HUB, eks_service="cluster_ip", tls_certificate_arn=HUB_CERTIFICATE
+            lambda d: hub_site(
+                d, {**EKS_HUB, "eks_service": "cluster_ip", "tls_certificate_arn": HUB_CERTIFICATE}
             ),
             "hub.tls_certificate_arn",
             "no load balancer",
         ),
         (
             lambda d: (
-                d["hub"].update(EKS_HUB),
+                hub_site(d, EKS_HUB),
                 d["gateway"].update(allowed_cidrs=[], allowed_security_group_ids=["sg-0123abcd"]),
             ),
             "hub.eks_service",
@@ -516,7 +522,7 @@ def test_one_replica_may_use_one_subnet() -> None:
     data["gateway"]["replicas"] = 1
     data["hub"]["subnets"] = {"subnet-0a1b2c3d": "us-east-1a"}
     org = parse_org(data)
-    assert org.hub is not None and len(org.hub.subnets) == 1
+    assert isinstance(org.hub, NetworkSite) and len(org.hub.subnets) == 1
     with pytest.raises(ConfigError):
         data["gateway"]["replicas"] = 3
         parse_org(data)

@@ -10,15 +10,21 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.model import Capabilities, CapabilitySettings, OrgDeployment
 from akeyless_gateway_org.config.pulumi_stack import read_stack_config
 from akeyless_gateway_org.config.stack_config import (
     ACCESS_KEY_KEY,
     SETTINGS_KEY,
+    AccountStackConfig,
+    HubStackConfig,
+    MemberStackConfig,
+    OrgStackConfig,
     parse_stack_config,
     setting_docs,
     stack_settings,
+    stack_variants,
 )
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks, stack_name
 from akeyless_gateway_org.config.validation import ConfigError
@@ -47,6 +53,9 @@ def test_plan_centralized(centralized_org: OrgDeployment) -> None:
         ("member-555555555555", "member", 2, "555555555555"),
     ]
     org_stack, hub, prod, _, data = plan
+    assert isinstance(org_stack.config, OrgStackConfig)
+    assert isinstance(hub.config, HubStackConfig)
+    assert isinstance(prod.config, MemberStackConfig)
     assert org_stack.config.gateway_account_ids == ("222222222222",)
     assert hub.config.capabilities.dynamic_iam_user.enabled is False  # the hub only hops
     assert prod.config.hub_account_id == "222222222222"
@@ -65,6 +74,7 @@ def test_plan_distributed(distributed_org: OrgDeployment) -> None:
         ("account-333333333333", 1),
         ("account-444444444444", 1),
     ]
+    assert isinstance(plan[0].config, OrgStackConfig)
     assert plan[0].config.gateway_account_ids == ("333333333333", "444444444444")
 
 
@@ -138,8 +148,106 @@ def test_kind_and_pattern_must_agree(centralized_org: OrgDeployment) -> None:
     with pytest.raises(ConfigError, match="hub_account_id"):
         parse_stack_config(settings)
     settings = stack_settings(plan_stacks(centralized_org)[1].config) | {"pattern": "distributed"}
-    with pytest.raises(ConfigError, match="centralized pattern"):
+    with pytest.raises(
+        ConfigError,
+        match=r"settings\.pattern: Input should be 'centralized' when stack_kind is hub",
+    ):
         parse_stack_config(settings)
+
+
+def refused(settings: dict[str, Any]) -> dict[str, str]:
+    """The problems of ``settings`` by path, which must be refused."""
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(settings)
+    return {problem.path: problem.message for problem in caught.value.problems}
+
+
+def test_a_field_the_stack_kind_does_not_have_is_refused_by_name(
+    centralized_org: OrgDeployment, distributed_org: OrgDeployment
+) -> None:
+    org_stack, hub, member, *_ = [stack_settings(s.config) for s in plan_stacks(centralized_org)]
+    _, account, eks_account = [stack_settings(s.config) for s in plan_stacks(distributed_org)]
+    vpc = {"vpc_id": hub["vpc_id"]}
+    assert refused(member | vpc) == {
+        "settings.vpc_id": "not a setting when stack_kind is member "
+        "(check its spelling; see the settings comment in Pulumi.yaml)"
+    }
+    assert set(refused(org_stack | vpc)) == {"settings.vpc_id"}
+    assert set(refused(org_stack | {"gateway": hub["gateway"]})) == {"settings.gateway"}
+    assert set(refused(hub | {"dynamic_iam_user": {"enabled": True}})) == {
+        "settings.dynamic_iam_user"
+    }
+    assert set(refused(account | {"hub_account_id": "222222222222"})) == {"settings.hub_account_id"}
+    assert (
+        "stack_kind is member"
+        in refused(member | {"gateway_account_ids": []})["settings.gateway_account_ids"]
+    )
+    assert eks_account["compute"] == "eks"
+    assert set(refused(eks_account | {"compute": "ecs"})) == {
+        "settings.eks_cluster_name",
+        "settings.eks_oidc_provider_arn",
+    }
+
+
+def test_a_site_field_of_another_compute_kind_is_refused_by_name(
+    centralized_org: OrgDeployment,
+) -> None:
+    hub = stack_settings(plan_stacks(centralized_org)[1].config)
+    assert "compute" not in hub  # ec2, the default
+    assert refused(hub | {"eks_cluster_name": "hub"}) == {
+        "settings.eks_cluster_name": "not a setting when compute is ec2 "
+        "(check its spelling; see the settings comment in Pulumi.yaml)"
+    }
+    eks_hub = {k: v for k, v in hub.items() if k != "vpc_id"} | {
+        "compute": "eks",
+        "eks_cluster_name": "hub",
+    }
+    assert refused(eks_hub) == {
+        "settings.subnets": "not a setting when compute is eks "
+        "(check its spelling; see the settings comment in Pulumi.yaml)"
+    }
+
+
+def test_the_kind_keys_are_named_when_missing_or_unknown(
+    centralized_org: OrgDeployment,
+) -> None:
+    hub = stack_settings(plan_stacks(centralized_org)[1].config)
+    assert refused({k: v for k, v in hub.items() if k != "stack_kind"}) == {
+        "settings.stack_kind": "required: one of 'org', 'hub', 'member', 'account'"
+    }
+    assert refused(hub | {"compute": "lambda"}) == {
+        "settings.compute": "must be one of 'ec2', 'ecs', 'eks', got 'lambda'"
+    }
+
+
+def test_the_capabilities_are_declared_once() -> None:
+    """The stack configs inherit the four capabilities; no model declares them again."""
+    names = set(CapabilitySettings.model_fields)
+    assert names == set(Capabilities.model_fields) - {"unsafe_allow_privileged_grants"}
+    models: list[type[BaseModel]] = [model for _, model in stack_variants()]
+    models += [Capabilities, MemberStackConfig, AccountStackConfig]
+    for model in models:
+        for cls in model.__mro__:
+            own = (
+                set(getattr(cls, "__annotations__", {})) if cls is not CapabilitySettings else set()
+            )
+            assert not own & names, f"{cls.__name__} declares {sorted(own & names)} again"
+        if names & set(model.model_fields):
+            assert issubclass(model, CapabilitySettings)
+
+
+def test_pulumi_yaml_names_the_kinds_of_each_field() -> None:
+    text = PULUMI_YAML.read_text()
+    for line in (
+        "vpc_id: string  (hub, account; ec2, ecs)",
+        "eks_cluster_name: string  (hub, account; eks)",
+        "dynamic_iam_user.enabled: boolean = false  (member, account)",
+        "gateway_account_ids: list of string  (org)",
+        "hub_account_id: string  (org, hub, member; required for member)",
+        "organization_id: string  (hub)",
+        "account_id*: string",  # every kind: no list
+    ):
+        assert re.search(rf"^  #   {re.escape(line)}$", text, re.MULTILINE), line
 
 
 def test_pulumi_yaml_declares_the_settings_and_documents_every_field() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from akeyless_gateway_org.components.akeyless_names import target_name
+from akeyless_gateway_org.config.stack_config import CapabilityStackConfig
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.project import PROJECT_DIR
@@ -215,16 +216,17 @@ def set_rotated_key_secrets(engine: Engine, org: Path, state: Path) -> None:
     those accounts creates the stacks and work dirs, and fails naming the missing secret.
     """
     specs = [
-        spec
+        (spec, spec.config.rotated_access_keys.access_keys)
         for spec in plan_stacks(load_org_file(org))
-        if spec.config.rotated_access_keys.enabled and spec.config.rotated_access_keys.access_keys
+        if isinstance(spec.config, CapabilityStackConfig)
+        and spec.config.rotated_access_keys.enabled
+        and spec.config.rotated_access_keys.access_keys
     ]
     if not specs:
         return
-    first = orgctl(engine, "preview", org, state, "--only", *{spec.account_id for spec in specs})
-    for spec in specs:
+    first = orgctl(engine, "preview", org, state, "--only", *{spec.account_id for spec, _ in specs})
+    for spec, users in specs:
         assert "rotatedAccessKeySecrets" in first.errors().get(spec.name, ""), first.explain()
-        users = spec.config.rotated_access_keys.access_keys
         result = subprocess.run(
             [
                 *(str(engine.pulumi), "config", "set", "--secret", "rotatedAccessKeySecrets"),

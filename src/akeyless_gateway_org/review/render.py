@@ -36,7 +36,11 @@ from akeyless_gateway_org.components.akeyless_dynamic import EXTERNAL_ID_TYPE
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
 from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
 from akeyless_gateway_org.config.model import OrgDeployment
-from akeyless_gateway_org.config.stack_config import stack_config_entries
+from akeyless_gateway_org.config.stack_config import (
+    CapabilityStackConfig,
+    GatewayStackConfig,
+    stack_config_entries,
+)
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.errors import RunFailure
 from akeyless_gateway_org.policy.documents import policy_document
@@ -376,7 +380,7 @@ class StackRender:
             steps=steps,
             resources=resources,
             regions=tuple(config.regions),
-            compute=config.compute if self.spec.kind in ("hub", "account") else None,
+            compute=config.compute if isinstance(config, GatewayStackConfig) else None,
         )
 
 
@@ -391,6 +395,8 @@ def with_operator_secrets(spec: StackSpec) -> StackSpec:
     keys are set with ``pulumi config set --secret``), so the render stands in for them.
     """
     config = spec.config
+    if not isinstance(config, CapabilityStackConfig):
+        return spec  # only member and account stacks rotate keys
     rotated = config.rotated_access_keys.user_names if config.rotated_access_keys.enabled else ()
     secrets = {user: OPERATOR_SECRET for user in rotated} | (
         config.rotated_access_key_secrets or {}
