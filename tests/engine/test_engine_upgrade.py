@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from akeyless_gateway_org.components.compute_base import LEGACY_COMPUTE_TYPE
+from akeyless_gateway_org.components.compute_kinds import COMPUTE_KINDS
 from tests.engine.harness import (
     EXAMPLES,
     ROTATED_SECRET,
@@ -106,7 +108,13 @@ def test_up_of_the_upgrade_changes_nothing_and_keeps_every_id(
     org, state, accounts, states = imported
     run = orgctl(engine, "up", org, state, "--only", *accounts)
     all_succeeded_changing_nothing(run)
+    types = set()
     for stack, text in states.items():
         before = _ids(json.loads(text)["deployment"]["resources"])
         after = _ids(resources_in(state, stack))
         assert after == before, stack
+        types |= {str(r["type"]) for r in resources_in(state, stack)}
+    # The state now records this code's components (the aliases matched them), not the old one.
+    compute = {t for t in types if t.startswith("akeyless-gateway:compute:")}
+    assert compute and not compute & {LEGACY_COMPUTE_TYPE}, compute
+    assert compute <= {spec.type_token for spec in COMPUTE_KINDS.values()}, compute
