@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pulumi
 
@@ -38,23 +38,22 @@ from akeyless_gateway_org.components.iam_documents import (
 )
 from akeyless_gateway_org.config.model import ComputeKind, GatewaySite
 
-ComputeBuild = Callable[
-    [str, GatewaySite, ComputeInputs, pulumi.ResourceOptions], GatewayComputeComponent
-]
-"""``build(name, site, inputs, opts)``: the kind's component for one Gateway."""
+SiteT = TypeVar("SiteT", bound=GatewaySite)
+"""The site a kind's ``build`` reads (each kind's own site model, once the config has one)."""
 OfflineLookup = Callable[[Mapping[str, Any], Callable[[str, str], str]], dict[str, Any]]
 """``lookup(args, after_deploy)``: what the offline render answers for an invoke the kind
 makes, its cloud-assigned values as ``after_deploy(resource, prop)`` placeholders."""
 
 
 @dataclass(frozen=True)
-class ComputeKindSpec:
+class ComputeKindSpec(Generic[SiteT]):
     """One compute kind: its component, and what the Gateway identity needs for it."""
 
     kind: ComputeKind
     type_token: str
     """The kind's component type (each an alias of the one ``GatewayCompute`` before)."""
-    build: ComputeBuild
+    build: Callable[[str, SiteT, ComputeInputs, pulumi.ResourceOptions], GatewayComputeComponent]
+    """``build(name, site, inputs, opts)``: the kind's component for one Gateway."""
     identity_trust: ComputeTrust
     """Who takes the Gateway identity role (``iam_documents.gateway_trust_policy``)."""
     needs_instance_profile: bool
@@ -63,7 +62,7 @@ class ComputeKindSpec:
     """Invoke token -> the offline render's stand-in (``review/render.py``)."""
 
 
-COMPUTE_KINDS: Mapping[ComputeKind, ComputeKindSpec] = {
+COMPUTE_KINDS: Mapping[ComputeKind, ComputeKindSpec[Any]] = {
     spec.kind: spec
     for spec in (
         ComputeKindSpec(
@@ -95,7 +94,7 @@ COMPUTE_KINDS: Mapping[ComputeKind, ComputeKindSpec] = {
 }
 
 
-def compute_kind(kind: ComputeKind) -> ComputeKindSpec:
+def compute_kind(kind: ComputeKind) -> ComputeKindSpec[Any]:
     """The spec of ``kind`` (a site's ``compute``), or a ValueError naming the known kinds."""
     try:
         return COMPUTE_KINDS[kind]

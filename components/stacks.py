@@ -259,8 +259,8 @@ class _AccountComponent(pulumi.ComponentResource):
                 lambda host: gateway_api_url(host, config.api_scheme)
             )
             health = compute.host.apply(gateway_health_url_of_host)
-        else:  # validation guarantees it: eks needs gateway_url
-            raise ValueError("eks needs gatewayUrl")
+        else:  # validation guarantees it: a kind without a load balancer needs gateway_url
+            raise ValueError(f"compute {config.compute} has no load balancer: set gateway_url")
         self.gateway_health_url = (
             pulumi.Output.from_input(config.gateway_health_url)
             if config.gateway_health_url is not None
