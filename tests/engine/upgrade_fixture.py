@@ -19,9 +19,9 @@ its URL is stored as :data:`FAKE_URL` and put back by :func:`fixture_states`. Se
 encrypted with the test passphrase (``harness.PASSPHRASE``); the External IDs and the rotated
 key are in no fixture in plain text (the upgrade test checks).
 
-Make it again when the stand-in state would change for reasons other than the program: a new
-pinned provider version (each provider resource records its plugin version), a new field of
-the examples.
+Each provider resource's plugin version is set to the one pinned now when the fixture is read.
+Make the fixture again when the examples change in a way the old program would deploy
+differently (a new field), from a checkout the stacks in the field were deployed with.
 """
 
 from __future__ import annotations
@@ -44,9 +44,11 @@ from tests.engine.harness import (
     pulumi_cli,
     set_rotated_key_secrets,
 )
+from tests.engine.plugins import plugin_versions
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 
 FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures" / "upgrade"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 FAKE_URL = "@FAKE_AKEYLESS_URL@"
 """Stands for the fake Akeyless's URL (``http://127.0.0.1:<port>``) in the fixture."""
 STACK_OWNER = "organization"
@@ -62,12 +64,23 @@ def backend_env(state: Path) -> dict[str, str]:
 
 
 def fixture_states(pattern: str, fake_url: str) -> dict[str, str]:
-    """Stack name -> its exported deployment (JSON text), pointed at ``fake_url``."""
-    folder = FIXTURE_DIR / pattern
-    return {
-        path.stem: path.read_text(encoding="utf-8").replace(FAKE_URL, fake_url)
-        for path in sorted(folder.glob("*.json"))
-    }
+    """Stack name -> its exported deployment (JSON text), pointed at ``fake_url``.
+
+    Each provider resource records the plugin version it ran with; it gets the version this
+    venv's SDK asks for (the stand-in installed), so a newer pinned provider is not a change.
+    """
+    versions = plugin_versions()
+    states = {}
+    for path in sorted((FIXTURE_DIR / pattern).glob("*.json")):
+        document = json.loads(path.read_text(encoding="utf-8").replace(FAKE_URL, fake_url))
+        for resource in document["deployment"]["resources"]:
+            package = resource["type"].removeprefix(PROVIDER_TYPE_PREFIX)
+            if resource["type"].startswith(PROVIDER_TYPE_PREFIX) and package in versions:
+                for side in ("inputs", "outputs"):
+                    if "version" in resource.get(side, {}):
+                        resource[side]["version"] = versions[package]
+        states[path.stem] = json.dumps(document, indent=1, sort_keys=True) + "\n"
+    return states
 
 
 def _export(engine: Engine, state: Path, stack: str, fake: FakeAkeyless) -> str:
