@@ -62,14 +62,19 @@ class GatewayComputeComponent(pulumi.ComponentResource):
     Each kind has its own type token, and each is an alias of :data:`LEGACY_COMPUTE_TYPE` with
     the same name and parent, so a stack deployed with the one ``GatewayCompute`` finds its
     component in state. Its children follow without aliases of their own: the engine gives
-    every child of an aliased parent the alias "same name and type under the parent's old URN"
-    (pulumi/pulumi pkg/resource/deploy/step_generator.go, ``generateAliases``: "multiply out any
-    aliases our parent had", through ``inheritedChildAlias``), and the children keep their names
-    and types. tests/engine/test_engine_upgrade.py shows it on the real engine.
+    every child of an aliased parent the alias "same name and type under the parent's old
+    URN" (pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, ``generateAliases``:
+    "multiply out any aliases our parent had", through ``inheritedChildAlias``), and the
+    children keep their names and types (the network piece is built under the component for
+    that reason, ``gateway_network``). tests/engine/test_engine_upgrade.py shows it on the
+    real engine.
     """
 
     host: pulumi.Output[str] | None
 
     def __init__(self, type_token: str, name: str, opts: pulumi.ResourceOptions | None) -> None:
+        # Same name and parent, old type: the engine resolves it to the old URN
+        # (pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, collapseAliasToUrn),
+        # and the children inherit it (generateAliases -> inheritedChildAlias, above).
         legacy = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_COMPUTE_TYPE)])
         super().__init__(type_token, name, None, pulumi.ResourceOptions.merge(opts, legacy))

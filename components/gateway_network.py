@@ -7,9 +7,12 @@ port; port 8000 is TLS at the load balancer when the site names an ACM certifica
 otherwise. Target groups check ``GET /health`` on 8080.
 
 :class:`GatewayNetwork` is a piece the EC2 and ECS components build under themselves, not a
-ComponentResource of its own: a new component would be a resource every deployed stack lacks
-(a ``create`` in each upgrade's plan) and a new parent for resources that exist; under the
-compute component they keep their URNs through that component's alias (``compute_base``).
+ComponentResource of its own: a new component would be a resource every deployed stack lacks,
+a ``create`` in each upgrade's plan (its children could still find their old state with
+``Alias(parent=<the compute component>)``, which the engine resolves through that parent's
+own alias: pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, ``collapseAliasToUrn``,
+"If the parent used an alias then use it's old URN here"). Under the compute component they
+keep their URNs through that component's alias alone (``compute_base``).
 """
 
 from __future__ import annotations
