@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from akeyless_gateway_org.components.compute_kinds import compute_kind
 from akeyless_gateway_org.components.iam_documents import (
     PolicyDocument,
     ServiceAccountSubject,
@@ -15,6 +16,7 @@ from akeyless_gateway_org.components.iam_documents import (
     role_arn,
 )
 from akeyless_gateway_org.components.iam_role import role_with_inline_policy
+from akeyless_gateway_org.config.model import ComputeKind
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,9 @@ class GatewayIdentityArgs:
     """The role's identity policy (see ``components.iam_documents``)."""
     path: str = "/"
     """IAM path of the role and instance profile."""
-    compute: str = "ec2"
-    """What runs the Gateway: ``ec2`` (adds an instance profile), ``ecs`` or ``eks``."""
+    compute: ComputeKind = "ec2"
+    """What runs the Gateway: its kind (``components.compute_kinds``) says who the role
+    trusts and whether it gets an instance profile (ec2)."""
     service_account: ServiceAccountSubject | None = None
     """``eks``: the one service account trusted through the cluster's OIDC provider."""
     permissions_boundary_arn: str | None = None
@@ -50,7 +53,8 @@ class GatewayIdentity(pulumi.ComponentResource):
 
     On EKS this is the IRSA role of the Gateway's service account.
 
-    Outputs: ``role_arn``, ``role_name`` and, for EC2, ``instance_profile_name``.
+    Outputs: ``role_arn``, ``role_name`` and, where the compute kind needs one (EC2),
+    ``instance_profile_name``.
     """
 
     role_arn: pulumi.Output[str]
@@ -62,11 +66,12 @@ class GatewayIdentity(pulumi.ComponentResource):
     ) -> None:
         super().__init__("akeyless-gateway:iam:GatewayIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        kind = compute_kind(args.compute)
         trust = gateway_trust_policy(
             partition=args.partition,
             account_id=args.account_id,
             gateway_role_arn=args.role_arn,
-            compute=args.compute,
+            compute_trust=kind.identity_trust,
             service_account=args.service_account,
         )
         role = role_with_inline_policy(
@@ -83,7 +88,7 @@ class GatewayIdentity(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.role_name = role.name
         self.instance_profile_name = None
-        if args.compute == "ec2":
+        if kind.needs_instance_profile:
             profile = aws.iam.InstanceProfile(
                 f"{name}-instance-profile",
                 name=args.role_name,

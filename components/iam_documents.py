@@ -26,11 +26,8 @@ PolicyDocument = dict[str, Any]
 
 POLICY_VERSION = "2012-10-17"
 
-# Trust principals of the compute that runs the Gateway, per compute kind.
-COMPUTE_SERVICE_PRINCIPALS = {
-    "ec2": "ec2.amazonaws.com",
-    "ecs": "ecs-tasks.amazonaws.com",
-}
+EC2_SERVICE = "ec2.amazonaws.com"
+ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 
 TEMP_USER_ACTIONS = (
     "iam:CreateUser",
@@ -132,30 +129,50 @@ class ServiceAccountSubject:
         return self.oidc_provider_arn.split(":oidc-provider/", 1)[1]
 
 
+@dataclass(frozen=True)
+class ServicePrincipalTrust:
+    """The Gateway's compute takes its role as an AWS service (``components.compute_kinds``)."""
+
+    service: str
+    """The service principal, e.g. ``ec2.amazonaws.com``."""
+    source_service: str | None = None
+    """Only on behalf of this service's resources in the role's own account: the
+    confused-deputy conditions ``aws:SourceAccount`` and ``aws:SourceArn``
+    (``arn:<partition>:<source_service>:*:<account>:*``)."""
+
+
+@dataclass(frozen=True)
+class ServiceAccountTrust:
+    """The Gateway's compute takes its role as one Kubernetes service account (EKS IRSA),
+    named by a :class:`ServiceAccountSubject`."""
+
+
+ComputeTrust = ServicePrincipalTrust | ServiceAccountTrust
+"""Who the Gateway's compute is to IAM: each compute kind states its own."""
+
+
 def _compute_statement(
-    compute: str, subject: ServiceAccountSubject | None, *, partition: str, account_id: str
+    trust: ComputeTrust,
+    subject: ServiceAccountSubject | None,
+    *,
+    partition: str,
+    account_id: str,
 ) -> Statement:
-    if compute == "ecs":
-        # ECS tasks of this account only: the confused-deputy conditions AWS documents
-        # for task roles (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html,
-        # "aws:SourceAccount" and "aws:SourceArn").
-        return {
+    if isinstance(trust, ServicePrincipalTrust):
+        statement: Statement = {
             "Sid": "GatewayCompute",
             "Effect": "Allow",
-            "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS[compute]},
+            "Principal": {"Service": trust.service},
             "Action": "sts:AssumeRole",
-            "Condition": {
+        }
+        if trust.source_service is not None:
+            statement["Condition"] = {
                 "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:*:{account_id}:*"},
-            },
-        }
-    if compute != "eks":
-        return {
-            "Sid": "GatewayCompute",
-            "Effect": "Allow",
-            "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS[compute]},
-            "Action": "sts:AssumeRole",
-        }
+                "ArnLike": {
+                    "aws:SourceArn": f"arn:{partition}:{trust.source_service}:*:{account_id}:*"
+                },
+            }
+        return statement
     if subject is None:
         raise ValueError("an EKS Gateway identity needs its service account")
     return {
@@ -179,13 +196,14 @@ def gateway_trust_policy(
     partition: str,
     account_id: str,
     gateway_role_arn: str,
-    compute: str = "ec2",
+    compute_trust: ComputeTrust,
     service_account: ServiceAccountSubject | None = None,
 ) -> PolicyDocument:
     """Trust of the Gateway's identity role: its compute, and the role itself.
 
-    The compute is a service principal (ec2, ecs tasks) or, on EKS, exactly one
-    service account of the cluster's OIDC provider (``sub`` and ``aud`` pinned).
+    The compute (``compute_trust``, from its kind in ``components.compute_kinds``) is a
+    service principal (ec2, ecs tasks) or exactly one service account of the cluster's
+    OIDC provider (``service_account``; ``sub`` and ``aud`` pinned).
     Self-assume is written as the seed does it: the account as principal, narrowed
     to this role's ARN by ``aws:PrincipalArn``, because a role cannot name itself
     as a principal before it exists.
@@ -193,7 +211,7 @@ def gateway_trust_policy(
     return policy_document(
         [
             _compute_statement(
-                compute, service_account, partition=partition, account_id=account_id
+                compute_trust, service_account, partition=partition, account_id=account_id
             ),
             {
                 "Sid": "GatewaySelfAssume",
@@ -213,7 +231,7 @@ def ecs_execution_trust_policy(account_id: str) -> PolicyDocument:
             {
                 "Sid": "EcsTasksOfThisAccount",
                 "Effect": "Allow",
-                "Principal": {"Service": COMPUTE_SERVICE_PRINCIPALS["ecs"]},
+                "Principal": {"Service": ECS_TASKS_SERVICE},
                 "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }

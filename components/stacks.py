@@ -48,15 +48,14 @@ from akeyless_gateway_org.components.akeyless_objects import (
 )
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource
 from akeyless_gateway_org.components.aws_account import account_provider, bootstrap_role_arn
+from akeyless_gateway_org.components.compute_base import ComputeInputs
+from akeyless_gateway_org.components.compute_kinds import compute_kind
 from akeyless_gateway_org.components.earlier_phase import EarlierPhase, NotYetDeployed
-from akeyless_gateway_org.components.gateway_compute import GatewayCompute, GatewayComputeArgs
 from akeyless_gateway_org.components.gateway_identity import GatewayIdentity, GatewayIdentityArgs
 from akeyless_gateway_org.components.gateway_runtime import (
     SERVICE_ACCOUNT_NAME,
     cluster_name,
-    gateway_environment,
     gateway_transport,
-    helm_values,
 )
 from akeyless_gateway_org.components.iam_documents import (
     PolicyDocument,
@@ -249,32 +248,19 @@ class _AccountComponent(pulumi.ComponentResource):
         deployer = config.akeyless.login_access_id
         seeded = (deployer,) if deployer else ()
         admins = tuple(a for a in config.akeyless.admin_access_ids if a not in seeded)
-        compute = GatewayCompute(
+        compute = compute_kind(config.compute).build(
             f"{name}-compute",
-            GatewayComputeArgs(
-                site=config,
+            config,
+            ComputeInputs(
                 settings=config.gateway,
                 account_id=config.account_id,
                 region=config.region,
                 partition=self.partition,
                 identity_role_arn=identity.role_arn,
                 instance_profile_name=identity.instance_profile_name,
-                environment=access_id.apply(
-                    lambda value: gateway_environment(
-                        access_id=value, cluster=cluster, admin_access_ids=seeded
-                    )
-                ),
-                helm_values=pulumi.Output.all(access_id, identity.role_arn).apply(
-                    lambda values: helm_values(
-                        access_id=values[0],
-                        cluster=cluster,
-                        admin_access_ids=seeded,
-                        role_arn=values[1],
-                        image=config.gateway.image,
-                    )
-                )
-                if config.compute == "eks"
-                else None,
+                access_id=access_id,
+                cluster=cluster,
+                seeded_access_ids=seeded,
                 resource_prefix=config.iam.gateway_role_name,
                 iam_path=config.iam.path,
                 permissions_boundary_arn=self.boundary_arn,
@@ -291,8 +277,8 @@ class _AccountComponent(pulumi.ComponentResource):
                 lambda host: gateway_api_url(host, config.api_scheme)
             )
             health = compute.host.apply(gateway_health_url_of_host)
-        else:  # validation guarantees it: eks needs gateway_url
-            raise ValueError("eks needs gatewayUrl")
+        else:  # validation guarantees it: a kind without a load balancer needs gateway_url
+            raise ValueError(f"compute {config.compute} has no load balancer: set gateway_url")
         self.gateway_health_url = (
             pulumi.Output.from_input(config.gateway_health_url)
             if config.gateway_health_url is not None

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from akeyless_gateway_org.components.gateway_compute import TLS_POLICY
+from akeyless_gateway_org.components.gateway_network import TLS_POLICY
 from akeyless_gateway_org.components.gateway_runtime import (
     ec2_user_data,
     ecs_container_definitions,

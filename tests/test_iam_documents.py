@@ -9,6 +9,7 @@ from typing import Any
 import parliament
 import pytest
 
+from akeyless_gateway_org.components.compute_kinds import compute_kind
 from akeyless_gateway_org.components.iam_documents import (
     capability_statements,
     distributed_gateway_policy,
@@ -68,7 +69,12 @@ def findings(policy: dict[str, Any]) -> list[str]:
 
 
 def test_distributed_trust_is_compute_plus_self_assume() -> None:
-    trust = gateway_trust_policy(partition="aws", account_id=ACCOUNT, gateway_role_arn=GATEWAY_ROLE)
+    trust = gateway_trust_policy(
+        partition="aws",
+        account_id=ACCOUNT,
+        gateway_role_arn=GATEWAY_ROLE,
+        compute_trust=compute_kind("ec2").identity_trust,
+    )
     assert trust["Statement"] == [
         {
             "Sid": "GatewayCompute",
@@ -85,7 +91,10 @@ def test_distributed_trust_is_compute_plus_self_assume() -> None:
         },
     ]
     ecs = gateway_trust_policy(
-        partition="aws", account_id=ACCOUNT, gateway_role_arn=GATEWAY_ROLE, compute="ecs"
+        partition="aws",
+        account_id=ACCOUNT,
+        gateway_role_arn=GATEWAY_ROLE,
+        compute_trust=compute_kind("ecs").identity_trust,
     )
     assert ecs["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
 
@@ -356,7 +365,10 @@ def test_a_user_under_a_path_never_matches_the_temporary_user_grant() -> None:
 
 def test_the_ecs_task_role_trusts_only_tasks_of_its_own_account() -> None:
     trust = gateway_trust_policy(
-        partition="aws", account_id=ACCOUNT, gateway_role_arn=GATEWAY_ROLE, compute="ecs"
+        partition="aws",
+        account_id=ACCOUNT,
+        gateway_role_arn=GATEWAY_ROLE,
+        compute_trust=compute_kind("ecs").identity_trust,
     )
     compute = _statements(trust)["GatewayCompute"]
     assert compute["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}

@@ -11,25 +11,20 @@ Without a built CLI every test here is skipped, with one line saying how to buil
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from akeyless_gateway_org.project import PROJECT_DIR
 from tests.engine.harness import (
     DEPLOY_ACCESS_ID,
     ENGINE_DIR,
-    FAKE_AWS_SECRET,
     NOT_BUILT,
-    PASSPHRASE,
-    SHIM_DIR,
     Engine,
     engine_bin,
+    new_engine,
 )
-from tests.engine.plugins import install_plugins
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 
 
@@ -67,23 +62,4 @@ def fake_gateway() -> Iterator[FakeAkeyless]:
 
 @pytest.fixture(scope="session")
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
-    bin_dir = engine_bin()
-    root = tmp_path_factory.mktemp("engine")
-    home = root / "pulumi-home"
-    install_plugins(bin_dir / "pulumi", home, root / "plugins")
-    venv_bin = Path(sys.executable).parent
-    env = {
-        "PATH": f"{bin_dir}:{venv_bin}:/usr/bin:/bin",
-        "HOME": str(root),
-        "PULUMI_HOME": str(home),
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        # The worktree's code first (not an editable install elsewhere), and the test shims.
-        "PYTHONPATH": f"{PROJECT_DIR}:{SHIM_DIR}",
-        # The deployment's own AWS identity: signs the Akeyless AWS IAM login, nothing else.
-        "AWS_ACCESS_KEY_ID": "AKIAE2EFAKEKEY000000",
-        "AWS_SECRET_ACCESS_KEY": FAKE_AWS_SECRET,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    return Engine(bin_dir, home, env)
+    return new_engine(tmp_path_factory.mktemp("engine"))

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.project import PROJECT_DIR
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
+from tests.engine.plugins import install_plugins
 from tests.fake_akeyless import FakeAkeyless
 
 ENGINE_DIR = Path(__file__).resolve().parent
@@ -78,6 +80,34 @@ class Engine:
         return self.bin / "pulumi"
 
 
+def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
+    """The built CLI with the stand-in plugins in a ``PULUMI_HOME`` under ``root``.
+
+    ``code_dir``: the checkout whose program and ``akeyless_gateway_org`` the runs use (the
+    worktree's own by default; tests/engine/upgrade_fixture.py passes an older checkout).
+    """
+    bin_dir = engine_bin()
+    home = root / "pulumi-home"
+    install_plugins(bin_dir / "pulumi", home, root / "plugins")
+    venv_bin = Path(sys.executable).parent
+    code = f"{code_dir / 'src'}:{code_dir}" if code_dir != PROJECT_DIR else str(PROJECT_DIR)
+    env = {
+        "PATH": f"{bin_dir}:{venv_bin}:/usr/bin:/bin",
+        "HOME": str(root),
+        "PULUMI_HOME": str(home),
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+        # The worktree's code first (not an editable install elsewhere), and the test shims.
+        "PYTHONPATH": f"{code}:{SHIM_DIR}",
+        # The deployment's own AWS identity: signs the Akeyless AWS IAM login, nothing else.
+        "AWS_ACCESS_KEY_ID": "AKIAE2EFAKEKEY000000",
+        "AWS_SECRET_ACCESS_KEY": FAKE_AWS_SECRET,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return Engine(bin_dir, home, env)
+
+
 def external_id(account: str) -> str:
     """The External ID the fake "generated" for an account's Target: searched for in state."""
     return f"e2e-external-id-{account}-0f3a9c"
@@ -129,6 +159,18 @@ class Run:
 
     def explain(self) -> str:
         return f"exit {self.returncode}; errors: {self.errors()}\n{self.stderr[-3000:]}"
+
+
+def all_succeeded(run: Run) -> None:
+    assert run.returncode == 0 and set(run.statuses().values()) == {"succeeded"}, run.explain()
+
+
+def all_succeeded_changing_nothing(run: Run) -> None:
+    """Every stack succeeded, and its only operation was ``same``."""
+    all_succeeded(run)
+    for stack in run.report["stacks"]:
+        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
+        assert not changed, (stack["name"], changed)
 
 
 def orgctl_command(
@@ -208,12 +250,21 @@ def pulumi_cli(
     )
 
 
-def set_rotated_key_secrets(engine: Engine, org: Path, state: Path) -> None:
+def gateway_accounts(org: Path) -> list[str]:
+    """The accounts of the stacks that run a Gateway, and of the org stack they read."""
+    kinds = ("org", "hub", "account")
+    return [spec.account_id for spec in plan_stacks(load_org_file(org)) if spec.kind in kinds]
+
+
+def set_rotated_key_secrets(
+    engine: Engine, org: Path, state: Path, only: Collection[str] | None = None
+) -> None:
     """The operator's step for stacks with rotated access keys (README, "Rotated access keys").
 
     The current secret key of each user, as JSON on stdin to ``pulumi config set --secret
     rotatedAccessKeySecrets`` in orgctl's work dir of the stack. A first ``orgctl preview`` of
-    those accounts creates the stacks and work dirs, and fails naming the missing secret.
+    those accounts creates the stacks and work dirs (or reads them, if they exist), and fails
+    naming the missing secret. ``only``: just the stacks of these accounts.
     """
     specs = [
         (spec, spec.config.rotated_access_keys.access_keys)
@@ -221,6 +272,7 @@ def set_rotated_key_secrets(engine: Engine, org: Path, state: Path) -> None:
         if isinstance(spec.config, CapabilityStackConfig)
         and spec.config.rotated_access_keys.enabled
         and spec.config.rotated_access_keys.access_keys
+        and (only is None or spec.account_id in only)
     ]
     if not specs:
         return

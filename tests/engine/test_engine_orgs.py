@@ -19,7 +19,8 @@ from tests.engine.harness import (
     FAKE_AWS_SECRET,
     ROTATED_SECRET,
     Engine,
-    Run,
+    all_succeeded,
+    all_succeeded_changing_nothing,
     external_id,
     org_file,
     orgctl,
@@ -45,17 +46,6 @@ def deployment(
     yield pattern, org, state
 
 
-def _all_succeeded(run: Run) -> None:
-    assert run.returncode == 0 and set(run.statuses().values()) == {"succeeded"}, run.explain()
-
-
-def _all_succeeded_changing_nothing(run: Run) -> None:
-    _all_succeeded(run)
-    for stack in run.report["stacks"]:
-        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
-        assert not changed, (stack["name"], changed)
-
-
 def test_preview_of_the_fresh_organization_succeeds_for_every_stack(
     engine: Engine, deployment: tuple[str, Path, Path], tmp_path: Path
 ) -> None:
@@ -64,7 +54,7 @@ def test_preview_of_the_fresh_organization_succeeds_for_every_stack(
     fresh = tmp_path / "fresh"
     set_rotated_key_secrets(engine, org, fresh)
     run = orgctl(engine, "preview", org, fresh)
-    _all_succeeded(run)
+    all_succeeded(run)
 
 
 def test_up_deploys_every_stack_in_phase_order(
@@ -72,7 +62,7 @@ def test_up_deploys_every_stack_in_phase_order(
 ) -> None:
     pattern, org, state = deployment
     run = orgctl(engine, "up", org, state)
-    _all_succeeded(run)
+    all_succeeded(run)
     for stack in run.report["stacks"]:
         assert stack["changes"].get("create", 0) > 0, stack
     started = [e["stack"] for e in run.events if e.get("status") == "running"]
@@ -91,13 +81,13 @@ def test_preview_after_up_has_nothing_to_change(
 ) -> None:
     _pattern, org, state = deployment
     run = orgctl(engine, "preview", org, state)
-    _all_succeeded_changing_nothing(run)
+    all_succeeded_changing_nothing(run)
 
 
 def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, Path]) -> None:
     _pattern, org, state = deployment
     run = orgctl(engine, "up", org, state)
-    _all_succeeded_changing_nothing(run)
+    all_succeeded_changing_nothing(run)
 
 
 def test_state_holds_no_external_id_or_key_in_plain_text(
@@ -127,7 +117,7 @@ def test_destroy_leaves_every_stack_empty(
 ) -> None:
     _pattern, org, state = deployment
     run = orgctl(engine, "destroy", org, state, "--yes")
-    _all_succeeded(run)
+    all_succeeded(run)
     for stack in run.report["stacks"]:
         assert stack_file(state, stack["name"]).exists(), stack["name"]
         assert resources_in(state, stack["name"]) == [], stack["name"]

@@ -34,6 +34,7 @@ from pulumi.runtime import rpc
 
 from akeyless_gateway_org.components.akeyless_dynamic import EXTERNAL_ID_TYPE
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
+from akeyless_gateway_org.components.compute_kinds import offline_lookup
 from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stack_config import (
@@ -63,7 +64,6 @@ CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
 }
 """Outputs the program reads that only exist after deployment, by resource type."""
-EKS_CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
 
 
 def after_deploy(resource_name: str, prop: str) -> str:
@@ -197,13 +197,8 @@ class _RenderMocks(pulumi.runtime.Mocks):
                     f"unknown stack {json.dumps(name)}"
                 )
             return {"name": name, "outputs": dict(outputs), "secretOutputNames": []}, []
-        if args.token == EKS_CLUSTER_LOOKUP:
-            cluster = f"eks cluster {args.args.get('name')}"
-            return {
-                "name": args.args.get("name"),
-                "endpoint": after_deploy(cluster, "endpoint"),
-                "certificateAuthorities": [{"data": after_deploy(cluster, "certificateAuthority")}],
-            }, []
+        if lookup := offline_lookup(args.token):  # a compute kind's (compute_kinds.py)
+            return lookup(args.args, after_deploy), []
         return {}, []
 
 

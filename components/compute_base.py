@@ -1,0 +1,80 @@
+"""What every compute kind shares: the stack's inputs, and the component's base with its alias.
+
+One module per kind (``compute_ec2``, ``compute_ecs``, ``compute_eks``) builds one component
+from the site and :class:`ComputeInputs`; ``compute_kinds`` is the one table of the kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+
+from akeyless_gateway_org.components.gateway_runtime import gateway_environment
+from akeyless_gateway_org.config.model import GatewaySettings
+
+LEGACY_COMPUTE_TYPE = "akeyless-gateway:compute:GatewayCompute"
+"""The type of the one compute component before it was split per kind: every kind's
+component is an alias of it, so stacks deployed before keep their resources."""
+
+
+@dataclass(frozen=True)
+class ComputeInputs:
+    """What a stack gives the compute of its Gateway, whatever the kind (the site aside)."""
+
+    settings: GatewaySettings
+    """Image, size and who may reach the Gateway (each kind reads its own fields)."""
+    account_id: str
+    region: str
+    partition: str
+    identity_role_arn: pulumi.Output[str]
+    """The Gateway identity role."""
+    instance_profile_name: pulumi.Output[str] | None
+    """Its instance profile, where the kind needs one (``needs_instance_profile``)."""
+    access_id: pulumi.Output[str]
+    """The auth method's access ID the Gateway logs in with (from the org stack)."""
+    cluster: str
+    """The Gateway's ``CLUSTER_NAME``."""
+    seeded_access_ids: tuple[str, ...]
+    """Allowed access from the Gateway's first start: the deployment's own access ID."""
+    resource_prefix: str = "akeyless-gateway"
+    """Physical-name prefix of the load balancer, log group, execution role and cluster."""
+    iam_path: str = "/"
+    permissions_boundary_arn: str | None = None
+    deploy_role_arn: str | None = None
+    """The role the deployment assumes in the account (eks: to reach the cluster's API)."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def environment(self) -> pulumi.Output[Mapping[str, str]]:
+        """The container's environment (``gateway_runtime.gateway_environment``)."""
+        return self.access_id.apply(
+            lambda access_id: gateway_environment(
+                access_id=access_id, cluster=self.cluster, admin_access_ids=self.seeded_access_ids
+            )
+        )
+
+
+class GatewayComputeComponent(pulumi.ComponentResource):
+    """Base of the per-kind components. Output ``host``: the load balancer's DNS name, or
+    None where the Gateway's URL is config (eks).
+
+    Each kind has its own type token, and each is an alias of :data:`LEGACY_COMPUTE_TYPE` with
+    the same name and parent, so a stack deployed with the one ``GatewayCompute`` finds its
+    component in state. Its children follow without aliases of their own: the engine gives
+    every child of an aliased parent the alias "same name and type under the parent's old
+    URN" (pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, ``generateAliases``:
+    "multiply out any aliases our parent had", through ``inheritedChildAlias``), and the
+    children keep their names and types (the network piece is built under the component for
+    that reason, ``gateway_network``). tests/engine/test_engine_upgrade.py shows it on the
+    real engine.
+    """
+
+    host: pulumi.Output[str] | None
+
+    def __init__(self, type_token: str, name: str, opts: pulumi.ResourceOptions | None) -> None:
+        # Same name and parent, old type: the engine resolves it to the old URN
+        # (pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, collapseAliasToUrn),
+        # and the children inherit it (generateAliases -> inheritedChildAlias, above).
+        legacy = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_COMPUTE_TYPE)])
+        super().__init__(type_token, name, None, pulumi.ResourceOptions.merge(opts, legacy))

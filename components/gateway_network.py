@@ -1,0 +1,229 @@
+"""The internal network load balancer in front of an EC2 or ECS Gateway, and its security groups.
+
+The load balancer's security group admits ports 8000 and 8080 only from the configured
+networks and sends only to the Gateway's group on those ports; the Gateway's own group admits
+them only from the load balancer and sends only HTTPS. One target group and one listener per
+port; port 8000 is TLS at the load balancer when the site names an ACM certificate, plain TCP
+otherwise. Target groups check ``GET /health`` on 8080.
+
+:class:`GatewayNetwork` is a piece the EC2 and ECS components build under themselves, not a
+ComponentResource of its own: a new component would be a resource every deployed stack lacks,
+a ``create`` in each upgrade's plan (its children could still find their old state with
+``Alias(parent=<the compute component>)``, which the engine resolves through that parent's
+own alias: pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, ``collapseAliasToUrn``,
+"If the parent used an alias then use it's old URN here"). Under the compute component they
+keep their URNs through that component's alias alone (``compute_base``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
+from akeyless_gateway_org.components.aws_names import load_balancer_name
+from akeyless_gateway_org.components.gateway_runtime import GATEWAY_PORTS
+from akeyless_gateway_org.config.model import GatewaySettings, NetworkSite
+from akeyless_gateway_org.policy.networks import admits_the_internet
+from akeyless_gateway_org.policy.rules import INTERNET_INGRESS_RULE, exception_tag
+
+HTTPS_EGRESS_PORT = 443
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+"""TLS 1.3 and 1.2 only: the ELB default policy for new TLS listeners (ELB User Guide,
+"Security policies for your Network Load Balancer")."""
+
+TargetType = Literal["instance", "ip"]
+
+
+@dataclass(frozen=True)
+class GatewayNetworkArgs:
+    """Inputs of :class:`GatewayNetwork`: where, and who may reach the Gateway."""
+
+    vpc_id: str
+    subnets: tuple[str, ...]
+    """The private subnets of the load balancer (and of the Gateway)."""
+    allowed_cidrs: tuple[str, ...] = ()
+    allowed_security_group_ids: tuple[str, ...] = ()
+    tls_certificate_arn: str | None = None
+    """ACM certificate: TLS on port 8000 at the load balancer."""
+    resource_prefix: str = "akeyless-gateway"
+    """Prefix of the load balancer's and target groups' physical names."""
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.subnets:
+            raise ValueError("a Gateway load balancer needs at least one subnet")
+        if not self.allowed_cidrs and not self.allowed_security_group_ids:
+            raise ValueError("name who may reach the Gateway (allowed CIDRs or security groups)")
+
+    @classmethod
+    def of_site(
+        cls,
+        site: NetworkSite,
+        settings: GatewaySettings,
+        *,
+        resource_prefix: str,
+        tags: dict[str, str],
+    ) -> GatewayNetworkArgs:
+        """From a site's ``vpc_id``, ``subnets`` and ``tls_certificate_arn``, and the
+        Gateway settings' ``allowed_cidrs`` and ``allowed_security_group_ids``."""
+        if site.vpc_id is None:
+            raise ValueError(f"compute {site.compute} needs vpc_id")
+        return cls(
+            vpc_id=site.vpc_id,
+            subnets=tuple(site.subnets),
+            allowed_cidrs=tuple(settings.allowed_cidrs),
+            allowed_security_group_ids=tuple(settings.allowed_security_group_ids),
+            tls_certificate_arn=site.tls_certificate_arn,
+            resource_prefix=resource_prefix,
+            tags=tags,
+        )
+
+
+class GatewayNetwork:
+    """The load balancer, its listeners and target groups, and both security groups.
+
+    Its resources are children of ``parent`` named ``<name>-lb``, ``<name>-lb-sg``,
+    ``<name>-gateway-sg``, ``<name>-lb-egress-<port>``, ``<name>-tg-<port>`` and
+    ``<name>-listener-<port>``. Targets of ``target_type``: ``instance`` (EC2) or ``ip``
+    (Fargate). For the Gateway: ``gateway_security_group``, ``target_groups`` (port ->
+    group), ``listeners`` (what a service must wait for) and ``host`` (the DNS name).
+    """
+
+    def __init__(
+        self, name: str, args: GatewayNetworkArgs, target_type: TargetType, parent: pulumi.Resource
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=parent)
+        ipv4 = [cidr for cidr in args.allowed_cidrs if ":" not in cidr]
+        ipv6 = [cidr for cidr in args.allowed_cidrs if ":" in cidr]
+        # An internet-wide source passed validation only as an explicit exception;
+        # the tag tells the policy pack so, on the one resource it concerns.
+        lb_sg_name = f"{name}-lb-sg"
+        open_to_internet = admits_the_internet(args.allowed_cidrs)
+        exception = exception_tag(INTERNET_INGRESS_RULE, lb_sg_name) if open_to_internet else {}
+        lb_sg = aws.ec2.SecurityGroup(
+            lb_sg_name,
+            vpc_id=args.vpc_id,
+            description="Akeyless Gateway load balancer: ports 8000/8080 from allowed networks",
+            ingress=_gateway_ports_from(
+                "allowed networks",
+                cidr_blocks=ipv4 or None,
+                ipv6_cidr_blocks=ipv6 or None,
+                security_groups=list(args.allowed_security_group_ids) or None,
+            ),
+            tags={**args.tags, **exception},
+            opts=child,
+        )
+        self.gateway_security_group = aws.ec2.SecurityGroup(
+            f"{name}-gateway-sg",
+            vpc_id=args.vpc_id,
+            description="Akeyless Gateway: ports 8000/8080 from its load balancer only",
+            ingress=_gateway_ports_from("the load balancer", security_groups=[lb_sg.id]),
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    description="HTTPS to Akeyless, AWS APIs and the image registry",
+                    protocol="tcp",
+                    from_port=HTTPS_EGRESS_PORT,
+                    to_port=HTTPS_EGRESS_PORT,
+                    cidr_blocks=["0.0.0.0/0"],
+                )
+            ],
+            tags=args.tags,
+            opts=child,
+        )
+        # pulumi-aws drops AWS's default allow-all egress, and an NLB with security
+        # groups applies their outbound rules to forwarded traffic and health checks
+        # (ELB User Guide, "Security groups for your Network Load Balancer"): without
+        # these the targets never turn healthy. Separate rules, since the two groups
+        # refer to each other.
+        for port in GATEWAY_PORTS:
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-lb-egress-{port}",
+                security_group_id=lb_sg.id,
+                description=f"Gateway port {port} to the Gateway",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=self.gateway_security_group.id,
+                tags=args.tags,
+                opts=child,
+            )
+        load_balancer = aws.lb.LoadBalancer(
+            f"{name}-lb",
+            name=load_balancer_name(args.resource_prefix),
+            internal=True,
+            load_balancer_type="network",
+            subnets=list(args.subnets),
+            security_groups=[lb_sg.id],
+            tags=args.tags,
+            opts=child,
+        )
+        self.target_groups: dict[int, aws.lb.TargetGroup] = {}
+        self.listeners: list[aws.lb.Listener] = []
+        certificate = args.tls_certificate_arn
+        for port in GATEWAY_PORTS:
+            self.target_groups[port] = aws.lb.TargetGroup(
+                f"{name}-tg-{port}",
+                # What forces a replacement is in the name's hash, so a replacement
+                # gets a new name and can exist beside the old one.
+                name=load_balancer_name(
+                    f"{args.resource_prefix}-{port}",
+                    identity=f"{args.vpc_id}/{target_type}/TCP/{port}",
+                ),
+                port=port,
+                protocol="TCP",
+                target_type=target_type,
+                vpc_id=args.vpc_id,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(
+                    protocol="HTTP", port=str(GATEWAY_HEALTH_PORT), path="/health"
+                ),
+                tags=args.tags,
+                opts=child,
+            )
+            # TLS ends at the load balancer: the target group stays TCP, the
+            # Gateway behind it serves plain HTTP (ELB User Guide, "TLS listeners").
+            tls = certificate is not None and port == GATEWAY_API_PORT
+            self.listeners.append(
+                aws.lb.Listener(
+                    f"{name}-listener-{port}",
+                    load_balancer_arn=load_balancer.arn,
+                    port=port,
+                    protocol="TLS" if tls else "TCP",
+                    certificate_arn=certificate if tls else None,
+                    ssl_policy=TLS_POLICY if tls else None,
+                    default_actions=[
+                        aws.lb.ListenerDefaultActionArgs(
+                            type="forward", target_group_arn=self.target_groups[port].arn
+                        )
+                    ],
+                    tags=args.tags,
+                    opts=child,
+                )
+            )
+        self.host: pulumi.Output[str] = load_balancer.dns_name
+
+
+def _gateway_ports_from(
+    sources: str,
+    *,
+    cidr_blocks: Sequence[str] | None = None,
+    ipv6_cidr_blocks: Sequence[str] | None = None,
+    security_groups: Sequence[pulumi.Input[str]] | None = None,
+) -> list[aws.ec2.SecurityGroupIngressArgs]:
+    """Ingress on each Gateway port, and only those, from the given sources."""
+    return [
+        aws.ec2.SecurityGroupIngressArgs(
+            description=f"Gateway port {port} from {sources}",
+            protocol="tcp",
+            from_port=port,
+            to_port=port,
+            cidr_blocks=cidr_blocks,
+            ipv6_cidr_blocks=ipv6_cidr_blocks,
+            security_groups=security_groups,
+        )
+        for port in GATEWAY_PORTS
+    ]

@@ -1,0 +1,120 @@
+"""Upgrading deployed organizations to this code on the real engine changes nothing.
+
+Per pattern, the Gateway stacks and the org stack of the example as an older checkout deployed
+them (``fixtures/upgrade``: made by ``tests/engine/upgrade_fixture.py``, which names the commit
+in ``fixtures/upgrade/SOURCE``) are imported with ``pulumi stack import``; then ``orgctl
+preview`` and ``orgctl up`` of this code over them must find nothing to create, replace,
+update or delete, and every resource keeps its ID. What moved (a component's type, a
+resource's parent) is matched to its old state by ``aliases`` (components/compute_kinds.py).
+Slow: run separately, ``pytest tests/engine -n 0``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from akeyless_gateway_org.components.compute_base import LEGACY_COMPUTE_TYPE
+from akeyless_gateway_org.components.compute_kinds import COMPUTE_KINDS
+from tests.engine.harness import (
+    EXAMPLES,
+    ROTATED_SECRET,
+    Engine,
+    all_succeeded_changing_nothing,
+    external_id,
+    gateway_accounts,
+    org_file,
+    orgctl,
+    pulumi_cli,
+    resources_in,
+    set_rotated_key_secrets,
+)
+from tests.engine.upgrade_fixture import (
+    FIXTURE_DIR,
+    PROJECT,
+    backend_env,
+    fixture_states,
+    qualified,
+)
+from tests.fake_akeyless import FakeAkeyless
+
+Deployed = tuple[Path, Path, list[str], dict[str, str]]
+
+
+def _ids(resources: list[dict[str, object]]) -> dict[tuple[object, object], object]:
+    """(type, logical name) -> ID of every custom resource of a state."""
+    return {
+        (r["type"], str(r["urn"]).rsplit("::", 1)[-1]): r.get("id")
+        for r in resources
+        if r.get("custom")
+    }
+
+
+@pytest.fixture(scope="module", params=sorted(EXAMPLES))
+def imported(
+    request: pytest.FixtureRequest,
+    engine: Engine,
+    fake_gateway: FakeAkeyless,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Deployed]:
+    """(org file, state dir, accounts, stack -> fixture) with the older deployment imported."""
+    pattern: str = request.param
+    folder = tmp_path_factory.mktemp(f"upgrade-{pattern}")
+    org, state = org_file(EXAMPLES[pattern], fake_gateway, folder), folder / "state"
+    states = fixture_states(pattern, fake_gateway.url)
+    assert states, f"no fixture in {FIXTURE_DIR / pattern}"
+    (state / "state").mkdir(parents=True)
+    for stack, text in states.items():
+        # The stack's work dir as orgctl keeps it: orgctl rewrites Pulumi.yaml and keeps the
+        # secrets provider's salt that `stack init` writes into Pulumi.<stack>.yaml.
+        work = state / "work" / stack
+        work.mkdir(parents=True)
+        (work / "Pulumi.yaml").write_text(f"name: {PROJECT}\nruntime: python\n", encoding="utf-8")
+        (work / "fixture.json").write_text(text, encoding="utf-8")
+        for command in (
+            ("stack", "init", qualified(stack), "--secrets-provider", "passphrase"),
+            ("stack", "import", "--stack", qualified(stack), "--file", "fixture.json"),
+        ):
+            result = pulumi_cli(engine, *command, cwd=work, env=backend_env(state))
+            assert result.returncode == 0, (command, result.stderr)
+    accounts = gateway_accounts(org)
+    set_rotated_key_secrets(engine, org, state, only=accounts)
+    yield org, state, accounts, states
+
+
+def test_the_fixture_is_an_older_deployment_with_no_secret_in_clear() -> None:
+    source = (FIXTURE_DIR / "SOURCE").read_text(encoding="utf-8").split()[0]
+    assert len(source) == 40, source
+    text = "\n".join(path.read_text(encoding="utf-8") for path in FIXTURE_DIR.rglob("*.json"))
+    assert "akeyless-gateway:compute:GatewayCompute" in text  # the compute as it was
+    assert ROTATED_SECRET not in text
+    for account in ("333333333333", "444444444444", "555555555555"):
+        assert external_id(account) not in text
+
+
+def test_preview_of_the_upgrade_changes_nothing(engine: Engine, imported: Deployed) -> None:
+    org, state, accounts, _states = imported
+    run = orgctl(engine, "preview", org, state, "--only", *accounts)
+    all_succeeded_changing_nothing(run)
+    assert {stack["name"] for stack in run.report["stacks"]} == set(_states)
+
+
+def test_up_of_the_upgrade_changes_nothing_and_keeps_every_id(
+    engine: Engine, imported: Deployed
+) -> None:
+    org, state, accounts, states = imported
+    run = orgctl(engine, "up", org, state, "--only", *accounts)
+    all_succeeded_changing_nothing(run)
+    types = set()
+    for stack, text in states.items():
+        before = _ids(json.loads(text)["deployment"]["resources"])
+        after = _ids(resources_in(state, stack))
+        assert after == before, stack
+        types |= {str(r["type"]) for r in resources_in(state, stack)}
+    # The state now records this code's components (the aliases matched them), not the old one.
+    compute = {t for t in types if t.startswith("akeyless-gateway:compute:")}
+    assert compute and not compute & {LEGACY_COMPUTE_TYPE}, compute
+    assert compute <= {spec.type_token for spec in COMPUTE_KINDS.values()}, compute
