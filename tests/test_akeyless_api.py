@@ -8,9 +8,11 @@ import pytest
 
 from akeyless_gateway_org.components.akeyless_api import (
     AkeylessApiError,
+    login_token,
     read_generated_external_id,
     wait_for_gateway_health,
 )
+from akeyless_gateway_org.faults import RetryPolicy
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 
 TARGET = "/org/aws/333333333333/target"
@@ -98,3 +100,50 @@ def test_health_wait_times_out_naming_the_url(fake: FakeAkeyless) -> None:
     assert f"{fake.url}/health" in str(caught.value)
     assert "HTTP 503" in str(caught.value)
     assert now[0] == 30
+
+
+FAST = RetryPolicy(attempts=4, backoff_seconds=0.0, max_backoff_seconds=0.0)
+
+
+def test_502s_and_resets_are_retried_until_the_answer_comes(fake: FakeAkeyless) -> None:
+    """What a Gateway in a rolling restart does: a 502, a reset connection, then the answer."""
+    fake.add_aws_target(TARGET, ROLE, "9f8e7d6c-generated")
+    fake.faults = ["502", "reset", "502"]
+    external_id = read_generated_external_id(
+        api_url=fake.url, token="t-valid", target_name=TARGET, account_id="333", retry=FAST
+    )
+    assert external_id == "9f8e7d6c-generated"
+    assert [fault for _, fault in fake.faulted] == ["502", "reset", "502"]
+
+
+def test_a_login_is_retried_through_transient_failures(fake: FakeAkeyless) -> None:
+    fake.api_keys["p-apikey0exmpl"] = "the-access-key"
+    fake.faults = ["reset", "502"]
+    token = login_token(
+        api_url=fake.url,
+        login="api_key",
+        access_id="p-apikey0exmpl",
+        access_key="the-access-key",
+        retry=FAST,
+    )
+    assert token == "t-valid"
+    assert [fault for _, fault in fake.faulted] == ["reset", "502"]
+
+
+def test_transient_failures_past_the_attempts_fail_naming_the_attempts(fake: FakeAkeyless) -> None:
+    fake.add_aws_target(TARGET, ROLE, "x")
+    fake.faults = ["502"] * 4
+    with pytest.raises(AkeylessApiError, match=r"HTTP 502 Bad Gateway \(after 4 attempts\)"):
+        read_generated_external_id(
+            api_url=fake.url, token="t-valid", target_name=TARGET, account_id="333", retry=FAST
+        )
+    assert len(fake.faulted) == 4
+
+
+def test_a_rejected_login_is_never_retried(fake: FakeAkeyless) -> None:
+    with pytest.raises(AkeylessApiError, match="HTTP 401") as caught:
+        login_token(
+            api_url=fake.url, login="api_key", access_id="p-x", access_key="wrong", retry=FAST
+        )
+    assert "attempts" not in str(caught.value) and "wrong" not in str(caught.value)
+    assert [route for route, _ in fake.requests] == ["/auth"]
