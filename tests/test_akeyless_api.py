@@ -15,6 +15,7 @@ from akeyless_gateway_org.components.akeyless_api import (
 from akeyless_gateway_org.faults import RetryPolicy
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 
+FAST = RetryPolicy(attempts=4, backoff_seconds=0.0, max_backoff_seconds=0.0)
 TARGET = "/org/aws/333333333333/target"
 ROLE = "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway-member"
 
@@ -66,16 +67,19 @@ def test_a_target_without_generated_id_is_an_error(fake: FakeAkeyless) -> None:
 
 
 def test_an_unreachable_api_is_an_error_naming_it() -> None:
+    """A refused connection is transient: retried, then reported naming the URL."""
     with running_fake_akeyless() as gone:
         url = gone.url
-    with pytest.raises(AkeylessApiError, match=url.replace(".", r"\.")):
+    with pytest.raises(AkeylessApiError, match=url.replace(".", r"\.")) as caught:
         read_generated_external_id(
             api_url=url,
             token="t",
             target_name=TARGET,
             account_id="333333333333",
             timeout_seconds=2,
+            retry=RetryPolicy(attempts=2, backoff_seconds=0.0),
         )
+    assert "(after 2 attempts)" in str(caught.value)
 
 
 def test_health_wait_returns_once_healthy(fake: FakeAkeyless) -> None:
@@ -100,9 +104,6 @@ def test_health_wait_times_out_naming_the_url(fake: FakeAkeyless) -> None:
     assert f"{fake.url}/health" in str(caught.value)
     assert "HTTP 503" in str(caught.value)
     assert now[0] == 30
-
-
-FAST = RetryPolicy(attempts=4, backoff_seconds=0.0, max_backoff_seconds=0.0)
 
 
 def test_502s_and_resets_are_retried_until_the_answer_comes(fake: FakeAkeyless) -> None:

@@ -58,8 +58,13 @@ AWS_THROTTLE_CODES = (
     "EC2ThrottledException",
 )
 """aws-sdk-go-v2 ``aws/retry/standard.go`` DefaultThrottleErrorCodes (botocore's list too)."""
-AWS_TRANSIENT_CODES = ("RequestTimeout", "RequestTimeoutException", "InternalError",
-                       "InternalFailure", "ServiceUnavailable")
+AWS_TRANSIENT_CODES = (
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+)
 """DefaultRetryableErrorCodes, and the codes AWS services send with a 500/503."""
 
 _TRANSIENT = re.compile(
