@@ -13,6 +13,12 @@
 
 Errors name what failed (target and account, or URL), never a credential.
 
+Each call is retried when it fails transiently (an HTTP 429 or 5xx answer, a connection reset,
+refused or timed out: :func:`akeyless_gateway_org.faults.classify` of what the SDK raised) with
+the bounded, jittered backoff of :data:`API_RETRY`; a 4xx answer (a rejected login, an unknown
+target) fails at once. The SDK's own urllib3 retries stay off (``retries = 0``), so one policy,
+which also sees HTTP statuses, decides.
+
 The SDK is imported where it is called: its import takes about half a second, and
 every stack program imports this module (its dynamic providers live here) while only
 a deployment's provider calls ever use the SDK; a render or a preview never does.
@@ -23,13 +29,13 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import urllib3
 
 from akeyless_gateway_org.errors import RunFailure
+from akeyless_gateway_org.faults import RetryPolicy, classify
 
 if TYPE_CHECKING:
     import akeyless
@@ -37,6 +43,12 @@ if TYPE_CHECKING:
 
 class AkeylessApiError(RunFailure):
     """An Akeyless API call failed; the message names the object and where."""
+
+
+API_RETRY = RetryPolicy(attempts=5, backoff_seconds=1.0, max_backoff_seconds=15.0)
+"""The program's Akeyless calls: up to 5 attempts, waits of at most 1, 2, 4, 8 s (jittered)."""
+
+_T = TypeVar("_T")
 
 
 def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
@@ -49,17 +61,42 @@ def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
     return akeyless.V2Api(client)
 
 
-@contextmanager
-def _failures_as(what: str) -> Iterator[None]:
-    """Turn the SDK's HTTP and connection failures into one error saying ``what`` failed."""
+def _failure_text(error: Exception) -> str | None:
+    """What the SDK raised, as text, or None when it is not an HTTP or connection failure.
+
+    ``ApiException`` for any non-2xx answer (``status``, ``reason``), urllib3's ``HTTPError``
+    family for a connection that failed (akeyless SDK ``rest.py``, ``RESTClientObject.request``).
+    """
     import akeyless
 
-    try:
-        yield
-    except akeyless.ApiException as error:
-        raise AkeylessApiError(f"{what}: HTTP {error.status} {error.reason}") from None
-    except urllib3.exceptions.HTTPError as error:
-        raise AkeylessApiError(f"{what}: {error}") from None
+    if isinstance(error, akeyless.ApiException):
+        return f"HTTP {error.status} {error.reason}"
+    if isinstance(error, urllib3.exceptions.HTTPError):
+        return str(error)
+    return None
+
+
+def _call(
+    what: str,
+    call: Callable[[], _T],
+    *,
+    retry: RetryPolicy = API_RETRY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> _T:
+    """``call()``, retried while it fails transiently; then one error saying ``what`` failed."""
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except Exception as error:
+            text = _failure_text(error)
+            if text is None:
+                raise
+            if classify(text) == "permanent" or attempt >= retry.attempts:
+                tries = f" (after {attempt} attempts)" if attempt > 1 else ""
+                raise AkeylessApiError(f"{what}: {text}{tries}") from None
+        sleep(retry.backoff(attempt))
+        attempt += 1
 
 
 def login_token(
@@ -69,6 +106,7 @@ def login_token(
     access_id: str,
     access_key: str | None = None,
     timeout_seconds: float = 30,
+    retry: RetryPolicy = API_RETRY,
 ) -> str:
     """A session token for ``access_id``; the access key is sent, never reported."""
     import akeyless
@@ -89,23 +127,32 @@ def login_token(
                 f"cannot log in to {where}: no AWS identity to sign with ({type(error).__name__})"
             ) from None
         auth = akeyless.Auth(access_id=access_id, access_type="aws_iam", cloud_id=cloud_id)
-    with _failures_as(f"cannot log in to {where}"):
-        token = _client(api_url, timeout_seconds).auth(auth).token
+    client = _client(api_url, timeout_seconds)
+    token = _call(f"cannot log in to {where}", lambda: client.auth(auth).token, retry=retry)
     if not token:
         raise AkeylessApiError(f"cannot log in to {where}: the answer carried no token")
     return str(token)
 
 
 def read_generated_external_id(
-    *, api_url: str, token: str, target_name: str, account_id: str, timeout_seconds: float = 30
+    *,
+    api_url: str,
+    token: str,
+    target_name: str,
+    account_id: str,
+    timeout_seconds: float = 30,
+    retry: RetryPolicy = API_RETRY,
 ) -> str:
     """The External ID Akeyless generated for an AWS Target (``generate_external_id``)."""
     import akeyless
 
     where = f"target {target_name!r} (account {account_id}) at {api_url}"
     api = _client(api_url, timeout_seconds)
-    with _failures_as(f"cannot read the External ID of {where}"):
-        details = api.target_get_details(akeyless.TargetGetDetails(name=target_name, token=token))
+    details = _call(
+        f"cannot read the External ID of {where}",
+        lambda: api.target_get_details(akeyless.TargetGetDetails(name=target_name, token=token)),
+        retry=retry,
+    )
     aws = details.value.aws_target_details if details.value else None
     option = aws.gw_cloud_identity_external_id_opt if aws else None
     external_id = option.generated_external_id if option else None
@@ -125,7 +172,11 @@ def wait_for_gateway_health(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Poll ``GET health_url`` until it answers 2xx, or raise naming the URL."""
+    """Poll ``GET health_url`` until it answers 2xx, or raise naming the URL.
+
+    A poll, so already a retry of every failure until the deadline: a 502 from a Gateway in
+    a rolling restart, a reset or a refused connection are all just "not healthy yet".
+    """
     deadline = clock() + timeout_seconds
     last = "no answer yet"
     while True:

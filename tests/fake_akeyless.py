@@ -8,6 +8,9 @@ both at the root (the SaaS API) and under ``/api/v2`` (how a Gateway serves the 
 from __future__ import annotations
 
 import json
+import random
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +28,27 @@ class FakeAkeyless:
         """access ID -> access key accepted by ``/auth`` (``access_key`` login)."""
         self.aws_iam_access_ids: set[str] = set()
         """Access IDs accepted by ``/auth`` with any well-formed AWS ``cloud_id``."""
+        self.faults: list[str] = []
+        """The next requests' faults, in order: ``"502"`` (Bad Gateway) or ``"reset"`` (the
+        connection closed with a TCP RST, no answer); each is used once."""
+        self.fault_share = 0.0
+        """Besides ``faults``: this share of requests fails, half 502s, half resets."""
+        self.fault_random = random.Random(7)
+        self.faulted: list[tuple[str, str]] = []
+        """(route, fault) of each request made to fail."""
+        self._lock = threading.Lock()
+
+    def next_fault(self, route: str) -> str | None:
+        with self._lock:
+            if self.faults:
+                fault: str | None = self.faults.pop(0)
+            elif self.fault_share and self.fault_random.random() < self.fault_share:
+                fault = self.fault_random.choice(["502", "reset"])
+            else:
+                fault = None
+            if fault is not None:
+                self.faulted.append((route, fault))
+            return fault
 
     def add_aws_target(self, name: str, role_arn: str, external_id: str | None) -> None:
         option = {"is_enabled": external_id is not None, "role_arn": role_arn}
@@ -58,7 +82,21 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
         def route(self) -> str:
             return self.path.removeprefix("/api/v2")
 
+        def _faulted(self) -> bool:
+            """Fail this request as asked: a 502, or a reset (SO_LINGER 0, then close: RST)."""
+            fault = fake.next_fault(self.route)
+            if fault == "502":
+                self._reply(502, {"error": "Bad Gateway"})
+            elif fault == "reset":
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.close_connection = True
+                self.connection.close()
+            return fault is not None
+
         def do_GET(self) -> None:
+            if self._faulted():
+                return
             if self.route == "/health":
                 self._reply(fake.health_status, {"status": "ok"})
             else:
@@ -67,6 +105,8 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
+            if self._faulted():
+                return
             fake.requests.append((self.route, body))
             if self.route == "/auth":
                 self._auth(body)

@@ -12,8 +12,11 @@ with ``--run-program``) it checks the stack's config as the real CLI does
 ``set_behaviour`` makes it misbehave per stack (short stack names): ``delay``
 seconds per operation (of every stack, or by stack), ``fail`` these stacks (with
 the CLI's diagnostics on stdout),
+``fail_times`` only the first N operations of those stacks (then they succeed),
 ``lock`` a stack that many times (the self-managed backend's lock message),
-``hang`` until SIGINT (at most ``hang_seconds``), ``crash`` leaving a stale lock,
+``hang`` until SIGINT (at most ``hang_seconds``), ``crash`` leaving a stale lock
+and a pending create (``stack export`` shows it; ``refresh --clear-pending-creates``
+drops it),
 ``outputs`` to export on ``up``, ``install_delay`` for ``pulumi install``
 (which ``install_fails``), ``warn`` with this message (a program's warning
 diagnostic) in a preview's event log; ``check_config=False`` skips the config
@@ -76,6 +79,7 @@ def set_behaviour(
     *,
     delay: float | Mapping[str, float] = 0,
     fail: Sequence[str] | Mapping[str, str] = (),
+    fail_times: Mapping[str, int] | None = None,
     lock: Mapping[str, int] | None = None,
     hang: Sequence[str] = (),
     hang_seconds: float = 15,
@@ -94,7 +98,7 @@ def set_behaviour(
     """
     folder = root / "behaviour"
     shutil.rmtree(folder, ignore_errors=True)
-    for name in ("fail", "lock", "hang", "crash", "outputs", "warn", "delays"):
+    for name in ("fail", "fail_times", "lock", "hang", "crash", "outputs", "warn", "delays"):
         (folder / name).mkdir(parents=True)
     delays = delay if isinstance(delay, Mapping) else {}
     (folder / "delay").write_text("0" if isinstance(delay, Mapping) else str(delay))
@@ -109,6 +113,8 @@ def set_behaviour(
     messages = fail if isinstance(fail, Mapping) else dict.fromkeys(fail, "")
     for stack, message in messages.items():
         (folder / "fail" / stack).write_text(message + "\n" if message else "")
+    for stack, times in (fail_times or {}).items():
+        (folder / "fail_times" / stack).write_text(str(times))
     for stack in crash:
         (folder / "crash" / stack).touch()
     for stack, exported in (outputs or {}).items():

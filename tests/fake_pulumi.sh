@@ -67,6 +67,12 @@ session=${proc_stat[5]}
 case $command in preview|up) summary='{"create": 3}' ;; refresh) summary='{"same": 3}' ;;
   destroy) summary='{"delete": 3}' ;; esac
 read_file() { local -n into=$1; into=0; [[ -f $2 ]] && read -r into < "$2"; }
+fails_now() {  # fail_times: fail only the first N operations of the stack (0: every one)
+  local limit failed
+  read_file limit "$root/behaviour/fail_times/$short"
+  read_file failed "$root/locks/$short.failed"
+  (( limit == 0 || failed < limit )) || return 1
+  echo $((failed + 1)) > "$root/locks/$short.failed"; }
 # Like the real CLI, refuse to run a stack whose config breaks the project's rules, and
 # keep a secret set with `config set --secret` (value on stdin) encrypted: both modelled,
 # with the Pulumi sources they follow, in tests/pulumi_config_rules.py.
@@ -117,6 +123,10 @@ case $command in
           [[ " ${args[*]} " == *" --show-secrets "* ]] || out=${out//correct-secret-value/[secret]}
         fi ;;
       rm) rm -rf "$store/${args[-1]//\//__}" ;;
+      export)  # the checkpoint: only what a crash left pending is modelled
+        pending="[]"
+        [[ -f $store/$key/pending ]] && read -r pending < "$store/$key/pending"
+        out='{"version": 3, "deployment": {"manifest": {}, "resources": [], "pending_operations": '"$pending"'}}' ;;
     esac ;;
   config)
     if [[ ${args[1]} == set && " ${args[*]} " == *" --secret "* && ! -t 0 ]]; then
@@ -156,12 +166,17 @@ case $command in
       read_file delay "$root/behaviour/delay"
       [[ -f $root/behaviour/delays/$short ]] && read -r delay < "$root/behaviour/delays/$short"
       [[ ${cancelled:-} ]] || sleep "$delay"
+      if [[ $command == refresh && " ${args[*]} " == *" --clear-pending-creates "* ]]; then
+        rm -f "$store/$key/pending"  # refresh.go drops pending creates, reads back the rest
+      fi
       if [[ -f $root/behaviour/crash/$short ]]; then
-        write_lock  # killed hard: the lock stays behind, its pid gone
+        write_lock  # killed hard: the lock stays behind, its pid gone, a create left pending
+        printf '[{"resource": {"urn": "urn:pulumi:%s::akeyless-gateway-org::aws:iam/role:Role::%s-role"}, "type": "creating"}]\n' \
+          "$short" "$short" > "$store/$key/pending"
         code=255; err="error: signal: killed"
       elif [[ ${cancelled:-} ]]; then  # the engine still ends its event stream
         [[ -n $event_log ]] && printf '{"sequence": 0, "timestamp": 0, "cancelEvent": {}}\n' >> "$event_log"
-      elif [[ -f $root/behaviour/fail/$short ]]; then
+      elif [[ -f $root/behaviour/fail/$short ]] && fails_now; then
         # The CLI prints diagnostics on stdout, a section per resource
         # (printDiagnostics/printPolicies, pkg/backend/display/progress.go).
         read_file message "$root/behaviour/fail/$short"

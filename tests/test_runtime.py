@@ -187,19 +187,6 @@ def test_the_fake_cancel_only_deletes_the_lock_like_the_diy_backend(
     assert update.returncode == 255 and "update canceled" in stdout
 
 
-def test_a_stale_lock_is_reported_not_retried(fake: Path, tmp_path: Path) -> None:
-    set_behaviour(fake, crash=[MEMBER])
-    crashed = deploy(fake, tmp_path, org_with_members(1))
-    assert "stale lock" in (crashed.failed[0].error or "")
-    set_behaviour(fake, lock={})  # a healthy CLI now; the dead update's lock is still there
-    stale_path = lock_files(tmp_path / "state", MEMBER)[0]
-    events: list[DeploymentEvent] = []
-    again = deploy(fake, tmp_path, org_with_members(1), on_event=events.append, lock_retries=3)
-    (failed,) = again.failed
-    assert failed.name == MEMBER and str(stale_path) in (failed.error or "")
-    assert "pulumi cancel" in (failed.error or "")
-
-
 def _start_orgctl(fake: Path, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     """orgctl in a process group of its own, like a shell's foreground job."""
     return subprocess.Popen(

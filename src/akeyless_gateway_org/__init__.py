@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         InvalidRequest,
         load_report,
         run_deployment,
+        write_report,
     )
     from akeyless_gateway_org.run.protocol import (
         VERBS,
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
         StackLocked,
         StackOutcome,
         StackRunner,
+        StackTransient,
         Verb,
     )
     from akeyless_gateway_org.run.pulumi_runner import (
@@ -84,6 +86,7 @@ _HOME: dict[str, tuple[str, ...]] = {
         "InvalidRequest",
         "load_report",
         "run_deployment",
+        "write_report",
     ),
     "akeyless_gateway_org.records": ("ResourceStep", "StackRecord", "Status"),
     "akeyless_gateway_org.run.protocol": (
@@ -92,6 +95,7 @@ _HOME: dict[str, tuple[str, ...]] = {
         "StackLocked",
         "StackOutcome",
         "StackRunner",
+        "StackTransient",
         "Verb",
     ),
     "akeyless_gateway_org.run.pulumi_runner": (
@@ -133,12 +137,14 @@ __all__ = [
     "StackOutcome",
     "StackRecord",
     "StackRunner",
+    "StackTransient",
     "Status",
     "Verb",
     "load_org_file",
     "load_report",
     "parse_org",
     "run_deployment",
+    "write_report",
 ]
 
 

@@ -42,6 +42,18 @@ class ResourceStep:
     """The inputs after (wire names, secrets masked)."""
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a stack's operation in a live run."""
+
+    number: int
+    started_at: str
+    finished_at: str
+    outcome: Literal["succeeded", "failed", "transient", "locked"]
+    """``transient`` and ``locked`` were retried (unless the attempts ran out)."""
+    error: str | None = None
+
+
 @dataclass
 class StackRecord:
     """One stack: who it is, what happened to it, and what it deploys."""
@@ -64,6 +76,8 @@ class StackRecord:
     warnings: list[str] = field(default_factory=list)
     steps: list[ResourceStep] = field(default_factory=list)
     """preview: each resource's planned step; render: each resource as a ``create``."""
+    attempts: list[Attempt] = field(default_factory=list)
+    """A live run: each try of the operation, retries included."""
     resources: list[dict[str, Any]] = field(default_factory=list)
     """render: what the stack registers, as ``render.json`` records it (``type``, ``name``,
     ``parent``, ``provider_account``, ``inputs`` with wire names, secrets masked)."""

@@ -5,9 +5,11 @@ See tests/engine/conftest.py for the fixtures and what is real and what is stood
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Collection
@@ -195,14 +197,22 @@ def orgctl_command(
     ]
 
 
-def orgctl(engine: Engine, verb: str, org: Path, state: Path, *extra: str) -> Run:
-    """``orgctl VERB`` on the real engine, with the file backend under ``state``."""
+def orgctl(
+    engine: Engine,
+    verb: str,
+    org: Path,
+    state: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+) -> Run:
+    """``orgctl VERB`` on the real engine, with the file backend under ``state``; ``env`` on
+    top of the engine's environment."""
     report = state / f"{verb}-report.json"
     report.unlink(missing_ok=True)
     result = subprocess.run(
         orgctl_command(engine, verb, org, state, *extra, report=report),
         cwd=PROJECT_DIR,
-        env=engine.env,
+        env={**engine.env, **(env or {})},
         capture_output=True,
         text=True,
         timeout=1200,
@@ -292,3 +302,57 @@ def set_rotated_key_secrets(
             check=False,
         )
         assert result.returncode == 0, result.stderr
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (by parent pid in /proc), however deep."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> int:
+    """SIGKILL ``pid`` and everything below it at once, as a CI runner that dies would.
+
+    The tree is frozen first (SIGSTOP, until no new process appears), so no process can
+    react, unlock or spawn between the kills; orgctl's pulumi children run in sessions of
+    their own, so a process-group kill would miss them. Returns how many were killed.
+    """
+    frozen: set[int] = set()
+    while True:
+        tree = {pid, *descendants(pid)} - frozen
+        if not tree:
+            break
+        for member in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(member, signal.SIGSTOP)
+        frozen |= tree
+    for member in frozen:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(member, signal.SIGKILL)
+    return len(frozen)
+
+
+def pending_operations(engine: Engine, state: Path, stack: str) -> list[Any]:
+    """``pulumi stack export``'s ``pending_operations`` of a stack on orgctl's file backend."""
+    exported = pulumi_cli(
+        engine,
+        "stack",
+        "export",
+        "--stack",
+        f"organization/akeyless-gateway-org/{stack}",
+        cwd=state / "work" / stack,
+        env={"PULUMI_BACKEND_URL": f"file://{state / 'state'}"},
+    )
+    assert exported.returncode == 0, exported.stderr
+    return list(json.loads(exported.stdout)["deployment"].get("pending_operations") or [])

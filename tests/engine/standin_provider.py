@@ -17,9 +17,12 @@ the rest are tolerated there).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import sys
+import time
 from collections.abc import Mapping
 from concurrent import futures
 from threading import Event
@@ -100,6 +103,62 @@ INVOKE_RESULTS: dict[str, Any] = {
 }
 
 
+FAULTS_VARIABLE = "STANDIN_FAULTS"
+"""A JSON file saying which AWS calls fail, as the real provider fails them (chaos tests):
+``{"throttle": {"<account>": N}, "deny": ["<account>"], "delay_seconds": S}``. The first N
+creates/updates in a throttled account fail with AWS's throttling error (counted in
+``<file>.count``, across provider processes); every one in a denied account fails with an
+access denial; every create/update/delete takes S seconds (a window to kill the run in)."""
+
+# The text pulumi-aws (the Terraform AWS provider on aws-sdk-go-v2) gives once the SDK's own
+# retries are spent: aws/retry/errors.go (MaxAttemptsError), aws/transport/http/
+# response_error.go (ResponseError), smithy-go errors.go (GenericAPIError: "api error C: M").
+THROTTLED = (
+    "operation error IAM: CreateRole, exceeded maximum number of attempts, 25, https response "
+    "error StatusCode: 400, RequestID: 6f0c3c3e-0000-4000-8000-000000000000, api error "
+    "Throttling: Rate exceeded"
+)
+DENIED = (
+    "operation error IAM: CreateRole, https response error StatusCode: 403, RequestID: "
+    "6f0c3c3e-0000-4000-8000-000000000001, api error AccessDenied: User: "
+    "arn:aws:sts::{account}:assumed-role/OrganizationAccountAccessRole/deployer is not "
+    "authorized to perform: iam:CreateRole"
+)
+
+
+def _faults() -> dict[str, Any]:
+    path = os.environ.get(FAULTS_VARIABLE)
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        faults: dict[str, Any] = json.load(handle)
+    return faults
+
+
+def _injected_failure(token: str, account: str) -> str | None:
+    """The error this AWS call fails with, if the chaos file says so (after its delay)."""
+    faults = _faults()
+    time.sleep(float(faults.get("delay_seconds", 0)))
+    if not token.startswith("aws:"):
+        return None
+    if account in faults.get("deny", []):
+        return DENIED.format(account=account)
+    allowed = int(faults.get("throttle", {}).get(account, 0))
+    if not allowed:
+        return None
+    with open(os.environ[FAULTS_VARIABLE] + ".count", "a+", encoding="utf-8") as counter:
+        fcntl.flock(counter, fcntl.LOCK_EX)
+        counter.seek(0)
+        counts: dict[str, int] = json.loads(counter.read() or "{}")
+        if counts.get(account, 0) >= allowed:
+            return None
+        counts[account] = counts.get(account, 0) + 1
+        counter.seek(0)
+        counter.truncate()
+        counter.write(json.dumps(counts))
+    return THROTTLED
+
+
 def _dict(message: struct_pb2.Struct) -> dict[str, Any]:
     return MessageToDict(message) if message is not None else {}
 
@@ -155,9 +214,17 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def _outputs(self, token: str, urn: str, inputs: dict[str, Any]) -> struct_pb2.Struct:
         return _struct({**inputs, **computed_outputs(token, urn, inputs, self.config)})
 
+    def _fail_if_told(self, token: str, urn: str, context: Any) -> None:
+        failure = _injected_failure(token, _account(self.config))
+        if failure is not None:
+            # How a provider fails a resource operation: a gRPC error whose message the engine
+            # prints under the resource in the CLI's diagnostics.
+            context.abort(grpc.StatusCode.UNKNOWN, f"creating {_name(urn)}: {failure}")
+
     def Create(self, request: Any, context: Any) -> provider_pb2.CreateResponse:
         inputs = _dict(request.properties)
         token = request.type or request.urn.split("::")[-2].split("$")[-1]
+        self._fail_if_told(token, request.urn, context)
         return provider_pb2.CreateResponse(
             id=f"{_name(request.urn)}-{_digest(request.urn, 8)}",
             properties=self._outputs(token, request.urn, inputs),
@@ -170,11 +237,13 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:
         token = request.type or request.urn.split("::")[-2].split("$")[-1]
+        self._fail_if_told(token, request.urn, context)
         return provider_pb2.UpdateResponse(
             properties=self._outputs(token, request.urn, _dict(request.news))
         )
 
     def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
+        time.sleep(float(_faults().get("delay_seconds", 0)))
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any, context: Any) -> provider_pb2.InvokeResponse:

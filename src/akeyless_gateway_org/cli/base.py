@@ -50,6 +50,17 @@ def count(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a duration in seconds, 0 or more (argparse names the option)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
+    return value
+
+
 def write_comment(stacks: Sequence[StackRecord], path: Path, title: str) -> None:
     """Write a PR comment of ``stacks`` to ``path`` and say where."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,13 @@
 """``orgctl preview | up | refresh | destroy``: one Pulumi verb over every stack, phase by phase.
 
 Exit status 0 when every stack succeeded; 1 when a stack failed or the run could not
-start; 2 on invalid input. The run report is written on every ending, a stop included.
+start; 2 on invalid input. The run report is written at the start, after every stack's end
+and on every ending, a stop included, atomically: a run killed at any moment leaves one.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import sys
 import threading
@@ -19,6 +19,7 @@ from akeyless_gateway_org.cli.base import (
     EXIT_OK,
     add_config_argument,
     count,
+    seconds,
     write_comment,
 )
 from akeyless_gateway_org.config.validation import load_org_file
@@ -30,6 +31,8 @@ from akeyless_gateway_org.run.orchestrator import (
     InvalidRequest,
     load_report,
     run_deployment,
+    utc_now,
+    write_report,
 )
 from akeyless_gateway_org.run.protocol import Verb
 
@@ -96,6 +99,28 @@ class DeployCommand:
                 "--no-policy-pack", action="store_true", help="run without any policy pack"
             )
         parser.add_argument(
+            "--retry-attempts",
+            type=count(1),
+            default=3,
+            help="attempts of a stack that fails transiently: throttling, 5xx, timeouts (3)",
+        )
+        parser.add_argument(
+            "--retry-backoff",
+            type=seconds,
+            default=5.0,
+            metavar="SECONDS",
+            help="first wait before such a retry, doubling, with jitter (5)",
+        )
+        if verb != "preview":
+            parser.add_argument(
+                "--break-locks-older-than",
+                type=seconds,
+                metavar="SECONDS",
+                help="remove another host's stack lock this old when no other orgctl run on "
+                "the backend is alive (default: never; a dead process's lock on this host is "
+                "always removed)",
+            )
+        parser.add_argument(
             "--stack-owner",
             default="organization",
             help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
@@ -121,6 +146,16 @@ class DeployCommand:
         from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 
         _check_paths(args)
+        packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)
+        runner = AutomationRunner(
+            state_dir=args.state_dir,
+            backend_url=args.backend_url,
+            pulumi_cli=args.pulumi_cli,
+            stack_owner=args.stack_owner,
+            policy_packs=packs,
+            break_locks_older_than=getattr(args, "break_locks_older_than", None),
+        )
+        report_path = args.report or _default_report(self.verb, runner.state_dir)
         options = DeploymentOptions(
             parallel=args.parallel,
             max_failures=args.max_failures,
@@ -129,19 +164,14 @@ class DeployCommand:
             yes=getattr(args, "yes", False),
             prune=getattr(args, "prune", False),
             use_preview_role=getattr(args, "preview_role", False),
+            retry_attempts=args.retry_attempts,
+            retry_backoff_seconds=args.retry_backoff,
+            report_path=report_path,
         )
         request = DeploymentRequest(org=load_org_file(args.config), verb=self.verb, options=options)
-        packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)
         stop, cancel = threading.Event(), threading.Event()
         _interrupts(stop, cancel, args.cancel_on_interrupt)
         aborted: DeploymentAborted | None = None
-        runner = AutomationRunner(
-            state_dir=args.state_dir,
-            backend_url=args.backend_url,
-            pulumi_cli=args.pulumi_cli,
-            stack_owner=args.stack_owner,
-            policy_packs=packs,
-        )
         try:
             if args.json:
                 result = run_deployment(
@@ -152,7 +182,8 @@ class DeployCommand:
                     result = run_deployment(request, live, runner=runner, stop=stop, cancel=cancel)
         except DeploymentAborted as error:  # the report is written on every ending
             aborted, result = error, error.result
-        report = _write_report(result, args.report, runner.state_dir)
+        write_report(report_path, result.as_report())  # the last word, also after an abort
+        report = report_path
         if aborted is not None:
             print(f"error: {aborted}; report: {report}", file=sys.stderr)
             return EXIT_FAILED
@@ -215,13 +246,10 @@ def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bo
     signal.signal(signal.SIGINT, handler)
 
 
-def _write_report(result: DeploymentResult, path: Path | None, state_dir: Path) -> Path:
-    if path is None:
-        stamp = result.started_at.replace("-", "").replace(":", "").split(".")[0] + "Z"
-        path = state_dir / "reports" / f"{result.verb}-{stamp}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result.as_report(), indent=2) + "\n", encoding="utf-8")
-    return path
+def _default_report(verb: str, state_dir: Path) -> Path:
+    """``<state dir>/reports/<verb>-<UTC time>.json``."""
+    stamp = utc_now().replace("-", "").replace(":", "").split(".")[0] + "Z"
+    return state_dir / "reports" / f"{verb}-{stamp}.json"
 
 
 def _check_paths(args: argparse.Namespace) -> None:

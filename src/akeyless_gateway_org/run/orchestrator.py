@@ -21,7 +21,11 @@ run in phase order (``org`` -> ``hub`` -> members, reversed for ``destroy``), up
 to ``parallel`` at once within a phase; a phase starts only when every stack of
 the phases before it succeeded. Once more than ``max_failures`` stacks failed,
 nothing new is scheduled and in-flight stacks finish (like CloudFormation
-StackSets' failure tolerance). A locked stack is retried with backoff.
+StackSets' failure tolerance). A locked stack is retried with backoff, and so is one that
+failed transiently (``faults.classify``: throttling, a 5xx, a timeout or reset), by the
+options' retry policy; a permanent failure is never retried. With ``report_path`` the run's
+report is written atomically at the start (the plan), after every stack's end and at the end,
+so a run killed at any moment leaves one that ``resume_from`` can pick up.
 
 How a stack is run is a :class:`akeyless_gateway_org.run.protocol.StackRunner`;
 ``run.pulumi_runner`` runs them with ``pulumi.automation``. Each stack's progress is a
@@ -31,6 +35,7 @@ How a stack is run is a :class:`akeyless_gateway_org.run.protocol.StackRunner`;
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -44,11 +49,13 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.discovery import resolve_accounts
 from akeyless_gateway_org.errors import InvalidInput, RunFailure
-from akeyless_gateway_org.records import StackRecord, Status
+from akeyless_gateway_org.faults import RetryPolicy
+from akeyless_gateway_org.records import Attempt, StackRecord, Status
 from akeyless_gateway_org.run.protocol import (
     StackFailed,
     StackLocked,
     StackRunner,
+    StackTransient,
     Verb,
 )
 
@@ -103,7 +110,20 @@ class DeploymentOptions:
     prune: bool = False
     """With ``up``/``destroy``: destroy stacks whose account left the selection."""
     lock_retries: int = 4
+    """Retries of a stack locked by a live update (a dead one's lock is removed, not waited on)."""
     lock_backoff_seconds: float = 2.0
+    """The first wait for a locked stack; it doubles per retry."""
+    retry_attempts: int = 3
+    """Attempts in all of a stack that fails transiently (throttling, 5xx, timeouts, resets, a
+    Gateway not healthy yet); 1 never retries. A permanent failure is never retried."""
+    retry_backoff_seconds: float = 5.0
+    """The ceiling of the first wait before a transient retry; it doubles per attempt, and the
+    wait is drawn uniformly below it (full jitter)."""
+    retry_max_backoff_seconds: float = 60.0
+    """No wait before a transient retry is longer."""
+    report_path: Path | None = None
+    """Where the run report is written, atomically: at the start with the plan, after each
+    stack's end and at the end (None: not written; ``orgctl`` always gives one)."""
     use_preview_role: bool = False
     """preview only: every account is reached through the org file's read-only
     ``preview_role_name`` instead of the bootstrap (admin) role."""
@@ -113,6 +133,22 @@ class DeploymentOptions:
             raise InvalidRequest(f"parallel must be at least 1, not {self.parallel}")
         if self.max_failures < 0:
             raise InvalidRequest(f"max_failures must be 0 or more, not {self.max_failures}")
+        if self.lock_retries < 0:
+            raise InvalidRequest(f"lock_retries must be 0 or more, not {self.lock_retries}")
+        if self.retry_attempts < 1:
+            raise InvalidRequest(
+                f"retry_attempts must be at least 1 (no retry), not {self.retry_attempts}"
+            )
+        for name in ("lock_backoff_seconds", "retry_backoff_seconds", "retry_max_backoff_seconds"):
+            value = getattr(self, name)
+            if not value >= 0:  # NaN too
+                raise InvalidRequest(f"{name} must be 0 or more seconds, not {value}")
+
+    @property
+    def retry(self) -> RetryPolicy:
+        return RetryPolicy(
+            self.retry_attempts, self.retry_backoff_seconds, self.retry_max_backoff_seconds
+        )
 
 
 @dataclass(frozen=True)
@@ -194,6 +230,9 @@ class DeploymentResult:
         return counted
 
     def as_report(self) -> dict[str, Any]:
+        """The run report; ``finished_at`` is null in one written while the run goes on (or
+        left by a run that was killed): its stacks ``queued`` never started, ``running`` or
+        ``retrying`` ones were under way."""
         return {
             "verb": self.verb,
             "ok": self.ok,
@@ -205,6 +244,23 @@ class DeploymentResult:
             "removed_from_selection": self.removed,
             "stacks": [stack.as_json() for stack in self.stacks],
         }
+
+
+def write_report(path: Path, report: Mapping[str, Any]) -> None:
+    """``report`` as JSON at ``path``, atomically: a reader (or a run killed meanwhile) sees
+    the previous file whole or this one whole, never a part (write, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    with temporary.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps(report, indent=2) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)  # the rename itself survives a crash of the machine
+    finally:
+        os.close(folder)
 
 
 def load_report(path: Path) -> dict[str, Status]:
@@ -245,6 +301,36 @@ class _Run:
         self._running: set[str] = set()
         self._running_lock = threading.Lock()
         self.failures = 0
+        self.result: DeploymentResult | None = None
+        self._report_dirty = False
+        self._report_state = threading.Lock()
+        self._report_writer = threading.Lock()
+
+    def checkpoint(self, *, wait: bool = False) -> None:
+        """Write the report now (``wait``), or see that it is written soon after this call.
+
+        Concurrent calls coalesce: while one thread writes, others only mark the report
+        dirty and the writer writes again, so a burst of stack ends costs one or two writes.
+        """
+        if self.options.report_path is None or self.result is None:
+            return
+        with self._report_state:
+            self._report_dirty = True
+        while True:
+            if not self._report_writer.acquire(blocking=wait):
+                return  # the thread writing now writes again (it sees the dirty flag)
+            try:
+                while True:
+                    with self._report_state:
+                        if not self._report_dirty:
+                            break
+                        self._report_dirty = False
+                    write_report(self.options.report_path, self.result.as_report())
+            finally:
+                self._report_writer.release()
+            with self._report_state:
+                if not self._report_dirty:
+                    return
 
     def emit(self, event: DeploymentEvent) -> None:
         if self._on_event is not None:
@@ -274,40 +360,76 @@ class _Run:
             self.stop.is_set() or self.cancel.is_set() or self.failures > self.options.max_failures
         )
 
+    def _attempt(
+        self, result: StackRecord, began: str, outcome: Any, error: str | None = None
+    ) -> None:
+        number = len(result.attempts) + 1
+        result.attempts.append(Attempt(number, began, utc_now(), outcome, error))
+
     def run_stack(self, spec: StackSpec, result: StackRecord) -> None:
         started = time.monotonic()
         result.started_at = utc_now()
         with self._running_lock:
             self._running.add(spec.name)
+        policy = self.options.retry
+        locked = transient = 0
         try:
-            for attempt in range(1, self.options.lock_retries + 2):
+            while True:
+                attempt = len(result.attempts) + 1
+                began = utc_now()
                 self.stack_event(result, "running", attempt=attempt)
+                self.checkpoint()  # a run killed from now on leaves this stack "running"
                 try:
                     outcome = self.runner.run(spec, self.request.verb)
                 except StackLocked as error:
-                    if attempt > self.options.lock_retries:
+                    locked += 1
+                    self._attempt(result, began, "locked", str(error))
+                    if locked > self.options.lock_retries:
                         raise StackFailed(
-                            f"still locked after {attempt} attempts: {error}"
+                            f"still locked after {locked} attempts: {error}"
                         ) from None
-                    self.stack_event(result, "retrying", attempt=attempt, error=str(error))
-                    backoff = self.options.lock_backoff_seconds * 2 ** (attempt - 1)
-                    if self.stop.wait(backoff) or self.cancel.is_set():  # Ctrl-C ends the wait
-                        raise StackFailed(f"locked, not retried after the stop: {error}") from None
-                    continue
-                result.changes = dict(outcome.changes)
-                result.steps = list(outcome.steps)
-                result.outputs = dict(outcome.outputs)
-                result.warnings = list(outcome.warnings)
-                result.duration_seconds = round(time.monotonic() - started, 3)
-                result.finished_at = utc_now()
+                    backoff = self.options.lock_backoff_seconds * 2 ** (locked - 1)
+                    retried: Exception = error
+                except StackTransient as error:
+                    transient += 1
+                    self._attempt(result, began, "transient", str(error))
+                    if transient >= policy.attempts:
+                        raise StackFailed(
+                            f"{error}\n(a transient failure, {transient} attempts: giving up)"
+                        ) from None
+                    backoff = policy.backoff(transient)
+                    retried = error
+                except _ObserverFailed:
+                    raise
+                except Exception as error:
+                    self._attempt(result, began, "failed", str(error) or type(error).__name__)
+                    raise
+                else:
+                    self._attempt(result, began, "succeeded")
+                    break
                 self.stack_event(
                     result,
-                    "succeeded",
-                    changes=result.changes,
-                    warnings=tuple(result.warnings),
-                    duration_seconds=result.duration_seconds,
+                    "retrying",
+                    attempt=attempt,
+                    error=str(retried),
+                    duration_seconds=round(backoff, 3),
                 )
-                return
+                if self.stop.wait(backoff) or self.cancel.is_set():  # Ctrl-C ends the wait
+                    raise StackFailed(f"not retried after the stop: {retried}") from None
+            result.changes = dict(outcome.changes)
+            result.steps = list(outcome.steps)
+            result.outputs = dict(outcome.outputs)
+            result.warnings = list(outcome.warnings)
+            result.duration_seconds = round(time.monotonic() - started, 3)
+            result.finished_at = utc_now()
+            self.stack_event(
+                result,
+                "succeeded",
+                changes=result.changes,
+                warnings=tuple(result.warnings),
+                duration_seconds=result.duration_seconds,
+                attempt=attempt,
+            )
         except _ObserverFailed:
             raise
         except Exception as error:  # one failing stack never hides the others
@@ -317,11 +439,16 @@ class _Run:
             with self._running_lock:
                 self.failures += 1
             self.stack_event(
-                result, "failed", error=result.error, duration_seconds=result.duration_seconds
+                result,
+                "failed",
+                error=result.error,
+                duration_seconds=result.duration_seconds,
+                attempt=len(result.attempts) or None,
             )
         finally:
             with self._running_lock:
                 self._running.discard(spec.name)
+            self.checkpoint()
 
     def interrupt_running(self) -> None:
         """Send each in-flight stack the CLI's own graceful cancel (SIGINT)."""
@@ -363,7 +490,12 @@ class _Run:
 def _selected(plan: Iterable[StackSpec], options: DeploymentOptions) -> list[StackSpec]:
     chosen = [s for s in plan if not options.only or s.account_id in options.only]
     if options.resume_from is not None:
-        done = {name for name, status in options.resume_from.items() if status == "succeeded"}
+        # skipped: done in the run before the resumed one (a resume of a resume).
+        done = {
+            name
+            for name, status in options.resume_from.items()
+            if status in ("succeeded", "skipped")
+        }
         chosen = [s for s in chosen if s.name not in done]
     return chosen
 
@@ -453,9 +585,11 @@ def run_deployment(
             s.name, s.kind, s.account_id, s.phase, names.get(s.account_id), status="skipped"
         )
         for s in plan
-        if s.name not in results and (options.resume_from or {}).get(s.name) == "succeeded"
+        if s.name not in results
+        and (options.resume_from or {}).get(s.name) in ("succeeded", "skipped")
     ]
     result.stacks = [*resumed, *results.values()]
+    run.result = result
     try:
         _run_phases(run, result, chosen, results)
     except BaseException as error:  # KeyboardInterrupt too: the caller still gets the result
@@ -463,6 +597,8 @@ def run_deployment(
         result.error = str(cause) or type(cause).__name__
         _finish(run, result, announce=False)
         raise DeploymentAborted(result, cause) from cause
+    finally:
+        runner.finish()
     _finish(run, result, announce=True)
     return result
 
@@ -472,6 +608,7 @@ def _run_phases(
 ) -> None:
     for spec in chosen:
         run.stack_event(results[spec.name], "queued")
+    run.checkpoint(wait=True)  # the plan: what a run killed from now on never started
     phases = sorted({spec.phase for spec in chosen}, reverse=run.request.verb == "destroy")
     for phase in phases:
         if run.scheduling_stopped:
@@ -494,6 +631,7 @@ def _finish(run: _Run, result: DeploymentResult, *, announce: bool) -> None:
             run.stack_event(stack_result, "not_run")
         else:
             stack_result.status = "not_run"
+    run.checkpoint(wait=True)
     if not announce:
         return
     if result.interrupted:
@@ -541,8 +679,10 @@ def _prune(run: _Run, result: DeploymentResult) -> None:
             removed.finished_at = utc_now()
             run.failures += 1
             run.stack_event(removed, "failed", error=removed.error)
+            run.checkpoint()
             continue
         removed.changes = dict(outcome.changes)
         removed.duration_seconds = round(time.monotonic() - started, 3)
         removed.finished_at = utc_now()
         run.stack_event(removed, "succeeded", changes=removed.changes)
+        run.checkpoint()

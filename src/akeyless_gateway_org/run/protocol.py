@@ -27,6 +27,11 @@ class StackFailed(RunFailure):
     """The stack's operation failed; the message says why (never a secret)."""
 
 
+class StackTransient(StackFailed):
+    """Failed for a reason that passes (throttling, a 5xx, a timeout or reset, a Gateway not
+    healthy yet: ``faults.classify``); the orchestrator retries it by its retry policy."""
+
+
 @dataclass(frozen=True)
 class StackOutcome:
     """What a runner reports for one successful stack operation."""
@@ -38,7 +43,7 @@ class StackOutcome:
     outputs: Mapping[str, Any] = field(default_factory=dict)
     """up: the stack's outputs, each secret one as ``[secret]``."""
     warnings: Sequence[str] = ()
-    """Something the operator must know although the stack succeeded (a stale lock)."""
+    """Something the operator must know although the stack succeeded (a stale lock removed)."""
 
 
 class StackRunner(Protocol):
@@ -55,7 +60,9 @@ class StackRunner(Protocol):
         """The short names of the project's stacks in the backend, as of ``prepare``."""
 
     def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
-        """Write the stack's config and run ``verb``; raise StackLocked or StackFailed."""
+        """Write the stack's config and run ``verb``; raise StackLocked, StackTransient or
+        StackFailed. Locks and pending operations left by an update that provably no longer
+        runs are cleared first, and said so in the outcome's warnings (or the error)."""
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         """The stack's current outputs in the backend, each secret one as ``[secret]``.
@@ -68,3 +75,6 @@ class StackRunner(Protocol):
 
     def interrupt(self, stack: str) -> None:
         """Ask the stack's running operation to stop gracefully (the CLI's own Ctrl-C)."""
+
+    def finish(self) -> None:
+        """Once, after the run (also one that failed): release what ``prepare`` took."""

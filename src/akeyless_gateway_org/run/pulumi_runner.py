@@ -39,13 +39,16 @@ from pulumi.automation.errors import create_command_error
 from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
 from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_entries
 from akeyless_gateway_org.config.stacks import StackSpec
-from akeyless_gateway_org.errors import RunFailure
+from akeyless_gateway_org.errors import InvalidInput, RunFailure
+from akeyless_gateway_org.faults import classify
 from akeyless_gateway_org.project import PROJECT_DIR, project_name
 from akeyless_gateway_org.records import SECRET_MASK, ResourceStep
+from akeyless_gateway_org.run.backend_locks import RunLease, StackLock, stack_locks, this_host
 from akeyless_gateway_org.run.protocol import (
     StackFailed,
     StackLocked,
     StackOutcome,
+    StackTransient,
     Verb,
 )
 
@@ -77,6 +80,10 @@ class ProjectNotFound(RunFailure):
 
 class SetupFailed(RunFailure):
     """``pulumi install`` or the backend's stack listing failed; nothing ran."""
+
+
+class BackendOptionInvalid(InvalidInput):
+    """A runner option that cannot work (e.g. a negative lock age)."""
 
 
 def cli_root(pulumi_cli: Path | None) -> str | None:
@@ -338,40 +345,6 @@ def project_lock(project_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def stale_locks(backend_url: str, qualified_stack: str) -> list[Path]:
-    """Lock files of a stack on a ``file://`` backend whose process no longer runs here.
-
-    The DIY backend keeps one ``.pulumi/locks/<org>/<project>/<stack>/<id>.json``
-    per running update, holding its ``pid`` and ``hostname`` (pkg/backend/diy/lock.go);
-    an update killed hard leaves it behind and every later update fails as locked.
-    """
-    if not backend_url.startswith("file://"):
-        return []
-    root = Path(backend_url.removeprefix("file://").split("?", 1)[0])
-    folder = root / ".pulumi" / "locks" / qualified_stack
-    stale = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        pid = content.get("pid") if isinstance(content, dict) else None
-        here = isinstance(content, dict) and content.get("hostname") == os.uname().nodename
-        if here and isinstance(pid, int) and not _alive(pid):
-            stale.append(path)
-    return stale
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def private_directory(path: Path) -> None:
     """Create ``path`` (and parents) readable by its owner only, or make it so.
 
@@ -404,7 +377,16 @@ class AutomationRunner:
         stack_owner: str = "organization",
         install: bool = True,
         policy_packs: Sequence[Path] | None = None,
+        break_locks_older_than: float | None = None,
     ) -> None:
+        if break_locks_older_than is not None and break_locks_older_than < 0:
+            raise BackendOptionInvalid(
+                f"break_locks_older_than must be 0 or more seconds, not {break_locks_older_than}"
+            )
+        self.break_locks_older_than = break_locks_older_than
+        """Remove another host's stack lock older than this many seconds when no other
+        orgctl run on the backend is alive (None, the default: never; see backend_locks)."""
+        self._lease: RunLease | None = None
         self.project_dir = (project_dir or PROJECT_DIR).expanduser().resolve()
         if not (self.project_dir / "Pulumi.yaml").is_file():
             raise ProjectNotFound(
@@ -510,6 +492,14 @@ class AutomationRunner:
         except auto.errors.CommandError as error:
             raise SetupFailed(f"before any stack ran: {self._failure(error)}") from None
         self._existing = {summary.name.split("/")[-1] for summary in listed}
+        self._lease = RunLease(self.backend_url)
+        self._lease.start()
+
+    def finish(self) -> None:
+        """The run is over: its lease of the backend goes (see backend_locks.RunLease)."""
+        if self._lease is not None:
+            self._lease.stop()
+            self._lease = None
 
     def _workspace(self, work_dir: Path) -> auto.LocalWorkspace:
         return auto.LocalWorkspace(
@@ -582,7 +572,11 @@ class AutomationRunner:
             f"{self.project}:{entry.key}": entry.value for entry in entries if not entry.secret
         }
         # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.
-        path.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
+        # Atomically: a run killed mid-write must not leave a file the next run cannot read
+        # (it keeps the CLI's encrypted secrets from it).
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
+        os.replace(temporary, path)
         for entry in entries:
             if entry.secret:
                 self._set_secret(spec.name, work_dir, entry.key, str(entry.value))
@@ -617,52 +611,141 @@ class AutomationRunner:
         return sorted(self._existing)
 
     def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
+        notes: list[str] = []
         try:
             stack = self._select(spec.name)
             self._write_config(spec)
+            notes = self._recover(spec.name, stack, verb)
             packs = self.policy_packs or None
             if verb == "preview":
                 steps: list[ResourceStep] = []
-                notes: list[str] = []
-                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps, notes))
+                found: list[str] = []
+                preview = stack.preview(policy_packs=packs, on_event=_collect_steps(steps, found))
                 return self._outcome(
-                    spec.name, _changes(preview.change_summary), steps=steps, notes=notes
+                    _changes(preview.change_summary), steps=steps, notes=[*notes, *found]
                 )
             if verb == "up":
                 up = stack.up(policy_packs=packs)
                 return self._outcome(
-                    spec.name,
                     _changes(up.summary.resource_changes),
+                    notes=notes,
                     outputs=_masked_outputs(up.outputs),
                 )
             summary = stack.refresh().summary if verb == "refresh" else stack.destroy().summary
-            return self._outcome(spec.name, _changes(summary.resource_changes))
+            return self._outcome(_changes(summary.resource_changes), notes=notes)
         except auto.errors.ConcurrentUpdateError as error:
-            raise self._locked(spec.name, error) from None
+            raise self._locked(spec.name, error, notes) from None
         except auto.errors.CommandError as error:
-            raise StackFailed(self._with_stale_locks(spec.name, self._failure(error))) from None
+            left = [
+                f"{lock.describe()} is left by an update that no longer runs: the next run "
+                "removes it"
+                for lock in stack_locks(self.backend_url, self.qualified(spec.name))
+                if lock.dead_here()
+            ]
+            message = "\n".join([*notes, self._failure(error), *left])
+            if classify(message) == "transient":
+                raise StackTransient(message) from None
+            raise StackFailed(message) from None
 
     def _failure(self, error: auto.errors.CommandError) -> str:
         return _failure_text(error, self._secrets())
 
-    def _outcome(
-        self, stack: str, changes: dict[str, int], notes: Sequence[str] = (), **extra: Any
-    ) -> StackOutcome:
-        """The outcome, with the program's notes and any stale lock as its warnings."""
-        stale = stale_locks(self.backend_url, self.qualified(stack))
-        warnings = [*notes, *([_stale_warning(stale)] if stale else [])]
-        return StackOutcome(changes, warnings=warnings, **extra)
+    @staticmethod
+    def _outcome(changes: dict[str, int], notes: Sequence[str] = (), **extra: Any) -> StackOutcome:
+        """The outcome, with the program's notes and what was recovered as its warnings."""
+        return StackOutcome(changes, warnings=list(notes), **extra)
 
-    def _with_stale_locks(self, stack: str, message: str) -> str:
-        stale = stale_locks(self.backend_url, self.qualified(stack))
-        return f"{message}\n{_stale_warning(stale)}" if stale else message
+    # --- recovering from a run that was killed --------------------------------------------
 
-    def _locked(self, stack: str, error: auto.errors.CommandError) -> Exception:
-        """Locked by a live update: retry. By a dead one: retrying cannot help, say so."""
-        stale = stale_locks(self.backend_url, self.qualified(stack))
-        if stale:
-            return StackFailed(_stale_warning(stale))
-        return StackLocked(self._failure(error))
+    def _removable(self, lock: StackLock, others_alive: Callable[[], list[str]]) -> str | None:
+        """Why ``lock`` may go: its update is provably gone. None: keep it."""
+        dead = lock.dead_here()
+        if dead is not None or lock.hostname == this_host():
+            return dead
+        age = lock.age_seconds()
+        limit = self.break_locks_older_than
+        if limit is None or age is None or age < limit:
+            return None
+        if others_alive():
+            return None
+        return (
+            f"written on another host {age:.0f}s ago (more than the {limit:g}s allowed) and "
+            "no other orgctl run on this backend is alive"
+        )
+
+    def _kept_reason(self, lock: StackLock, others: list[str]) -> str:
+        if lock.hostname == this_host():
+            return f"kept {lock.describe()}: its process still runs on this host"
+        if self.break_locks_older_than is None:
+            return (
+                f"kept {lock.describe()}: it is another host's (pass --break-locks-older-than "
+                "SECONDS to remove such a lock once it is that old and no other run is alive)"
+            )
+        if others:
+            return f"kept {lock.describe()}: another orgctl run is alive ({'; '.join(others)})"
+        return f"kept {lock.describe()}: younger than {self.break_locks_older_than:g}s"
+
+    def _others_alive(self) -> list[str]:
+        return self._lease.others_alive() if self._lease is not None else []
+
+    def _clear_dead_locks(self, stack: str) -> list[str]:
+        """Remove the stack's locks whose update is provably gone; say which and why."""
+        notes = []
+        others: list[str] | None = None
+
+        def others_alive() -> list[str]:
+            nonlocal others
+            if others is None:
+                others = self._others_alive()
+            return others
+
+        for lock in stack_locks(self.backend_url, self.qualified(stack)):
+            why = self._removable(lock, others_alive)
+            if why is not None:
+                lock.path.unlink(missing_ok=True)
+                notes.append(f"removed the stale lock {lock.describe()}: {why}")
+        return notes
+
+    def _recover(self, name: str, stack: auto.Stack, verb: Verb) -> list[str]:
+        """Before an operation: locks of updates that are gone, then what they left pending.
+
+        A killed update leaves its lock and, in the state, the operations it had begun
+        (``pending_operations``). ``up`` keeps pending creates for ever ("these must require
+        user intervention": ``SnapshotManager.snap`` in pkg/backend/snapshot.go) and only
+        warns about the rest (``printPendingOperationsWarning`` in
+        pkg/resource/deploy/deployment_executor.go, which names ``pulumi refresh``). So once a
+        dead update's lock is gone, a stack with pending operations is refreshed with
+        ``--clear-pending-creates`` (pkg/cmd/pulumi/operations/refresh.go): the refresh reads
+        every resource back from its provider, and the next operation creates what the
+        killed one had only begun.
+        """
+        notes = self._clear_dead_locks(name)
+        if not notes or verb == "preview":
+            return notes
+        deployment = stack.export_stack().deployment or {}
+        pending = deployment.get("pending_operations") or []
+        if pending:
+            stack.refresh(clear_pending_creates=True)
+            listed = ", ".join(
+                f"{op.get('type')} {str(op.get('resource', {}).get('urn', '')).split('::')[-1]}"
+                for op in pending
+            )
+            notes.append(
+                f"the killed update had left {len(pending)} pending operation(s) ({listed}): "
+                "refreshed with --clear-pending-creates; a create it had begun is made again, "
+                "so check the account for a duplicate if that create had completed"
+            )
+        return notes
+
+    def _locked(
+        self, stack: str, error: auto.errors.CommandError, notes: Sequence[str]
+    ) -> Exception:
+        """Locked: by an update that is gone (remove it and retry) or a live one (retry)."""
+        removed = self._clear_dead_locks(stack)
+        locks = stack_locks(self.backend_url, self.qualified(stack))
+        others = self._others_alive() if locks else []
+        kept = [self._kept_reason(lock, others) for lock in locks]
+        return StackLocked("\n".join([*notes, *removed, self._failure(error), *kept]))
 
     def outputs(self, stack: str) -> dict[str, Any]:
         with self._lock:
@@ -691,11 +774,3 @@ class AutomationRunner:
         """
         if self._command is not None:
             self._command.interrupt(str(self.state_dir / "work" / stack))
-
-
-def _stale_warning(paths: Sequence[Path]) -> str:
-    held = ", ".join(str(path) for path in paths)
-    return (
-        f"stale lock: {held} is held by a process that no longer runs; check that no update "
-        "of this stack runs anywhere, then remove it (`pulumi cancel`)"
-    )
