@@ -16,7 +16,6 @@ import yaml
 # This file is src/akeyless_gateway_org/project.py in the checkout.
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROGRAM = PROJECT_DIR / "__main__.py"
-POLICY_PACK_DIR = PROJECT_DIR / "policy"
 
 
 @functools.cache

@@ -32,7 +32,6 @@ from akeyless_gateway_org.run.orchestrator import (
     load_report,
     run_deployment,
     utc_now,
-    write_report,
 )
 from akeyless_gateway_org.run.protocol import Verb
 
@@ -180,12 +179,10 @@ class DeployCommand:
             else:
                 with LiveProgress() as live:
                     result = run_deployment(request, live, runner=runner, stop=stop, cancel=cancel)
-        except DeploymentAborted as error:  # the report is written on every ending
+        except DeploymentAborted as error:  # the run wrote its report on every ending
             aborted, result = error, error.result
-        write_report(report_path, result.as_report())  # the last word, also after an abort
-        report = report_path
         if aborted is not None:
-            print(f"error: {aborted}; report: {report}", file=sys.stderr)
+            print(f"error: {aborted}; report: {report_path}", file=sys.stderr)
             return EXIT_FAILED
         if getattr(args, "pr_comment", None) is not None:
             write_comment(
@@ -193,7 +190,7 @@ class DeployCommand:
                 args.pr_comment,
                 "Akeyless Gateway: org-wide preview",
             )
-        _print_summary(result, report, prune=options.prune)
+        _print_summary(result, report_path, prune=options.prune)
         return EXIT_OK if result.ok else EXIT_FAILED
 
 
