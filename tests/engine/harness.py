@@ -197,6 +197,30 @@ def orgctl_command(
     ]
 
 
+def start_orgctl(
+    engine: Engine,
+    verb: str,
+    org: Path,
+    state: Path,
+    *extra: str,
+    report: Path,
+    env: dict[str, str] | None = None,
+    new_session: bool = False,
+) -> subprocess.Popen[str]:
+    """``orgctl VERB`` started, not awaited: its NDJSON events stream on ``stdout``, so a test
+    can act at a given event (kill it, interrupt it, free a lock). ``new_session``: in a
+    process group of its own, as a terminal's foreground job."""
+    return subprocess.Popen(
+        orgctl_command(engine, verb, org, state, *extra, report=report),
+        cwd=PROJECT_DIR,
+        env={**engine.env, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=new_session,
+    )
+
+
 def orgctl(
     engine: Engine,
     verb: str,

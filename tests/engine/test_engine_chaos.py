@@ -12,7 +12,6 @@ Akeyless answers a share of requests with 502s and resets (tests/fake_akeyless.p
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from akeyless_gateway_org.project import PROJECT_DIR
 from tests.conftest import CENTRALIZED_EXAMPLE
 from tests.engine.harness import (
     Engine,
@@ -29,10 +27,10 @@ from tests.engine.harness import (
     lock_files,
     org_file,
     orgctl,
-    orgctl_command,
     pending_operations,
     resources_in,
     set_rotated_key_secrets,
+    start_orgctl,
 )
 from tests.fake_akeyless import FakeAkeyless
 
@@ -80,14 +78,7 @@ def _killed(
     seconds, so resource operations are under way); return the report it left, if any (checked
     after the rerun, so a test says first whether the rerun recovered)."""
     report = state.parent / f"killed-{verb}-{time.monotonic_ns()}.json"
-    process = subprocess.Popen(
-        orgctl_command(engine, verb, org, state, *extra, report=report),
-        cwd=PROJECT_DIR,
-        env={**engine.env, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_orgctl(engine, verb, org, state, *extra, report=report, env=env)
     assert process.stdout is not None
     seen = []
     for line in process.stdout:

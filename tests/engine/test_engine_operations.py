@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -29,8 +28,8 @@ from tests.engine.harness import (
     lock_files,
     org_file,
     orgctl,
-    orgctl_command,
     pulumi_cli,
+    start_orgctl,
 )
 from tests.fake_akeyless import FakeAkeyless
 
@@ -124,14 +123,7 @@ def test_a_stack_locked_by_another_update_is_retried(
     org, state = deployed
     lock = _lock(state, "hub")
     report = state / "locked-report.json"
-    process = subprocess.Popen(
-        orgctl_command(engine, "up", org, state, "--only", HUB, report=report),
-        cwd=PROJECT_DIR,
-        env=engine.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_orgctl(engine, "up", org, state, "--only", HUB, report=report)
     assert process.stdout is not None
     events = []
     for line in process.stdout:
@@ -176,15 +168,8 @@ def test_interrupt_during_up_lets_in_flight_stacks_finish(
     """Ctrl-C while the org stack runs: it finishes, nothing else starts, a report, no lock."""
     org, state = deployed
     report = state / "interrupted-report.json"
-    process = subprocess.Popen(
-        orgctl_command(engine, "up", org, state, report=report),
-        cwd=PROJECT_DIR,
-        env=engine.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-    )
+    # Its own process group, as a terminal's foreground job.
+    process = start_orgctl(engine, "up", org, state, report=report, new_session=True)
     assert process.stdout is not None
     for line in process.stdout:
         event = json.loads(line)
