@@ -1,0 +1,336 @@
+"""``orgctl verify``: the comparison as pure data, and the whole check against a moto server
+(IAM, through the preview role) and the local Akeyless server, with the roles, Akeyless
+objects and stack outputs made as the deployment makes them; each mutation must be found."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from akeyless_gateway_org.cli import main
+from akeyless_gateway_org.components.akeyless_objects import RoleRule
+from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.validation import load_org_file
+from akeyless_gateway_org.verify.check import akeyless_reader_for, aws_reader_for, verify_org
+from akeyless_gateway_org.verify.compare import canonical
+from akeyless_gateway_org.verify.expected import expected_org
+from akeyless_gateway_org.verify.model import Finding, VerifyResult
+from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
+
+ROOT = Path(__file__).resolve().parent.parent
+PREVIEW_ROLE = "akeyless-preview"
+BOOTSTRAP_ROLE = "OrganizationAccountAccessRole"
+DEPLOYER = "p-deploy0exmpl"
+
+
+# --- pure ----------------------------------------------------------------------
+
+
+def test_policy_documents_compare_as_iam_reads_them() -> None:
+    one = {"Statement": [{"Action": ["sts:AssumeRole"], "Effect": "Allow", "Resource": ["b", "a"]}]}
+    other = {
+        "Statement": {"Resource": ["a", "b", "a"], "Effect": "Allow", "Action": "sts:AssumeRole"}
+    }
+    assert canonical(one) == canonical(other)
+    assert canonical(one) != canonical({**one, "Statement": [{"Action": "sts:*"}]})
+
+
+# --- the systems, as the deployment leaves them -------------------------------------
+
+
+class DictState:
+    """The Pulumi state as ``StackRunner.outputs`` answers it (secret outputs masked)."""
+
+    def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
+        self.stacks = outputs
+
+    def existing_stacks(self) -> list[str]:
+        return list(self.stacks)
+
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        return self.stacks[stack]
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    yield moto_url
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+
+
+@pytest.fixture
+def akeyless() -> Iterator[FakeAkeyless]:
+    with running_fake_akeyless() as fake:
+        fake.aws_iam_access_ids.add(DEPLOYER)
+        fake.api_keys[DEPLOYER] = "deploy-key"
+        yield fake
+
+
+def iam_in(account_id: str) -> Any:
+    """IAM of ``account_id`` as the deployment reaches it: through the bootstrap role."""
+    credentials = boto3.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/{BOOTSTRAP_ROLE}", RoleSessionName="deploy"
+    )["Credentials"]
+    return boto3.client(
+        "iam",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
+
+
+def make_role(
+    account_id: str, name: str, path: str, trust: Any, policy: Any, boundary: str | None
+) -> None:
+    """As ``components.iam_role.role_with_inline_policy`` makes it."""
+    iam = iam_in(account_id)
+    extra = {"PermissionsBoundary": boundary} if boundary else {}
+    iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust), **extra)
+    if policy is not None:
+        iam.put_role_policy(
+            RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy)
+        )
+
+
+def external_id_of(account_id: str) -> str:
+    return f"generated-{account_id}-ext"
+
+
+def deploy(org: OrgDeployment, fake: FakeAkeyless) -> DictState:
+    """What `orgctl up` leaves in IAM, Akeyless and the state, from the same plan."""
+    expected = expected_org(org)
+    outputs: dict[str, dict[str, Any]] = {}
+    for number, auth in enumerate(expected.auths):
+        access_id = f"p-gateway{number}"
+        plan = auth.plan
+        fake.add_aws_iam_auth_method(
+            plan.auth_method_name, access_id, list(plan.account_ids), list(plan.bound_arns)
+        )
+        fake.add_role(
+            plan.role_name,
+            [(r.rule_type, r.path, list(r.capabilities)) for r in plan.role_rules()],
+            [plan.auth_method_name],
+        )
+        ids = outputs.setdefault("org", {}).setdefault("gatewayAccessIds", {})
+        ids |= {account: access_id for account in plan.account_ids}
+    for gateway in expected.gateway_roles:
+        args = gateway.args
+        make_role(
+            gateway.account_id,
+            args.role_name,
+            args.path,
+            args.trust_policy(),
+            args.policy,
+            args.permissions_boundary_arn,
+        )
+    for target in expected.targets:
+        generated = external_id_of(target.account_id)
+        fake.add_aws_target(
+            target.name,
+            target.inputs.get("role_arn"),
+            generated if target.inputs.get("generate_external_id") else None,
+        )
+    for member in expected.member_roles:
+        args = member.args
+        make_role(
+            member.account_id,
+            args.role_name,
+            args.path,
+            args.trust_policy(external_id_of(member.account_id)),
+            args.policy,
+            args.permissions_boundary_arn,
+        )
+    for stack in expected.stacks:
+        values = outputs.setdefault(stack.stack, {})
+        values |= dict(stack.exact)
+        for url in stack.urls:
+            values.setdefault(url, f"http://gateway-{stack.account_id}.internal:8000/api/v2")
+    return DictState(outputs)
+
+
+def org_of(example: str, fake: FakeAkeyless) -> OrgDeployment:
+    org = load_org_file(ROOT / "config" / example)
+    akeyless = org.akeyless.model_copy(update={"api_url": fake.url})
+    return org.model_copy(update={"preview_role_name": PREVIEW_ROLE, "akeyless": akeyless})
+
+
+def verify(org: OrgDeployment, state: DictState) -> VerifyResult:
+    return verify_org(
+        org, aws=aws_reader_for(org), akeyless=akeyless_reader_for(org, "deploy-key"), state=state
+    )
+
+
+@pytest.mark.parametrize("example", ["org.example.yaml", "org.distributed.example.yaml"])
+def test_a_clean_org_agrees(aws: str, akeyless: FakeAkeyless, example: str) -> None:
+    org = org_of(example, akeyless)
+    result = verify(org, deploy(org, akeyless))
+    assert (result.findings, result.unchecked, result.verdict) == ((), (), "agree")
+    # Every account's objects were read: its role, its Target and its stack at least.
+    assert result.checked >= 3 * len(org.accounts)
+
+
+def only(result: VerifyResult) -> Finding:
+    assert result.verdict == "disagree", result.unchecked
+    assert len(result.findings) == 1, result.findings
+    return result.findings[0]
+
+
+def member(org: OrgDeployment) -> str:
+    return org.accounts[1].id
+
+
+def test_a_deleted_target_is_found(aws: str, akeyless: FakeAkeyless) -> None:
+    org = org_of("org.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    name = f"{org.akeyless.path}/aws/{member(org)}/target"
+    del akeyless.targets[name]
+    finding = only(verify(org, state))
+    assert finding == Finding(
+        member(org), "akeyless", f"Akeyless target {name}", "exists", "exists", "missing"
+    )
+
+
+def test_an_external_id_regenerated_in_akeyless_is_found_and_never_printed(
+    aws: str, akeyless: FakeAkeyless
+) -> None:
+    org = org_of("org.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    name = f"{org.akeyless.path}/aws/{member(org)}/target"
+    option = akeyless.targets[name]["value"]["aws_target_details"]
+    option["gw_cloud_identity_external_id_opt"]["generated_external_id"] = "regenerated-id"
+    finding = only(verify(org, state))
+    assert (finding.account_id, finding.system, finding.property) == (
+        member(org),
+        "aws",
+        "trust policy",
+    )
+    assert finding.object.endswith(":role/akeyless/akeyless-gateway-member")
+    assert f'"sts:ExternalId":"[External ID of Akeyless target {name}]"' in finding.expected
+    assert '"sts:ExternalId":"[another External ID]"' in finding.found
+    text = json.dumps(finding.as_json())
+    assert "regenerated-id" not in text and external_id_of(member(org)) not in text
+
+
+def test_a_trust_policy_edited_by_hand_is_found(aws: str, akeyless: FakeAkeyless) -> None:
+    org = org_of("org.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    iam = iam_in(member(org))
+    trust = iam.get_role(RoleName="akeyless-gateway-member")["Role"]["AssumeRolePolicyDocument"]
+    trust["Statement"][0]["Principal"]["AWS"] = [
+        trust["Statement"][0]["Principal"]["AWS"],
+        "arn:aws:iam::999999999999:root",
+    ]
+    iam.update_assume_role_policy(
+        RoleName="akeyless-gateway-member", PolicyDocument=json.dumps(trust)
+    )
+    finding = only(verify(org, state))
+    assert (finding.account_id, finding.system, finding.property) == (
+        member(org),
+        "aws",
+        "trust policy",
+    )
+    assert "999999999999" in finding.found and "999999999999" not in finding.expected
+
+
+def test_an_extra_bound_arn_on_the_auth_method_is_found(aws: str, akeyless: FakeAkeyless) -> None:
+    org = org_of("org.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    name = f"{org.akeyless.path}/auth/gateway"
+    rules = akeyless.auth_methods[name]["access_info"]["aws_iam_access_rules"]
+    rules["arn"].append("arn:aws:iam::999999999999:role/intruder")
+    finding = only(verify(org, state))
+    assert (finding.account_id, finding.system, finding.object, finding.property) == (
+        org.management_account_id,
+        "akeyless",
+        f"Akeyless auth method {name}",
+        "bound ARNs",
+    )
+    assert "role/intruder" in finding.found and "role/intruder" not in finding.expected
+
+
+def test_a_wider_access_role_and_a_stale_access_id_in_the_state_are_found(
+    aws: str, akeyless: FakeAkeyless
+) -> None:
+    org = org_of("org.distributed.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    account = org.accounts[0].id
+    role = akeyless.roles[f"{org.akeyless.path}/roles/gateway-{account}"]["rules"]["path_rules"]
+    role.append({"type": "item-rule", "path": "/*", "capabilities": ["read"]})
+    role.append({"type": "item-rule", "path": "/secret/*", "capabilities": ["deny"]})  # narrows
+    state.stacks["org"]["gatewayAccessIds"][account] = "p-stale0access"
+    result = verify(org, state)
+    assert [(f.account_id, f.system, f.property) for f in result.findings] == [
+        (account, "akeyless", "rules"),
+        (account, "pulumi", "output gatewayAccessIds[" + account + "]"),
+    ]
+    assert "item-rule /*: read" in result.findings[0].found
+
+
+def test_what_cannot_be_read_is_unchecked_not_agreed(aws: str, akeyless: FakeAkeyless) -> None:
+    org = org_of("org.distributed.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    akeyless.api_keys[DEPLOYER] = "rotated-key"  # verify's key no longer logs in
+    result = verify(org, state)
+    assert result.verdict == "incomplete"
+    assert {item.system for item in result.unchecked} == {"akeyless"}
+    assert all("HTTP 401" in item.reason for item in result.unchecked)
+
+
+def test_the_cli_prints_each_finding_and_exits_3(
+    aws: str,
+    akeyless: FakeAkeyless,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    org = org_of("org.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    del akeyless.targets[f"{org.akeyless.path}/aws/{member(org)}/target"]
+    monkeypatch.setattr("akeyless_gateway_org.cli.verify.load_org_file", lambda path: org)
+    monkeypatch.setattr("akeyless_gateway_org.cli.verify.state_reader", lambda args, o: state)
+    assert main(["verify", "--config", "org.yaml", "--json"]) == 3
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "disagree"
+    assert [f["object"] for f in report["findings"]] == [
+        f"Akeyless target {org.akeyless.path}/aws/{member(org)}/target"
+    ]
+    assert main(["verify", "--config", "org.yaml"]) == 3
+    out = capsys.readouterr()
+    assert "expected: exists" in out.out and "found:    missing" in out.out
+    assert "verify: disagree" in out.err
+
+
+def test_verify_never_falls_back_to_the_bootstrap_role(akeyless: FakeAkeyless) -> None:
+    org = org_of("org.example.yaml", akeyless).model_copy(update={"preview_role_name": None})
+    with pytest.raises(Exception, match="preview_role_name"):
+        aws_reader_for(org)
+
+
+def test_rules_that_only_deny_do_not_widen_a_role() -> None:
+    from akeyless_gateway_org.verify.compare import _rules_text
+
+    deny = RoleRule("item-rule", "/x/*", ("deny",))
+    read = RoleRule("item-rule", "/x/*", ("read",))
+    assert _rules_text([read, deny]) == _rules_text([read])
