@@ -8,6 +8,8 @@
   ``gw_cloud_identity_external_id_opt``).
 - ``wait_for_gateway_health``: gateway-mediated objects are created through the
   Gateway's API, so the Gateway must answer ``GET /health`` first.
+- ``get_auth_method``, ``get_role``, ``get_target_details``: what ``orgctl verify`` reads
+  (None for an object Akeyless does not have).
 - ``login_token``: the session token those calls need, from an AWS IAM login
   (a signed ``GetCallerIdentity`` of the caller's own AWS identity) or an API key.
 

@@ -12,17 +12,26 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.components.akeyless_objects import RoleRule
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.validation import load_org_file
+from akeyless_gateway_org.run.orchestrator import (
+    DeploymentOptions,
+    DeploymentRequest,
+    run_deployment,
+)
+from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from akeyless_gateway_org.verify.check import akeyless_reader_for, aws_reader_for, verify_org
 from akeyless_gateway_org.verify.compare import canonical
 from akeyless_gateway_org.verify.expected import expected_org
 from akeyless_gateway_org.verify.model import Finding, VerifyResult
+from tests.conftest import FAKE_PASSPHRASE
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
+from tests.fake_pulumi import install_fake_pulumi, operations, set_behaviour
 
 ROOT = Path(__file__).resolve().parent.parent
 PREVIEW_ROLE = "akeyless-preview"
@@ -152,15 +161,15 @@ def deploy(org: OrgDeployment, fake: FakeAkeyless) -> DictState:
             target.inputs.get("role_arn"),
             generated if target.inputs.get("generate_external_id") else None,
         )
-    for member in expected.member_roles:
-        args = member.args
+    for member_role in expected.member_roles:
+        member_args = member_role.args
         make_role(
-            member.account_id,
-            args.role_name,
-            args.path,
-            args.trust_policy(external_id_of(member.account_id)),
-            args.policy,
-            args.permissions_boundary_arn,
+            member_role.account_id,
+            member_args.role_name,
+            member_args.path,
+            member_args.trust_policy(external_id_of(member_role.account_id)),
+            member_args.policy,
+            member_args.permissions_boundary_arn,
         )
     for stack in expected.stacks:
         values = outputs.setdefault(stack.stack, {})
@@ -298,28 +307,48 @@ def test_what_cannot_be_read_is_unchecked_not_agreed(aws: str, akeyless: FakeAke
     assert all("HTTP 401" in item.reason for item in result.unchecked)
 
 
-def test_the_cli_prints_each_finding_and_exits_3(
+def test_orgctl_verify_reads_the_state_through_the_runner_and_exits_3_on_a_finding(
     aws: str,
     akeyless: FakeAkeyless,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The whole verb: the org file, the state through ``AutomationRunner.outputs`` (the fake
+    CLI, after an ``up`` that exported what the stacks export), AWS and Akeyless."""
     org = org_of("org.example.yaml", akeyless)
     state = deploy(org, akeyless)
-    del akeyless.targets[f"{org.akeyless.path}/aws/{member(org)}/target"]
-    monkeypatch.setattr("akeyless_gateway_org.cli.verify.load_org_file", lambda path: org)
-    monkeypatch.setattr("akeyless_gateway_org.cli.verify.state_reader", lambda args, o: state)
-    assert main(["verify", "--config", "org.yaml", "--json"]) == 3
-    report = json.loads(capsys.readouterr().out)
-    assert report["verdict"] == "disagree"
-    assert [f["object"] for f in report["findings"]] == [
-        f"Akeyless target {org.akeyless.path}/aws/{member(org)}/target"
-    ]
-    assert main(["verify", "--config", "org.yaml"]) == 3
+    fake = install_fake_pulumi(tmp_path / "cli")
+    set_behaviour(fake, outputs=state.stacks, check_config=False)  # not what is tested here
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", FAKE_PASSPHRASE)
+    request = DeploymentRequest(org, "up", DeploymentOptions(parallel=4))
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    assert run_deployment(request, runner=runner).ok
+    document = yaml.safe_load((ROOT / "config" / "org.example.yaml").read_text())
+    document["preview_role_name"] = PREVIEW_ROLE
+    config = tmp_path / "org.yaml"
+    config.write_text(yaml.safe_dump(document))
+
+    def with_local_akeyless(path: Path) -> OrgDeployment:
+        """The file as read, pointed at the local server (the file may name https only)."""
+        read = load_org_file(path)
+        settings = read.akeyless.model_copy(update={"api_url": akeyless.url})
+        return read.model_copy(update={"akeyless": settings})
+
+    monkeypatch.setattr("akeyless_gateway_org.cli.verify.load_org_file", with_local_akeyless)
+    args = ["verify", "--config", str(config), "--pulumi-cli", str(fake)]
+    args += ["--state-dir", str(tmp_path / "state")]
+
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "agree"
+    target = f"{org.akeyless.path}/aws/{member(org)}/target"
+    del akeyless.targets[target]
+    assert main(args) == 3
     out = capsys.readouterr()
     assert "expected: exists" in out.out and "found:    missing" in out.out
     assert "verify: disagree" in out.err
+    # Nothing was deployed or changed by verify: only `up` ran an operation.
+    assert [call["argv"][0] for call in operations(fake)] == ["up"] * 5
 
 
 def test_verify_never_falls_back_to_the_bootstrap_role(akeyless: FakeAkeyless) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeAlias, TypeVar
 
 from akeyless_gateway_org.components.akeyless_objects import RoleRule
 from akeyless_gateway_org.errors import RunFailure
@@ -81,7 +81,7 @@ class Unreadable:
 
 
 T = TypeVar("T")
-Read = T | None | Unreadable
+Read: TypeAlias = T | Unreadable | None
 """What a reader answered for one object: the object, None when it does not exist, or why it
 could not be read."""
 
