@@ -186,9 +186,9 @@ def org_of(example: str, fake: FakeAkeyless) -> OrgDeployment:
 
 
 def verify(org: OrgDeployment, state: DictState) -> VerifyResult:
-    return verify_org(
-        org, aws=aws_reader_for(org), akeyless=akeyless_reader_for(org, "deploy-key"), state=state
-    )
+    # boto3's default session: its service models load once for the whole module.
+    aws = aws_reader_for(org, session=boto3.DEFAULT_SESSION or boto3.session.Session())
+    return verify_org(org, aws=aws, akeyless=akeyless_reader_for(org, "deploy-key"), state=state)
 
 
 @pytest.mark.parametrize("example", ["org.example.yaml", "org.distributed.example.yaml"])
