@@ -24,6 +24,7 @@ from akeyless_gateway_org.run.orchestrator import (
     DeploymentRequest,
     run_deployment,
 )
+from akeyless_gateway_org.run.protocol import StackFailed
 from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from akeyless_gateway_org.verify.check import akeyless_reader_for, aws_reader_for, verify_org
 from akeyless_gateway_org.verify.compare import canonical
@@ -59,8 +60,12 @@ class DictState:
 
     def __init__(self, outputs: dict[str, dict[str, Any]]) -> None:
         self.stacks = outputs
+        self.broken: str | None = None
+        """When set, the backend fails every read with this message, as the runner does."""
 
     def existing_stacks(self) -> list[str]:
+        if self.broken is not None:
+            raise StackFailed(self.broken)
         return list(self.stacks)
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
@@ -305,6 +310,13 @@ def test_what_cannot_be_read_is_unchecked_not_agreed(aws: str, akeyless: FakeAke
     assert result.verdict == "incomplete"
     assert {item.system for item in result.unchecked} == {"akeyless"}
     assert all("HTTP 401" in item.reason for item in result.unchecked)
+    # One login attempt for the whole run, not one per object.
+    assert [route for route, _ in akeyless.requests].count("/auth") == 1
+    akeyless.api_keys[DEPLOYER] = "deploy-key"
+    state.broken = "no stack organization/akeyless-gateway-org/org: backend not answering"
+    result = verify(org, state)
+    assert result.verdict == "incomplete" and not result.findings
+    assert {(item.system, item.reason) for item in result.unchecked} == {("pulumi", state.broken)}
 
 
 def test_orgctl_verify_reads_the_state_through_the_runner_and_exits_3_on_a_finding(
@@ -363,3 +375,24 @@ def test_rules_that_only_deny_do_not_widen_a_role() -> None:
     deny = RoleRule("item-rule", "/x/*", ("deny",))
     read = RoleRule("item-rule", "/x/*", ("read",))
     assert _rules_text([read, deny]) == _rules_text([read])
+
+
+def test_without_a_readable_state_aws_and_akeyless_are_still_checked_and_it_exits_1(
+    aws: str,
+    akeyless: FakeAkeyless,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    org = org_of("org.distributed.example.yaml", akeyless)
+    deploy(org, akeyless)
+    del akeyless.targets[f"{org.akeyless.path}/aws/{org.accounts[0].id}/target"]
+    monkeypatch.setattr("akeyless_gateway_org.cli.verify.load_org_file", lambda path: org)
+    monkeypatch.setenv("AKEYLESS_ACCESS_KEY", "deploy-key")
+    missing_cli = tmp_path / "no-pulumi" / "bin" / "pulumi"
+    args = ["verify", "--config", "org.yaml", "--pulumi-cli", str(missing_cli)]
+    assert main([*args, "--state-dir", str(tmp_path / "state")]) == 1
+    out = capsys.readouterr()
+    assert "found:    missing" in out.out  # the Target, found all the same
+    assert "NOT CHECKED: the Pulumi state cannot be read: the Pulumi CLI was not found" in out.out
+    assert "verify: incomplete" in out.err

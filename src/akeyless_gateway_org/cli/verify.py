@@ -10,15 +10,18 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from akeyless_gateway_org.cli.base import EXIT_FAILED, EXIT_OK, add_config_argument
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.discovery import resolve_accounts
+from akeyless_gateway_org.errors import RunFailure
 from akeyless_gateway_org.verify.check import akeyless_reader_for, aws_reader_for, verify_org
-from akeyless_gateway_org.verify.model import StateReader, VerifyResult
+from akeyless_gateway_org.verify.model import ReadFailed, StateReader, VerifyResult
 
 EXIT_FINDINGS = 3
 EXIT_OF = {"agree": EXIT_OK, "disagree": EXIT_FINDINGS, "incomplete": EXIT_FAILED}
@@ -50,7 +53,10 @@ class VerifyCommand:
         org = resolve_accounts(load_org_file(args.config))
         aws = aws_reader_for(org)
         akeyless = akeyless_reader_for(org, os.environ.get("AKEYLESS_ACCESS_KEY"))
-        state = state_reader(args, org)
+        try:
+            state: StateReader = state_reader(args, org)
+        except RunFailure as error:  # no CLI, no passphrase, a backend that does not answer
+            state = UnreadableState(f"the Pulumi state cannot be read: {error}")
         try:
             result = verify_org(org, aws=aws, akeyless=akeyless, state=state)
         finally:
@@ -78,6 +84,20 @@ def state_reader(args: argparse.Namespace, org: OrgDeployment) -> StateReader:
     )
     runner.prepare(plan_stacks(org), {})
     return runner
+
+
+class UnreadableState:
+    """The state when the runner could not even start: every stack is "not checked", and AWS
+    and Akeyless are still compared."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def existing_stacks(self) -> list[str]:
+        raise ReadFailed(self.reason)
+
+    def outputs(self, stack: str) -> Mapping[str, Any]:
+        raise ReadFailed(self.reason)
 
 
 def print_result(result: VerifyResult) -> None:

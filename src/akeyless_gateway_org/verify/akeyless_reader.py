@@ -60,12 +60,17 @@ class AkeylessSdkReader:
         self._access_key = access_key
         self._timeout = timeout_seconds
         self._token: str | None = None
+        self._login_failure: str | None = None
         self._lock = threading.Lock()
 
-    def _read(self, call: Callable[[str], _T]) -> _T:
-        try:
-            with self._lock:
-                if self._token is None:
+    def _session_token(self) -> str:
+        """The token of the one login; a login that failed (after its retries) fails every
+        read at once, rather than being retried object by object."""
+        with self._lock:
+            if self._login_failure is not None:
+                raise ReadFailed(self._login_failure)
+            if self._token is None:
+                try:
                     self._token = login_token(
                         api_url=self.api_url,
                         login=self._login,
@@ -73,7 +78,14 @@ class AkeylessSdkReader:
                         access_key=self._access_key,
                         timeout_seconds=self._timeout,
                     )
-                token = self._token
+                except RunFailure as error:  # names where and as whom, never the key
+                    self._login_failure = str(error)
+                    raise ReadFailed(self._login_failure) from None
+            return self._token
+
+    def _read(self, call: Callable[[str], _T]) -> _T:
+        token = self._session_token()
+        try:
             return call(token)
         except RunFailure as error:  # AkeylessApiError: names the object and where, no secret
             raise ReadFailed(str(error)) from None
