@@ -396,3 +396,29 @@ def test_without_a_readable_state_aws_and_akeyless_are_still_checked_and_it_exit
     assert "found:    missing" in out.out  # the Target, found all the same
     assert "NOT CHECKED: the Pulumi state cannot be read: the Pulumi CLI was not found" in out.out
     assert "verify: incomplete" in out.err
+
+
+def test_a_trust_that_differs_only_in_masked_external_ids_is_still_a_finding() -> None:
+    from akeyless_gateway_org.verify.compare import _Collector, _masked, _role
+    from akeyless_gateway_org.verify.model import IamRole
+
+    def trust(external_id: str) -> dict[str, Any]:
+        return {"Statement": [{"Condition": {"StringEquals": {"sts:ExternalId": external_id}}}]}
+
+    out = _Collector()
+    found = IamRole("arn:aws:iam::1:role/r", trust("id-in-iam"), None, {}, ())
+    masked = lambda document: _masked(document, None, "the Target's")  # noqa: E731
+    _role(
+        out,
+        "1",
+        found.arn,
+        found,
+        trust=trust("id-in-akeyless"),
+        boundary=None,
+        policies={},
+        mask=masked,
+    )
+    assert [(f.property, f.found.endswith("(its External IDs differ)")) for f in out.findings] == [
+        ("trust policy", True)
+    ]
+    assert "id-in" not in json.dumps(out.findings[0].as_json())  # never an ID itself

@@ -162,9 +162,10 @@ def _role(
     obj = f"IAM role {arn}"
     out.differs(account, "aws", obj, "ARN", arn, role.arn)
     if _text(trust) != _text(role.trust_policy):
-        out.differs(
-            account, "aws", obj, "trust policy", _text(mask(trust)), _text(mask(role.trust_policy))
-        )
+        expected, found = _text(mask(trust)), _text(mask(role.trust_policy))
+        if expected == found:  # only External IDs differ, and both were masked alike
+            found += " (its External IDs differ)"
+        out.differs(account, "aws", obj, "trust policy", expected, found)
     out.differs(
         account,
         "aws",
