@@ -90,6 +90,9 @@ GATEWAY_ACCESS_IDS = "gatewayAccessIds"
 GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
 GATEWAY_TRANSPORT = "gatewayTransport"
+GATEWAY_ROLE_ARN = "gatewayRoleArn"
+MEMBER_ROLE_ARN = "memberRoleArn"
+TARGET_NAME = "targetName"
 
 
 # The offline render's stand-in for a value only the cloud assigns

@@ -18,7 +18,10 @@ from akeyless_gateway_org.components.gateway_identity import GatewayIdentityArgs
 from akeyless_gateway_org.components.member_access_role import MemberAccessRoleArgs
 from akeyless_gateway_org.components.stacks import (
     GATEWAY_HEALTH_URL,
+    GATEWAY_ROLE_ARN,
     GATEWAY_URL,
+    MEMBER_ROLE_ARN,
+    TARGET_NAME,
     account_target_inputs,
     gateway_auth_plan,
     gateway_identity_args,
@@ -102,11 +105,11 @@ class ExpectedOrg:
 
 
 def _gateway_outputs(stack: str, config: GatewayStackConfig) -> StackOutputs:
-    exact = {"gatewayRoleArn": gateway_identity_args(config).role_arn}
+    exact = {GATEWAY_ROLE_ARN: gateway_identity_args(config).role_arn}
     if config.gateway_url is not None:
         exact[GATEWAY_URL] = config.gateway_url
     if isinstance(config, AccountStackConfig):
-        exact["targetName"] = str(account_target_inputs(config)["name"])
+        exact[TARGET_NAME] = str(account_target_inputs(config)["name"])
     return StackOutputs(stack, config.account_id, exact, urls=(GATEWAY_URL, GATEWAY_HEALTH_URL))
 
 
@@ -137,7 +140,7 @@ def expected_org(org: OrgDeployment) -> ExpectedOrg:
             member_roles.append(
                 MemberRole(spec.account_id, arn, target.name, member_access_args(config, ""))
             )
-            exact = {"memberRoleArn": arn, "targetName": target.name}
+            exact = {MEMBER_ROLE_ARN: arn, TARGET_NAME: target.name}
             stacks.append(StackOutputs(spec.name, spec.account_id, exact))
         else:
             assert isinstance(config, AccountStackConfig)
