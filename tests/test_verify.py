@@ -29,7 +29,7 @@ from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from akeyless_gateway_org.verify.check import akeyless_reader_for, aws_reader_for, verify_org
 from akeyless_gateway_org.verify.compare import canonical
 from akeyless_gateway_org.verify.expected import expected_org
-from akeyless_gateway_org.verify.model import Finding, VerifyResult
+from akeyless_gateway_org.verify.model import VerifyResult
 from tests.conftest import FAKE_PASSPHRASE
 from tests.fake_akeyless import FakeAkeyless, running_fake_akeyless
 from tests.fake_pulumi import install_fake_pulumi, operations, set_behaviour
@@ -205,83 +205,76 @@ def test_a_clean_org_agrees(aws: str, akeyless: FakeAkeyless, example: str) -> N
     assert result.checked >= 3 * len(org.accounts)
 
 
-def only(result: VerifyResult) -> Finding:
-    assert result.verdict == "disagree", result.unchecked
-    assert len(result.findings) == 1, result.findings
-    return result.findings[0]
-
-
 def member(org: OrgDeployment) -> str:
     return org.accounts[1].id
 
 
-def test_a_deleted_target_is_found(aws: str, akeyless: FakeAkeyless) -> None:
-    org = org_of("org.example.yaml", akeyless)
-    state = deploy(org, akeyless)
-    name = f"{org.akeyless.path}/aws/{member(org)}/target"
-    del akeyless.targets[name]
-    finding = only(verify(org, state))
-    assert finding == Finding(
-        member(org), "akeyless", f"Akeyless target {name}", "exists", "exists", "missing"
-    )
-
-
-def test_an_external_id_regenerated_in_akeyless_is_found_and_never_printed(
+def test_the_four_mutations_are_each_found_in_their_own_account(
     aws: str, akeyless: FakeAkeyless
 ) -> None:
+    """A Target deleted (first member), an External ID regenerated in Akeyless (second), a
+    trust policy edited by hand in IAM (third), an extra bound ARN on the auth method (the
+    org's): one deployment, each mutation in its own account, each found once, nothing else."""
     org = org_of("org.example.yaml", akeyless)
     state = deploy(org, akeyless)
-    name = f"{org.akeyless.path}/aws/{member(org)}/target"
-    option = akeyless.targets[name]["value"]["aws_target_details"]
-    option["gw_cloud_identity_external_id_opt"]["generated_external_id"] = "regenerated-id"
-    finding = only(verify(org, state))
-    assert (finding.account_id, finding.system, finding.property) == (
-        member(org),
-        "aws",
-        "trust policy",
-    )
-    assert finding.object.endswith(":role/akeyless/akeyless-gateway-member")
-    assert f'"sts:ExternalId":"[External ID of Akeyless target {name}]"' in finding.expected
-    assert '"sts:ExternalId":"[another External ID]"' in finding.found
-    text = json.dumps(finding.as_json())
-    assert "regenerated-id" not in text and external_id_of(member(org)) not in text
+    deleted, regenerated, edited = (account.id for account in org.accounts)
+    path = org.akeyless.path
 
+    del akeyless.targets[f"{path}/aws/{deleted}/target"]
 
-def test_a_trust_policy_edited_by_hand_is_found(aws: str, akeyless: FakeAkeyless) -> None:
-    org = org_of("org.example.yaml", akeyless)
-    state = deploy(org, akeyless)
-    iam = iam_in(member(org))
+    target = akeyless.targets[f"{path}/aws/{regenerated}/target"]
+    option = target["value"]["aws_target_details"]["gw_cloud_identity_external_id_opt"]
+    option["generated_external_id"] = "regenerated-id"
+
+    iam = iam_in(edited)
     trust = iam.get_role(RoleName="akeyless-gateway-member")["Role"]["AssumeRolePolicyDocument"]
-    trust["Statement"][0]["Principal"]["AWS"] = [
-        trust["Statement"][0]["Principal"]["AWS"],
-        "arn:aws:iam::999999999999:root",
-    ]
+    principal = trust["Statement"][0]["Principal"]
+    principal["AWS"] = [principal["AWS"], "arn:aws:iam::999999999999:root"]
     iam.update_assume_role_policy(
         RoleName="akeyless-gateway-member", PolicyDocument=json.dumps(trust)
     )
-    finding = only(verify(org, state))
-    assert (finding.account_id, finding.system, finding.property) == (
-        member(org),
-        "aws",
-        "trust policy",
-    )
-    assert "999999999999" in finding.found and "999999999999" not in finding.expected
 
-
-def test_an_extra_bound_arn_on_the_auth_method_is_found(aws: str, akeyless: FakeAkeyless) -> None:
-    org = org_of("org.example.yaml", akeyless)
-    state = deploy(org, akeyless)
-    name = f"{org.akeyless.path}/auth/gateway"
-    rules = akeyless.auth_methods[name]["access_info"]["aws_iam_access_rules"]
+    auth_method = f"{path}/auth/gateway"
+    rules = akeyless.auth_methods[auth_method]["access_info"]["aws_iam_access_rules"]
     rules["arn"].append("arn:aws:iam::999999999999:role/intruder")
-    finding = only(verify(org, state))
-    assert (finding.account_id, finding.system, finding.object, finding.property) == (
-        org.management_account_id,
-        "akeyless",
-        f"Akeyless auth method {name}",
-        "bound ARNs",
+
+    result = verify(org, state)
+    assert (result.verdict, result.unchecked) == ("disagree", ())
+    member_role = "IAM role arn:aws:iam::{}:role/akeyless/akeyless-gateway-member"
+    by_object = {(f.account_id, f.system, f.object, f.property): f for f in result.findings}
+    assert sorted(by_object) == sorted(
+        [
+            (deleted, "akeyless", f"Akeyless target {path}/aws/{deleted}/target", "exists"),
+            (regenerated, "aws", member_role.format(regenerated), "trust policy"),
+            (edited, "aws", member_role.format(edited), "trust policy"),
+            (
+                org.management_account_id,
+                "akeyless",
+                f"Akeyless auth method {auth_method}",
+                "bound ARNs",
+            ),
+        ]
     )
-    assert "role/intruder" in finding.found and "role/intruder" not in finding.expected
+    assert len(result.findings) == 4
+
+    gone = by_object[deleted, "akeyless", f"Akeyless target {path}/aws/{deleted}/target", "exists"]
+    assert (gone.expected, gone.found) == ("exists", "missing")
+
+    new_id = by_object[regenerated, "aws", member_role.format(regenerated), "trust policy"]
+    whose = f"[External ID of Akeyless target {path}/aws/{regenerated}/target]"
+    assert f'"sts:ExternalId":"{whose}"' in new_id.expected
+    assert '"sts:ExternalId":"[another External ID]"' in new_id.found
+    text = json.dumps([finding.as_json() for finding in result.findings])
+    assert "regenerated-id" not in text, "an External ID printed"
+    assert not any(external_id_of(account.id) in text for account in org.accounts)
+
+    by_hand = by_object[edited, "aws", member_role.format(edited), "trust policy"]
+    assert "999999999999" in by_hand.found and "999999999999" not in by_hand.expected
+
+    extra = by_object[
+        org.management_account_id, "akeyless", f"Akeyless auth method {auth_method}", "bound ARNs"
+    ]
+    assert "role/intruder" in extra.found and "role/intruder" not in extra.expected
 
 
 def test_a_wider_access_role_and_a_stale_access_id_in_the_state_are_found(
