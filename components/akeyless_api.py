@@ -8,6 +8,8 @@
   ``gw_cloud_identity_external_id_opt``).
 - ``wait_for_gateway_health``: gateway-mediated objects are created through the
   Gateway's API, so the Gateway must answer ``GET /health`` first.
+- ``get_auth_method``, ``get_role``, ``get_target_details``: what ``orgctl verify`` reads
+  (None for an object Akeyless does not have).
 - ``login_token``: the session token those calls need, from an AWS IAM login
   (a signed ``GetCallerIdentity`` of the caller's own AWS identity) or an API key.
 
@@ -162,6 +164,85 @@ def read_generated_external_id(
             "generate_external_id=true?"
         )
     return str(external_id)
+
+
+def _found(what: str, call: Callable[[], _T], retry: RetryPolicy) -> _T | None:
+    """``call()`` as :func:`_call` makes it, but None when Akeyless answers 404: the object
+    does not exist (the provider reads a 404 so: terraform-provider-akeyless
+    ``akeyless/resource_aws_target.go``, ``resource_role.go`` and
+    ``resource_auth_method_aws_iam.go`` drop the resource from state on
+    ``http.StatusNotFound``)."""
+    import akeyless
+
+    def attempt() -> _T | None:
+        try:
+            return call()
+        except akeyless.ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+
+    return _call(what, attempt, retry=retry)
+
+
+def get_auth_method(
+    *,
+    api_url: str,
+    token: str,
+    name: str,
+    timeout_seconds: float = 30,
+    retry: RetryPolicy = API_RETRY,
+) -> akeyless.AuthMethod | None:
+    """The auth method ``name`` (``POST /get-auth-method``: ``V2Api.get_auth_method``, which
+    answers an ``AuthMethod``), or None when there is none."""
+    import akeyless
+
+    api = _client(api_url, timeout_seconds)
+    return _found(
+        f"cannot read the auth method {name!r} at {api_url}",
+        lambda: api.get_auth_method(akeyless.GetAuthMethod(name=name, token=token)),
+        retry,
+    )
+
+
+def get_role(
+    *,
+    api_url: str,
+    token: str,
+    name: str,
+    timeout_seconds: float = 30,
+    retry: RetryPolicy = API_RETRY,
+) -> akeyless.Role | None:
+    """The access role ``name`` (``POST /get-role``: ``V2Api.get_role``, answering a ``Role``
+    with its ``rules.path_rules`` and ``role_auth_methods_assoc``), or None."""
+    import akeyless
+
+    api = _client(api_url, timeout_seconds)
+    return _found(
+        f"cannot read the role {name!r} at {api_url}",
+        lambda: api.get_role(akeyless.GetRole(name=name, token=token)),
+        retry,
+    )
+
+
+def get_target_details(
+    *,
+    api_url: str,
+    token: str,
+    name: str,
+    timeout_seconds: float = 30,
+    retry: RetryPolicy = API_RETRY,
+) -> akeyless.GetTargetDetailsOutput | None:
+    """The Target ``name`` with its type's details (``POST /target-get-details``:
+    ``V2Api.target_get_details``, answering a ``GetTargetDetailsOutput``), or None."""
+    import akeyless
+
+    api = _client(api_url, timeout_seconds)
+    return _found(
+        f"cannot read the target {name!r} at {api_url}",
+        lambda: api.target_get_details(akeyless.TargetGetDetails(name=name, token=token)),
+        retry,
+    )
 
 
 def wait_for_gateway_health(

@@ -45,6 +45,9 @@ no key exists. This fixed value, plainly not a key ID, fills the field."""
 
 GATEWAY_ROLE_CAPABILITIES = ("read", "list")
 """What a Gateway's access role may do on its folder: see its targets and items."""
+GATEWAY_ROLE_RULE_TYPES = ("item-rule", "target-rule")
+"""The kinds of object the access role's rules reach (terraform-provider-akeyless
+``akeyless/resource_role.go``, ``rule_type``)."""
 
 ADMIN_PERMISSIONS = "admin"
 
@@ -116,6 +119,15 @@ def akeyless_provider(
 
 
 @dataclass(frozen=True)
+class RoleRule:
+    """One rule of an Akeyless access role: what it may do (``capabilities``) on ``path``."""
+
+    rule_type: str
+    path: str
+    capabilities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GatewayAuthArgs:
     auth_method_name: str
     """Akeyless path of the AWS IAM auth method."""
@@ -129,6 +141,13 @@ class GatewayAuthArgs:
     """The Gateway roles, as role ARNs and assumed-role ARNs."""
     sts_url: str | None = None
     """Where the Gateways' signed ``GetCallerIdentity`` goes; None: the global endpoint."""
+
+    def role_rules(self) -> list[RoleRule]:
+        """The access role's rules: read and list on the scope, for items and targets."""
+        return [
+            RoleRule(rule_type, self.scope_path, GATEWAY_ROLE_CAPABILITIES)
+            for rule_type in GATEWAY_ROLE_RULE_TYPES
+        ]
 
 
 class GatewayAuth(pulumi.ComponentResource):
@@ -159,11 +178,9 @@ class GatewayAuth(pulumi.ComponentResource):
             description="What the Akeyless Gateways may see (managed by Pulumi)",
             rules=[
                 pulumi_akeyless.RoleRuleArgs(
-                    capabilities=list(GATEWAY_ROLE_CAPABILITIES),
-                    path=args.scope_path,
-                    rule_type=rule_type,
+                    capabilities=list(rule.capabilities), path=rule.path, rule_type=rule.rule_type
                 )
-                for rule_type in ("item-rule", "target-rule")
+                for rule in args.role_rules()
             ],
             opts=child,
         )

@@ -47,6 +47,17 @@ class GatewayIdentityArgs:
     def role_arn(self) -> str:
         return role_arn(self.partition, self.account_id, self.path, self.role_name)
 
+    def trust_policy(self) -> PolicyDocument:
+        """Who may take the role: the compute of its kind (``components.compute_kinds``), and
+        the role itself."""
+        return gateway_trust_policy(
+            partition=self.partition,
+            account_id=self.account_id,
+            gateway_role_arn=self.role_arn,
+            compute_trust=compute_kind(self.compute).identity_trust,
+            service_account=self.service_account,
+        )
+
 
 class GatewayIdentity(pulumi.ComponentResource):
     """An IAM role trusted by the Gateway's compute (and itself), with its policy inline.
@@ -66,20 +77,12 @@ class GatewayIdentity(pulumi.ComponentResource):
     ) -> None:
         super().__init__("akeyless-gateway:iam:GatewayIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        kind = compute_kind(args.compute)
-        trust = gateway_trust_policy(
-            partition=args.partition,
-            account_id=args.account_id,
-            gateway_role_arn=args.role_arn,
-            compute_trust=kind.identity_trust,
-            service_account=args.service_account,
-        )
         role = role_with_inline_policy(
             name,
             role_name=args.role_name,
             path=args.path,
             description="Akeyless Gateway identity (managed by Pulumi)",
-            trust_policy=json.dumps(trust),
+            trust_policy=json.dumps(args.trust_policy()),
             policy=args.policy,
             permissions_boundary_arn=args.permissions_boundary_arn,
             tags=args.tags,
@@ -88,7 +91,7 @@ class GatewayIdentity(pulumi.ComponentResource):
         self.role_arn = role.arn
         self.role_name = role.name
         self.instance_profile_name = None
-        if kind.needs_instance_profile:
+        if compute_kind(args.compute).needs_instance_profile:
             profile = aws.iam.InstanceProfile(
                 f"{name}-instance-profile",
                 name=args.role_name,

@@ -27,6 +27,12 @@ class MemberAccessRoleArgs:
     permissions_boundary_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
+    def trust_policy(self, external_id: str) -> PolicyDocument:
+        """The role's trust: only the hub Gateway role, and only with ``external_id``."""
+        return member_trust_policy(
+            hub_gateway_role_arn=self.hub_gateway_role_arn, external_id=external_id
+        )
+
 
 class MemberAccessRole(pulumi.ComponentResource):
     """A role trusted only by the hub Gateway role, and only with the External ID.
@@ -44,11 +50,7 @@ class MemberAccessRole(pulumi.ComponentResource):
         super().__init__("akeyless-gateway:iam:MemberAccessRole", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         trust = pulumi.Output.secret(args.external_id).apply(
-            lambda external_id: json.dumps(
-                member_trust_policy(
-                    hub_gateway_role_arn=args.hub_gateway_role_arn, external_id=external_id
-                )
-            )
+            lambda external_id: json.dumps(args.trust_policy(external_id))
         )
         role = role_with_inline_policy(
             name,

@@ -32,22 +32,22 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
         return org
     if isinstance(config, HubStackConfig):
         hub = stacks.HubStack(name, config)
-        pulumi.export("gatewayRoleArn", hub.gateway_role_arn)
+        pulumi.export(stacks.GATEWAY_ROLE_ARN, hub.gateway_role_arn)
         pulumi.export(stacks.GATEWAY_URL, hub.gateway_url)
         pulumi.export(stacks.GATEWAY_HEALTH_URL, hub.gateway_health_url)
         pulumi.export(stacks.GATEWAY_TRANSPORT, hub.gateway_transport)
         return hub
     if isinstance(config, MemberStackConfig):
         member = stacks.MemberStack(name, config)
-        pulumi.export("memberRoleArn", member.member_role_arn)
-        pulumi.export("targetName", member.target_name)
+        pulumi.export(stacks.MEMBER_ROLE_ARN, member.member_role_arn)
+        pulumi.export(stacks.TARGET_NAME, member.target_name)
         return member
     account = stacks.AccountStack(name, config)
-    pulumi.export("gatewayRoleArn", account.gateway_role_arn)
+    pulumi.export(stacks.GATEWAY_ROLE_ARN, account.gateway_role_arn)
     pulumi.export(stacks.GATEWAY_URL, account.gateway_url)
     pulumi.export(stacks.GATEWAY_HEALTH_URL, account.gateway_health_url)
     pulumi.export(stacks.GATEWAY_TRANSPORT, account.gateway_transport)
-    pulumi.export("targetName", account.target_name)
+    pulumi.export(stacks.TARGET_NAME, account.target_name)
     return account
 
 

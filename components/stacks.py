@@ -58,7 +58,6 @@ from akeyless_gateway_org.components.gateway_runtime import (
     gateway_transport,
 )
 from akeyless_gateway_org.components.iam_documents import (
-    PolicyDocument,
     ServiceAccountSubject,
     distributed_gateway_policy,
     hub_gateway_policy,
@@ -91,6 +90,9 @@ GATEWAY_ACCESS_IDS = "gatewayAccessIds"
 GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
 GATEWAY_TRANSPORT = "gatewayTransport"
+GATEWAY_ROLE_ARN = "gatewayRoleArn"
+MEMBER_ROLE_ARN = "memberRoleArn"
+TARGET_NAME = "targetName"
 
 
 # The offline render's stand-in for a value only the cloud assigns
@@ -169,6 +171,133 @@ def gateway_role_arn(config: StackConfigBase, account_id: str) -> str:
     )
 
 
+# --- what each stack deploys, as plain data: the components build it, `orgctl verify` checks it
+
+
+def boundary_of(config: RoleStackConfig) -> str | None:
+    """The permissions boundary of the roles this stack makes in its account, or None."""
+    return permissions_boundary_arn(
+        partition_of(config.region),
+        config.account_id,
+        arn=config.iam.permissions_boundary_arn,
+        policy_name=config.iam.permissions_boundary_policy_name,
+        policy_path=config.iam.permissions_boundary_policy_path,
+    )
+
+
+def gateway_identity_args(config: GatewayStackConfig) -> GatewayIdentityArgs:
+    """The Gateway identity role of a hub or account stack: name, trust, policy, boundary.
+
+    Centralized, the hub's role only hops into member roles; distributed, each account's
+    role acts on its own account by its capabilities.
+    """
+    partition = partition_of(config.region)
+    own_arn = gateway_role_arn(config, config.account_id)
+    if isinstance(config, HubStackConfig):
+        policy = hub_gateway_policy(
+            partition=partition,
+            path=config.iam.path,
+            member_role_name=config.iam.member_role_name,
+            organization_id=config.organization_id,
+            gateway_role_arn=own_arn,
+        )
+    else:
+        assert isinstance(config, AccountStackConfig), "a Gateway runs in a hub or account stack"
+        policy = distributed_gateway_policy(
+            config.capabilities,
+            partition=partition,
+            account_id=config.account_id,
+            regions=config.regions,
+            gateway_role_arn=own_arn,
+        )
+    return GatewayIdentityArgs(
+        account_id=config.account_id,
+        partition=partition,
+        role_name=config.iam.gateway_role_name,
+        path=config.iam.path,
+        permissions_boundary_arn=boundary_of(config),
+        policy=policy,
+        compute=config.compute,
+        service_account=ServiceAccountSubject(
+            config.eks_oidc_provider_arn, config.eks_namespace, SERVICE_ACCOUNT_NAME
+        )
+        if isinstance(config, EksSite) and config.eks_oidc_provider_arn is not None
+        else None,
+        tags=config.tags,
+    )
+
+
+def member_access_args(
+    config: MemberStackConfig, external_id: pulumi.Input[str]
+) -> MemberAccessRoleArgs:
+    """The member role the hub Gateway assumes, requiring ``external_id`` (its Target's)."""
+    iam = config.iam
+    return MemberAccessRoleArgs(
+        role_name=iam.member_role_name,
+        path=iam.path,
+        permissions_boundary_arn=boundary_of(config),
+        hub_gateway_role_arn=gateway_role_arn(config, config.hub_account_id),
+        external_id=external_id,
+        policy=member_role_policy(
+            config.capabilities,
+            partition=partition_of(config.region),
+            account_id=config.account_id,
+            regions=config.regions,
+        ),
+        tags=config.tags,
+    )
+
+
+def account_target_inputs(config: MemberStackConfig | AccountStackConfig) -> dict[str, Any]:
+    """The account's AWS Target: through the member role (centralized) or the Gateway's own
+    identity in its own account (distributed)."""
+    iam = config.iam
+    member_role = (
+        role_arn(partition_of(config.region), config.account_id, iam.path, iam.member_role_name)
+        if isinstance(config, MemberStackConfig)
+        else None
+    )
+    return target_identity_inputs(
+        target_name=target_name(config.akeyless.path, config.account_id),
+        region=config.region,
+        role_arn=member_role,
+    )
+
+
+def gateway_auth_plan(config: OrgStackConfig) -> list[GatewayAuthArgs]:
+    """The org stack's auth methods and access roles: one for every Gateway (``shared``) or
+    one per Gateway account (``per_account``; distributed, each reaches only its folder)."""
+    settings, iam = config.akeyless, config.iam
+    partition = partition_of(config.region)
+    per_account = settings.auth_method_scope == "per_account"
+    units = (
+        [(account,) for account in config.gateway_account_ids]
+        if per_account
+        else [config.gateway_account_ids]
+    )
+    plans = []
+    for accounts in units:
+        unit = accounts[0] if per_account else None
+        scoped = unit if config.pattern == "distributed" else None
+        plans.append(
+            GatewayAuthArgs(
+                auth_method_name=auth_method_name(settings.path, unit),
+                role_name=access_role_name(settings.path, unit),
+                scope_path=access_role_scope(settings.path, scoped),
+                account_ids=accounts,
+                bound_arns=[
+                    arn
+                    for account in accounts
+                    for arn in gateway_bound_arns(
+                        partition, account, iam.path, iam.gateway_role_name
+                    )
+                ],
+                sts_url=sts_url(config.region),
+            )
+        )
+    return plans
+
+
 class _AccountComponent(pulumi.ComponentResource):
     """Base of the components that deploy into one AWS account through its own provider."""
 
@@ -187,13 +316,7 @@ class _AccountComponent(pulumi.ComponentResource):
         )
         self.config = config
         self.partition = partition_of(config.region)
-        self.boundary_arn = permissions_boundary_arn(
-            self.partition,
-            config.account_id,
-            arn=config.iam.permissions_boundary_arn,
-            policy_name=config.iam.permissions_boundary_policy_name,
-            policy_path=config.iam.permissions_boundary_policy_path,
-        )
+        self.boundary_arn = boundary_of(config)
         self.provider = account_provider(
             f"{name}-aws",
             account_id=config.account_id,
@@ -227,15 +350,15 @@ class _AccountComponent(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
 
-    def _run_gateway(
-        self, name: str, config: GatewayStackConfig, policy: PolicyDocument
-    ) -> GatewayApi:
+    def _run_gateway(self, name: str, config: GatewayStackConfig) -> GatewayApi:
         """The Gateway this stack runs: identity, compute, and its API once healthy.
 
         Sets ``gateway_role_arn``, ``gateway_url``, ``gateway_health_url`` and
         ``gateway_transport`` (what the URL's scheme means, for the reader).
         """
-        identity = self._gateway_identity(name, config, policy)
+        identity = GatewayIdentity(
+            f"{name}-gateway", gateway_identity_args(config), self.in_account
+        )
         access_id = EarlierPhase(config, ORG_STACK).value(
             GATEWAY_ACCESS_IDS, lambda ids: access_id_of(ids, config.account_id)
         )
@@ -313,30 +436,6 @@ class _AccountComponent(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),
         )
 
-    def _gateway_identity(
-        self, name: str, config: GatewayStackConfig, policy: PolicyDocument
-    ) -> GatewayIdentity:
-        """The Gateway identity role in this component's account, with ``policy``."""
-        return GatewayIdentity(
-            f"{name}-gateway",
-            GatewayIdentityArgs(
-                account_id=config.account_id,
-                partition=self.partition,
-                role_name=config.iam.gateway_role_name,
-                path=config.iam.path,
-                permissions_boundary_arn=self.boundary_arn,
-                policy=policy,
-                compute=config.compute,
-                service_account=ServiceAccountSubject(
-                    config.eks_oidc_provider_arn, config.eks_namespace, SERVICE_ACCOUNT_NAME
-                )
-                if isinstance(config, EksSite) and config.eks_oidc_provider_arn is not None
-                else None,
-                tags=config.tags,
-            ),
-            self.in_account,
-        )
-
 
 class OrgStack(pulumi.ComponentResource):
     """Organization-wide Akeyless objects: how Gateways log in, and what they may see.
@@ -353,43 +452,22 @@ class OrgStack(pulumi.ComponentResource):
         self, name: str, config: OrgStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:org:Org", name, None, opts)
-        settings, iam = config.akeyless, config.iam
-        partition = partition_of(config.region)
+        settings = config.akeyless
         provider = akeyless_provider(
             f"{name}-akeyless",
             api_url=settings.api_url,
             login=login_of(config),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        per_account = settings.auth_method_scope == "per_account"
-        units = (
-            [(account,) for account in config.gateway_account_ids]
-            if per_account
-            else [config.gateway_account_ids]
-        )
         self.gateway_access_ids = {}
-        for accounts in units:
-            unit = accounts[0] if per_account else None
-            scoped = unit if config.pattern == "distributed" else None
+        for plan in gateway_auth_plan(config):
+            unit = plan.account_ids[0] if settings.auth_method_scope == "per_account" else None
             auth = GatewayAuth(
                 f"{name}-gateway" if unit is None else f"{name}-gateway-{unit}",
-                GatewayAuthArgs(
-                    auth_method_name=auth_method_name(settings.path, unit),
-                    role_name=access_role_name(settings.path, unit),
-                    scope_path=access_role_scope(settings.path, scoped),
-                    account_ids=accounts,
-                    bound_arns=[
-                        arn
-                        for account in accounts
-                        for arn in gateway_bound_arns(
-                            partition, account, iam.path, iam.gateway_role_name
-                        )
-                    ],
-                    sts_url=sts_url(config.region),
-                ),
+                plan,
                 pulumi.ResourceOptions(parent=self, providers=[provider]),
             )
-            self.gateway_access_ids |= {account: auth.access_id for account in accounts}
+            self.gateway_access_ids |= {account: auth.access_id for account in plan.account_ids}
         self.register_outputs({"gateway_access_ids": self.gateway_access_ids})
 
 
@@ -406,17 +484,7 @@ class HubStack(_AccountComponent):
         self, name: str, config: HubStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:centralized:Hub", name, config, opts)
-        self._run_gateway(
-            name,
-            config,
-            hub_gateway_policy(
-                partition=self.partition,
-                path=config.iam.path,
-                member_role_name=config.iam.member_role_name,
-                organization_id=config.organization_id,
-                gateway_role_arn=gateway_role_arn(config, config.account_id),
-            ),
-        )
+        self._run_gateway(name, config)
         self.register_outputs(
             {
                 "gateway_role_arn": self.gateway_role_arn,
@@ -450,12 +518,7 @@ class MemberStack(_AccountComponent):
             GATEWAY_HEALTH_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_HEALTH_URL)
         )
         gateway = self._gateway_api(name, hub_gateway_url, hub_health_url, (), depends_on=[])
-        iam = config.iam
-        target_inputs = target_identity_inputs(
-            target_name=target_name(config.akeyless.path, config.account_id),
-            region=config.region,
-            role_arn=role_arn(self.partition, config.account_id, iam.path, iam.member_role_name),
-        )
+        target_inputs = account_target_inputs(config)
         target = gateway_identity_target(
             f"{name}-target",
             target_inputs,
@@ -479,22 +542,7 @@ class MemberStack(_AccountComponent):
             opts=pulumi.ResourceOptions(parent=self),
         )
         access = MemberAccessRole(
-            f"{name}-access",
-            MemberAccessRoleArgs(
-                role_name=iam.member_role_name,
-                path=iam.path,
-                permissions_boundary_arn=self.boundary_arn,
-                hub_gateway_role_arn=gateway_role_arn(config, config.hub_account_id),
-                external_id=external_id.external_id,
-                policy=member_role_policy(
-                    config.capabilities,
-                    partition=self.partition,
-                    account_id=config.account_id,
-                    regions=config.regions,
-                ),
-                tags=config.tags,
-            ),
-            self.in_account,
+            f"{name}-access", member_access_args(config, external_id.external_id), self.in_account
         )
         self._account_secrets(name, config, gateway, target, after=access)
         self.member_role_arn = access.role_arn
@@ -517,24 +565,10 @@ class AccountStack(_AccountComponent):
         self, name: str, config: AccountStackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("akeyless-gateway:distributed:Account", name, config, opts)
-        gateway = self._run_gateway(
-            name,
-            config,
-            distributed_gateway_policy(
-                config.capabilities,
-                partition=self.partition,
-                account_id=config.account_id,
-                regions=config.regions,
-                gateway_role_arn=gateway_role_arn(config, config.account_id),
-            ),
-        )
+        gateway = self._run_gateway(name, config)
         target = gateway_identity_target(
             f"{name}-target",
-            target_identity_inputs(
-                target_name=target_name(config.akeyless.path, config.account_id),
-                region=config.region,
-                role_arn=None,
-            ),
+            account_target_inputs(config),
             pulumi.ResourceOptions(parent=self, provider=gateway.provider),
         )
         self._account_secrets(name, config, gateway, target, after=target)

@@ -3,6 +3,15 @@
 Bound to 127.0.0.1 on a free port, in a thread; records each request body. It answers
 both at the root (the SaaS API) and under ``/api/v2`` (how a Gateway serves the same API:
 <gateway>:8000/api/v2).
+
+Endpoints, each as the official SDK ``akeyless`` 5.0.x calls it (``api/v2_api.py``: a POST
+of the request model's JSON) and reads its answer (the response model's ``attribute_map``):
+``/auth`` (``Auth`` -> ``AuthOutput.token``), ``/target-get-details`` (``TargetGetDetails``
+-> ``GetTargetDetailsOutput``), ``/get-auth-method`` (``GetAuthMethod`` -> ``AuthMethod``),
+``/get-role`` (``GetRole`` -> ``Role``). An unknown object is a 404, as the Terraform
+provider expects of the real API (terraform-provider-akeyless ``akeyless/resource_role.go``,
+``resource_auth_method_aws_iam.go``, ``resource_aws_target.go``: ``http.StatusNotFound``);
+a missing or wrong token a 401.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from typing import Any
 class FakeAkeyless:
     def __init__(self) -> None:
         self.targets: dict[str, dict[str, Any]] = {}
+        self.auth_methods: dict[str, dict[str, Any]] = {}
+        self.roles: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.health_status = 200
         self.url = ""
@@ -50,8 +61,10 @@ class FakeAkeyless:
                 self.faulted.append((route, fault))
             return fault
 
-    def add_aws_target(self, name: str, role_arn: str, external_id: str | None) -> None:
-        option = {"is_enabled": external_id is not None, "role_arn": role_arn}
+    def add_aws_target(self, name: str, role_arn: str | None, external_id: str | None) -> None:
+        option: dict[str, Any] = {"is_enabled": external_id is not None}
+        if role_arn is not None:
+            option["role_arn"] = role_arn
         if external_id is not None:
             option["generated_external_id"] = external_id
         self.targets[name] = {
@@ -62,6 +75,45 @@ class FakeAkeyless:
                     "gw_cloud_identity_external_id_opt": option,
                 }
             },
+        }
+
+    def add_aws_iam_auth_method(
+        self,
+        name: str,
+        access_id: str,
+        account_ids: list[str],
+        arns: list[str],
+        sts_url: str = "https://sts.amazonaws.com",
+    ) -> None:
+        """An AWS IAM auth method as ``get-auth-method`` answers it (``AuthMethod``)."""
+        self.auth_methods[name] = {
+            "auth_method_name": name,
+            "auth_method_access_id": access_id,
+            "access_info": {
+                "rules_type": "aws_iam",
+                "aws_iam_access_rules": {
+                    "account_id": account_ids,
+                    "arn": arns,
+                    "sts_endpoint": sts_url,
+                },
+            },
+        }
+
+    def add_role(
+        self, name: str, rules: list[tuple[str, str, list[str]]], auth_methods: list[str]
+    ) -> None:
+        """An access role as ``get-role`` answers it (``Role``): rules (type, path,
+        capabilities) and the associated auth methods' names."""
+        self.roles[name] = {
+            "role_name": name,
+            "rules": {
+                "admin": False,
+                "path_rules": [
+                    {"type": kind, "path": path, "capabilities": capabilities}
+                    for kind, path, capabilities in rules
+                ],
+            },
+            "role_auth_methods_assoc": [{"auth_method_name": am} for am in auth_methods],
         }
 
 
@@ -108,16 +160,21 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
             if self._faulted():
                 return
             fake.requests.append((self.route, body))
+            objects = {
+                "/target-get-details": fake.targets,
+                "/get-auth-method": fake.auth_methods,
+                "/get-role": fake.roles,
+            }
             if self.route == "/auth":
                 self._auth(body)
-            elif self.route != "/target-get-details":
+            elif self.route not in objects:
                 self._reply(404, {"error": "not found"})
             elif body.get("token") != "t-valid":
                 self._reply(401, {"error": "Unauthorized"})
-            elif body.get("name") not in fake.targets:
-                self._reply(404, {"error": f"target {body.get('name')} not found"})
+            elif body.get("name") not in objects[self.route]:
+                self._reply(404, {"error": f"{body.get('name')} not found"})
             else:
-                self._reply(200, fake.targets[body["name"]])
+                self._reply(200, objects[self.route][body["name"]])
 
         def _auth(self, body: dict[str, Any]) -> None:
             access_id, kind = str(body.get("access-id")), body.get("access-type")

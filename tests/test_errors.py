@@ -88,7 +88,7 @@ def test_the_cli_maps_each_family_to_its_exit_status(
 
 
 def test_every_verb_is_a_registered_command() -> None:
-    assert list(COMMANDS) == ["render", "accounts", "preview", "up", "refresh", "destroy"]
+    assert list(COMMANDS) == ["render", "accounts", "preview", "up", "refresh", "destroy", "verify"]
     for name, command in COMMANDS.items():
         assert command.name == name and command.help
 
@@ -106,7 +106,7 @@ def test_the_public_api_resolves_lazily_and_the_program_does_not_load_the_run_si
             "import sys, akeyless_gateway_org.components.program, akeyless_gateway_org.policy"
             ".rules; print(sorted(m for m in sys.modules if m.startswith(("
             "'akeyless_gateway_org.run', 'akeyless_gateway_org.review', "
-            "'akeyless_gateway_org.cli'))))",
+            "'akeyless_gateway_org.cli', 'akeyless_gateway_org.verify'))))",
         ],
         capture_output=True,
         text=True,

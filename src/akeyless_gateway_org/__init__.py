@@ -67,6 +67,15 @@ if TYPE_CHECKING:
         PulumiCliMissing,
         SetupFailed,
     )
+    from akeyless_gateway_org.verify.akeyless_reader import AkeylessSdkReader
+    from akeyless_gateway_org.verify.aws_reader import Boto3IamReader
+    from akeyless_gateway_org.verify.check import (
+        PreviewRoleMissing,
+        akeyless_reader_for,
+        aws_reader_for,
+        verify_org,
+    )
+    from akeyless_gateway_org.verify.model import Finding, ReadFailed, Unchecked, VerifyResult
 
 _HOME: dict[str, tuple[str, ...]] = {
     "akeyless_gateway_org.errors": ("InvalidInput", "OrgError", "RunFailure"),
@@ -106,14 +115,25 @@ _HOME: dict[str, tuple[str, ...]] = {
         "ResourceStep",
         "SetupFailed",
     ),
+    "akeyless_gateway_org.verify.akeyless_reader": ("AkeylessSdkReader",),
+    "akeyless_gateway_org.verify.aws_reader": ("Boto3IamReader",),
+    "akeyless_gateway_org.verify.check": (
+        "PreviewRoleMissing",
+        "akeyless_reader_for",
+        "aws_reader_for",
+        "verify_org",
+    ),
+    "akeyless_gateway_org.verify.model": ("Finding", "ReadFailed", "Unchecked", "VerifyResult"),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
 # The same names as _HOME, listed for readers and linters (a test holds them equal).
 __all__ = [
     "VERBS",
+    "AkeylessSdkReader",
     "AutomationRunner",
     "BackendNotReady",
+    "Boto3IamReader",
     "ConfigError",
     "ConfirmationRequired",
     "DeploymentAborted",
@@ -122,12 +142,15 @@ __all__ = [
     "DeploymentRequest",
     "DeploymentResult",
     "DiscoveryError",
+    "Finding",
     "InvalidInput",
     "InvalidRequest",
     "OrgError",
     "OrganizationsUnavailable",
+    "PreviewRoleMissing",
     "ProjectNotFound",
     "PulumiCliMissing",
+    "ReadFailed",
     "ResourceStep",
     "RunFailure",
     "SelectionError",
@@ -139,11 +162,16 @@ __all__ = [
     "StackRunner",
     "StackTransient",
     "Status",
+    "Unchecked",
     "Verb",
+    "VerifyResult",
+    "akeyless_reader_for",
+    "aws_reader_for",
     "load_org_file",
     "load_report",
     "parse_org",
     "run_deployment",
+    "verify_org",
     "write_report",
 ]
 

@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.config.validation import load_org_file
+from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
+from akeyless_gateway_org.verify.check import verify_org
 from tests.engine.harness import (
     EXAMPLES,
     FAKE_AWS_SECRET,
@@ -29,6 +33,19 @@ from tests.engine.harness import (
     stack_file,
 )
 from tests.fake_akeyless import FakeAkeyless
+
+
+class NothingThere:
+    """AWS and Akeyless holding nothing: the stand-in providers create nothing in either."""
+
+    def role(self, *names: str) -> None:
+        return None
+
+    def auth_method(self, name: str) -> None:
+        return None
+
+    def target(self, name: str) -> None:
+        return None
 
 
 @pytest.fixture(scope="module", params=sorted(EXAMPLES))
@@ -88,6 +105,32 @@ def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, P
     _pattern, org, state = deployment
     run = orgctl(engine, "up", org, state)
     all_succeeded_changing_nothing(run)
+
+
+def test_verify_reads_what_the_real_stacks_export(
+    engine: Engine, deployment: tuple[str, Path, Path]
+) -> None:
+    """``orgctl verify``'s state side on the real engine: every output it expects (the ones
+    later phases read) is there, with the value it expects, read through the runner's
+    ``outputs``. The stand-in providers create nothing in AWS or Akeyless, so those objects are
+    all "missing"; the state must show no finding and nothing unchecked."""
+    _pattern, org_path, state = deployment
+    org = load_org_file(org_path)
+    runner = AutomationRunner(state_dir=state, pulumi_cli=engine.pulumi, install=False)
+    runner.prepare(plan_stacks(org), engine.env)
+    try:
+        result = verify_org(
+            org,
+            aws=NothingThere(),
+            akeyless=NothingThere(),
+            state=runner,
+        )
+    finally:
+        runner.finish()
+    assert not result.unchecked, result.unchecked
+    assert [f for f in result.findings if f.system == "pulumi"] == []
+    assert {f.property for f in result.findings} == {"exists"}  # the AWS/Akeyless objects
+    assert result.checked > len(result.findings)  # ...and the stacks, which agree
 
 
 def test_state_holds_no_external_id_or_key_in_plain_text(
