@@ -6,6 +6,8 @@ Verbs (``cli/commands.py`` lists them; each is a module of this package):
                                      evaluate every stack offline, write render.json/.md
   preview | up | refresh | destroy --config FILE [options]
                                      run the verb over every stack with the Automation API
+  report merge REPORT... --out FILE [--pr-comment FILE]
+                                     join the shard reports of one run into one
 
 Exit status: 0 success, 1 a run failure (a stack failed, a policy violation, the run could
 not start), 2 invalid input. :func:`main` is the one place that maps errors to them.
