@@ -82,7 +82,7 @@ def test_up_and_destroy_run_in_the_protected_environment_with_oidc_and_bounds() 
     for document in (deploy, phase):
         for name, job in document["jobs"].items():
             assert "runs-on" not in job or job.get("timeout-minutes"), f"{name}: no timeout"
-    on = deploy[True]  # PyYAML reads the key `on` as True
+    on = deploy[True]  # type: ignore[index]  # PyYAML reads the key `on` as True
     assert set(on) == {"workflow_call", "workflow_dispatch", "repository_dispatch"}
     assert on["repository_dispatch"]["types"] == ["enroll-account"]
 
@@ -100,7 +100,7 @@ def test_no_expression_is_interpolated_into_a_script() -> None:
 def _validation() -> dict[str, Any]:
     plan = workflow(DEPLOY)["jobs"]["plan"]
     (step,) = [s for s in plan["steps"] if s.get("id") == "inputs"]
-    return step
+    return dict(step)
 
 
 def _validate(tmp_path: Path, **inputs: str) -> tuple[int, dict[str, str], str]:
@@ -162,7 +162,7 @@ HOSTILE_ACCOUNTS = [
     "123456789012\n",
     "123456789012\naccount=999999999999",  # an extra output line
     "123456789012\nverb=destroy",
-    "１２３４５６７８９０１２",  # fullwidth digits
+    "１２３４５６７８９０１２",  # fullwidth digits  # noqa: RUF001
     "١٢٣٤٥٦٧٨٩٠١٢",  # Arabic-Indic digits
     "۱۲۳۴۵۶۷۸۹۰۱۲",  # Extended Arabic-Indic digits
     "12345678901²",  # a superscript digit
