@@ -67,6 +67,8 @@ if TYPE_CHECKING:
         PulumiCliMissing,
         SetupFailed,
     )
+    from akeyless_gateway_org.run.report_merge import ReportsDisagree, merge_reports
+    from akeyless_gateway_org.run.shards import InvalidShard, Shard
 
 _HOME: dict[str, tuple[str, ...]] = {
     "akeyless_gateway_org.errors": ("InvalidInput", "OrgError", "RunFailure"),
@@ -98,6 +100,8 @@ _HOME: dict[str, tuple[str, ...]] = {
         "StackTransient",
         "Verb",
     ),
+    "akeyless_gateway_org.run.report_merge": ("ReportsDisagree", "merge_reports"),
+    "akeyless_gateway_org.run.shards": ("InvalidShard", "Shard"),
     "akeyless_gateway_org.run.pulumi_runner": (
         "AutomationRunner",
         "BackendNotReady",
@@ -124,14 +128,17 @@ __all__ = [
     "DiscoveryError",
     "InvalidInput",
     "InvalidRequest",
+    "InvalidShard",
     "OrgError",
     "OrganizationsUnavailable",
     "ProjectNotFound",
     "PulumiCliMissing",
+    "ReportsDisagree",
     "ResourceStep",
     "RunFailure",
     "SelectionError",
     "SetupFailed",
+    "Shard",
     "StackFailed",
     "StackLocked",
     "StackOutcome",
@@ -142,6 +149,7 @@ __all__ = [
     "Verb",
     "load_org_file",
     "load_report",
+    "merge_reports",
     "parse_org",
     "run_deployment",
     "write_report",
