@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.run.orchestrator import (
     DeploymentOptions,
     DeploymentRequest,
@@ -23,7 +24,7 @@ from akeyless_gateway_org.run.report_merge import (
     read_shard_report,
 )
 from akeyless_gateway_org.run.shards import PHASES, InvalidShard, Shard, phase_of, shard_of
-from tests.conftest import FAKE_PASSPHRASE, orgctl_with_fake, run_orgctl
+from tests.conftest import DISTRIBUTED_EXAMPLE, FAKE_PASSPHRASE, orgctl_with_fake, run_orgctl
 from tests.fake_pulumi import install_fake_pulumi, operations, set_behaviour
 from tests.test_orchestrator import org_with_members
 
@@ -235,3 +236,15 @@ def test_orgctl_report_merge_writes_one_report_summary_and_comment(
     bad = run_orgctl("report", "merge", str(not_a_report), "--out", str(out), home=tmp_path)
     assert bad.returncode == 2
     assert "is not an orgctl run report" in bad.stderr
+
+
+def test_a_phase_the_pattern_does_not_have_is_an_empty_successful_run(
+    fake: Path, tmp_path: Path
+) -> None:
+    # The workflow runs a hub job for every org; a distributed one has no hub stack.
+    org = load_org_file(DISTRIBUTED_EXAMPLE)
+    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
+    options = DeploymentOptions(phase="hub", shard=Shard(2, 3))
+    result = run_deployment(DeploymentRequest(org, "up", options), runner=runner)
+    assert result.ok and result.stacks == []
+    assert not [call for call in operations(fake) if call["argv"][0] == "up"]

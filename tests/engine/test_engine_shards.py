@@ -1,6 +1,6 @@
 """A sharded run on the real engine equals one unsharded run (README, "Sharded runs").
 
-The centralized example (org, hub, 4 members) deployed twice, each into its own file backend:
+The centralized example (org, hub, 3 members, one per shard) deployed twice, each into its own file backend:
 once by one ``orgctl up``, once as the workflow runs it, each phase by three shard processes
 started together (``--phase P --shard K/3``) against one backend, then ``orgctl report
 merge``. Same stacks, same resources (URNs, IDs), same merged report; no stack ran twice.
@@ -24,16 +24,17 @@ from tests.engine.harness import Engine, org_file, orgctl, resources_in, start_o
 from tests.fake_akeyless import FakeAkeyless
 
 SHARDS = 3
-MEMBERS = ["333333333333", "444444444444", "666666666666", "777777777777"]
+MEMBERS = ["333333333333", "666666666666", "888888888888"]
+"""One member stack in each of the three shards (shards 2, 1 and 3: ``shard_of``)."""
 STACKS = ["org", "hub", *(f"member-{account}" for account in MEMBERS)]
 
 
 def _org(fake: FakeAkeyless, into: Path) -> Path:
-    """The example with four plain members (the third's rotated keys would need a secret set
-    by hand first: ``set_rotated_key_secrets``), spread over the three shards."""
+    """The example's first member and two plain ones (the example's third has rotated keys,
+    which need a secret set by hand first: ``set_rotated_key_secrets``)."""
     example = yaml.safe_load(CENTRALIZED_EXAMPLE.read_text(encoding="utf-8"))
-    kept = [account for account in example["accounts"] if account["id"] in MEMBERS[:2]]
-    plain = [{"id": account, "name": f"plain-{account[:3]}"} for account in MEMBERS[2:]]
+    kept = [account for account in example["accounts"] if account["id"] == MEMBERS[0]]
+    plain = [{"id": account, "name": f"plain-{account[:3]}"} for account in MEMBERS[1:]]
     return org_file(CENTRALIZED_EXAMPLE, fake, into, accounts=[*kept, *plain])
 
 
