@@ -24,7 +24,7 @@ def workflow(name: str) -> dict[str, Any]:
 
 
 def steps_of(document: dict[str, Any]) -> list[dict[str, Any]]:
-    return [step for job in document["jobs"].values() for step in job["steps"]]
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
 
 
 def test_every_third_party_action_is_pinned_to_a_commit() -> None:

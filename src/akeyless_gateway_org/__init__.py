@@ -67,6 +67,8 @@ if TYPE_CHECKING:
         PulumiCliMissing,
         SetupFailed,
     )
+    from akeyless_gateway_org.run.report_merge import ReportsDisagree, merge_reports
+    from akeyless_gateway_org.run.shards import InvalidShard, Shard
     from akeyless_gateway_org.verify.akeyless_reader import AkeylessSdkReader
     from akeyless_gateway_org.verify.aws_reader import Boto3IamReader
     from akeyless_gateway_org.verify.check import (
@@ -107,6 +109,8 @@ _HOME: dict[str, tuple[str, ...]] = {
         "StackTransient",
         "Verb",
     ),
+    "akeyless_gateway_org.run.report_merge": ("ReportsDisagree", "merge_reports"),
+    "akeyless_gateway_org.run.shards": ("InvalidShard", "Shard"),
     "akeyless_gateway_org.run.pulumi_runner": (
         "AutomationRunner",
         "BackendNotReady",
@@ -145,16 +149,19 @@ __all__ = [
     "Finding",
     "InvalidInput",
     "InvalidRequest",
+    "InvalidShard",
     "OrgError",
     "OrganizationsUnavailable",
     "PreviewRoleMissing",
     "ProjectNotFound",
     "PulumiCliMissing",
     "ReadFailed",
+    "ReportsDisagree",
     "ResourceStep",
     "RunFailure",
     "SelectionError",
     "SetupFailed",
+    "Shard",
     "StackFailed",
     "StackLocked",
     "StackOutcome",
@@ -169,6 +176,7 @@ __all__ = [
     "aws_reader_for",
     "load_org_file",
     "load_report",
+    "merge_reports",
     "parse_org",
     "run_deployment",
     "verify_org",

@@ -89,6 +89,17 @@ class StackRecord:
     def changed(self) -> bool:
         return any(self.changes.get(op) for op in COUNTED_OPS)
 
+    @classmethod
+    def from_json(cls, document: Mapping[str, Any]) -> StackRecord:
+        """The record a run report holds (:meth:`as_json`), read back (``orgctl report merge``).
+
+        Raises KeyError or TypeError when ``document`` is not one.
+        """
+        fields = dict(document)
+        fields["steps"] = [ResourceStep(**step) for step in fields.get("steps", [])]
+        fields["attempts"] = [Attempt(**attempt) for attempt in fields.get("attempts", [])]
+        return cls(**fields)
+
     def as_json(self) -> dict[str, Any]:
         """The record in a run report: the run's fields (the render writes its own)."""
         document = asdict(self)

@@ -8,6 +8,8 @@ Verbs (``cli/commands.py`` lists them; each is a module of this package):
                                      run the verb over every stack with the Automation API
   verify --config FILE [--json]      check, read-only, that AWS, Akeyless and the state agree
                                      (exit 0 they agree, 3 findings, 1 something not checked)
+  report merge REPORT... --out FILE [--pr-comment FILE]
+                                     join the shard reports of one run into one
 
 Exit status: 0 success, 1 a run failure (a stack failed, a policy violation, the run could
 not start), 2 invalid input. :func:`main` is the one place that maps errors to them.

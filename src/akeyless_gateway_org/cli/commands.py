@@ -10,6 +10,7 @@ from akeyless_gateway_org.cli.accounts import AccountsCommand
 from akeyless_gateway_org.cli.base import Command
 from akeyless_gateway_org.cli.deploy import DeployCommand
 from akeyless_gateway_org.cli.render import RenderCommand
+from akeyless_gateway_org.cli.report import ReportCommand
 from akeyless_gateway_org.cli.verify import VerifyCommand
 from akeyless_gateway_org.run.protocol import VERBS
 
@@ -18,5 +19,6 @@ _IN_HELP_ORDER: tuple[Command, ...] = (
     AccountsCommand(),
     *(DeployCommand(verb) for verb in VERBS),
     VerifyCommand(),
+    ReportCommand(),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _IN_HELP_ORDER}

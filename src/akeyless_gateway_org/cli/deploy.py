@@ -34,6 +34,7 @@ from akeyless_gateway_org.run.orchestrator import (
     utc_now,
 )
 from akeyless_gateway_org.run.protocol import Verb
+from akeyless_gateway_org.run.shards import PHASES, InvalidShard, Shard
 
 
 class DeployCommand:
@@ -64,6 +65,18 @@ class DeployCommand:
         )
         parser.add_argument(
             "--report", type=Path, help="where to write the run report (.orgctl/reports/)"
+        )
+        parser.add_argument(
+            "--phase", choices=PHASES, help="run only this phase (default: every phase, in order)"
+        )
+        parser.add_argument(
+            "--shard",
+            type=_shard,
+            metavar="K/N",
+            help="run only shard K of N of the phase (a hash of each stack's name; needs --phase)",
+        )
+        parser.add_argument(
+            "--run-id", help="name the run in its report, for `orgctl report merge` (a CI run ID)"
         )
         parser.add_argument(
             "--json", action="store_true", help="NDJSON events on stdout, no live view"
@@ -166,6 +179,9 @@ class DeployCommand:
             retry_attempts=args.retry_attempts,
             retry_backoff_seconds=args.retry_backoff,
             report_path=report_path,
+            phase=args.phase,
+            shard=args.shard,
+            run_id=args.run_id,
         )
         request = DeploymentRequest(org=load_org_file(args.config), verb=self.verb, options=options)
         stop, cancel = threading.Event(), threading.Event()
@@ -241,6 +257,14 @@ def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bo
             )
 
     signal.signal(signal.SIGINT, handler)
+
+
+def _shard(text: str) -> Shard:
+    """An argparse type: ``K/N`` (argparse names the option and exits 2)."""
+    try:
+        return Shard.parse(text)
+    except InvalidShard as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("--shard ")) from None
 
 
 def _default_report(verb: str, state_dir: Path) -> Path:

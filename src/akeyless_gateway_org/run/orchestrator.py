@@ -58,6 +58,7 @@ from akeyless_gateway_org.run.protocol import (
     StackTransient,
     Verb,
 )
+from akeyless_gateway_org.run.shards import PhaseName, Shard, phase_of
 
 MEMBER_KINDS = ("member", "account")
 RunStatus = Literal["phase_started", "phase_finished", "stopping", "interrupting", "finished"]
@@ -127,6 +128,15 @@ class DeploymentOptions:
     use_preview_role: bool = False
     """preview only: every account is reached through the org file's read-only
     ``preview_role_name`` instead of the bootstrap (admin) role."""
+    phase: PhaseName | None = None
+    """Run only this phase (``org``, ``hub`` or ``members``); None: every phase, in order."""
+    shard: Shard | None = None
+    """Run only this shard's share of the phase (``run.shards``: a hash of each stack's
+    name). Needs ``phase``: a shard sees only its own stacks, so it cannot know that the
+    earlier phases' stacks in other shards succeeded; the workflow orders the phases."""
+    run_id: str | None = None
+    """Names the run in its report (e.g. the CI run), so ``orgctl report merge`` joins only
+    the reports of one run's shards."""
 
     def __post_init__(self) -> None:
         if self.parallel < 1:
@@ -143,6 +153,24 @@ class DeploymentOptions:
             value = getattr(self, name)
             if not value >= 0:  # NaN too
                 raise InvalidRequest(f"{name} must be 0 or more seconds, not {value}")
+        if self.shard is not None and self.phase is None:
+            raise InvalidRequest(
+                "--shard needs --phase: a shard cannot see that the earlier phases' stacks of "
+                "the other shards succeeded, so each phase is run (and awaited) on its own"
+            )
+        if self.prune and self.phase not in (None, "members"):
+            raise InvalidRequest("--prune goes with the members phase, not --phase " + self.phase)
+        if self.shard is not None and self.prune:
+            raise InvalidRequest(
+                "--prune cannot be sharded: every shard would destroy the same removed stacks; "
+                "prune in one unsharded run"
+            )
+
+    def holds(self, spec: StackSpec) -> bool:
+        """Whether this run's phase and shard take ``spec`` (every stack without them)."""
+        return (self.phase is None or phase_of(spec.kind) == self.phase) and (
+            self.shard is None or self.shard.holds(spec.name)
+        )
 
     @property
     def retry(self) -> RetryPolicy:
@@ -203,6 +231,12 @@ class DeploymentEvent:
 class DeploymentResult:
     verb: Verb
     stacks: list[StackRecord]
+    organization: str | None = None
+    """The management account ID of the org file, naming the organization in the report."""
+    run_id: str | None = None
+    phase: PhaseName | None = None
+    shard: str | None = None
+    """``K/N`` for a shard's run."""
     removed: list[str] = field(default_factory=list)
     """Stacks whose account left the selection (destroyed only with ``prune``)."""
     interrupted: bool = False
@@ -235,6 +269,10 @@ class DeploymentResult:
         ``retrying`` ones were under way."""
         return {
             "verb": self.verb,
+            "organization": self.organization,
+            "run_id": self.run_id,
+            "phase": self.phase,
+            "shard": self.shard,
             "ok": self.ok,
             "interrupted": self.interrupted,
             "error": self.error,
@@ -554,19 +592,27 @@ def run_deployment(
         runner = AutomationRunner()
     options = request.options
     org = resolve_accounts(_with_deploy_role(request), _organizations_client(request))
-    plan = plan_stacks(org)
-    _check_only(plan, options)
+    whole_plan = plan_stacks(org)
+    _check_only(whole_plan, options)
+    plan = [spec for spec in whole_plan if options.holds(spec)]
     if request.verb == "destroy" and not options.yes:
         raise ConfirmationRequired(
             "destroy needs yes=True (--yes); it would destroy: "
             + ", ".join(s.name for s in sorted(_selected(plan, options), key=lambda s: -s.phase))
         )
     run = _Run(request, runner, on_event, stop or threading.Event(), cancel or threading.Event())
-    result = DeploymentResult(verb=request.verb, stacks=[])
+    result = DeploymentResult(
+        verb=request.verb,
+        stacks=[],
+        organization=org.management_account_id,
+        run_id=options.run_id,
+        phase=options.phase,
+        shard=None if options.shard is None else str(options.shard),
+    )
     chosen = _selected(plan, options)
     runner.prepare(chosen, request.environment)
     names = _account_names(org)
-    known = {spec.name for spec in plan}
+    known = {spec.name for spec in whole_plan}
     if request.verb in ("up", "destroy"):
         result.removed = sorted(
             name

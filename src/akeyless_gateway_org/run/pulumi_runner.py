@@ -524,7 +524,9 @@ class AutomationRunner:
         """The stack's own work dir, with a Pulumi.yaml that runs this project's program."""
         work_dir = self.state_dir / "work" / stack
         work_dir.mkdir(parents=True, exist_ok=True)
-        (work_dir / "Pulumi.yaml").write_text(self._project_file, encoding="utf-8")
+        # Replaced whole, never rewritten in place: shards of one run share the state dir,
+        # and another process's CLI may be reading the `_project` work dir's file right now.
+        _replace_file(work_dir / "Pulumi.yaml", self._project_file)
         return work_dir
 
     def qualified(self, stack: str) -> str:
@@ -574,9 +576,7 @@ class AutomationRunner:
         # JSON is YAML, and the json module is fast: hundreds of stacks write this at once.
         # Atomically: a run killed mid-write must not leave a file the next run cannot read
         # (it keeps the CLI's encrypted secrets from it).
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
-        os.replace(temporary, path)
+        _replace_file(path, json.dumps(settings, indent=2, sort_keys=True))
         for entry in entries:
             if entry.secret:
                 self._set_secret(spec.name, work_dir, entry.key, str(entry.value))
@@ -774,3 +774,14 @@ class AutomationRunner:
         """
         if self._command is not None:
             self._command.interrupt(str(self.state_dir / "work" / stack))
+
+
+def _replace_file(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a reader sees the old file or the new one whole.
+
+    The temporary file is this process's and thread's own, so concurrent writers (the shard
+    processes of one run) never write into each other's.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
