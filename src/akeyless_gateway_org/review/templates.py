@@ -74,16 +74,23 @@ def by_template(stacks: Sequence[StackRecord]) -> list[list[StackRecord]]:
     return list(groups.values())
 
 
-def difference_row(stack: StackRecord, names: Mapping[str, str | None]) -> list[str]:
-    """What a stack fills its template's holes with, as plain text cells."""
-    tags = ", ".join(f"{key}={value}" for key, value in sorted(stack.tags.items()))
+def _tag_text(tags: Mapping[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(tags.items()))
+
+
+def difference_row(
+    stack: StackRecord, names: Mapping[str, str | None], shared_tags: Mapping[str, str]
+) -> list[str]:
+    """What a stack fills its template's holes with, as plain text cells (its tags but
+    those every stack of the group has)."""
+    own_tags = {k: v for k, v in stack.tags.items() if shared_tags.get(k) != v}
     return [
         stack.name,
         stack.account,
         names.get(stack.account) or stack.account_name or "",
         ", ".join(stack.regions),
         "; ".join(stack.capabilities),
-        tags,
+        _tag_text(own_tags),
     ]
 
 
@@ -99,18 +106,35 @@ class Differences:
 
 def differences(group: Sequence[StackRecord], names: Mapping[str, str | None]) -> Differences:
     """The difference table of a group, its columns only those that differ: at 1,000
-    accounts a row is an account ID and a name, not six columns said a thousand times."""
-    rows = [difference_row(stack, names) for stack in group]
+    accounts a row is an account ID and a name, not six columns said a thousand times.
+
+    The stack column is left out when each name is the template's with its own account
+    ID (``member-<account>``); tags every stack has are said once, with the others.
+    """
+    first = group[0]
+    shared_tags = {
+        key: value
+        for key, value in first.tags.items()
+        if all(stack.tags.get(key) == value for stack in group)
+    }
+    rows = [difference_row(stack, names, shared_tags) for stack in group]
+    derived_names = all(
+        stack.name == first.name.replace(first.account, stack.account) for stack in group
+    )
     varying = [
         index
         for index in range(len(DIFFERENCE_HEADER))
-        if index == 1 or len({row[index] for row in rows}) > 1  # the account, always
+        if index == 1  # the account, always
+        or ((index != 0 or not derived_names)
+        and len({row[index] for row in rows}) > 1)
     ]
     common = [
         (DIFFERENCE_HEADER[index], rows[0][index])
-        for index in range(len(DIFFERENCE_HEADER))
+        for index in range(2, len(DIFFERENCE_HEADER))
         if index not in varying and rows[0][index]
     ]
+    if shared_tags:
+        common.append(("tags", _tag_text(shared_tags)))
     return Differences(
         common,
         [DIFFERENCE_HEADER[index] for index in varying],
