@@ -154,8 +154,9 @@ def rotated_secret_keys(config: CapabilityStackConfig) -> dict[str, pulumi.Outpu
                 Problem(
                     ROTATED_SECRETS_KEY,
                     f"no current secret access key for {', '.join(missing)}: run "
-                    f"`pulumi config set --secret {ROTATED_SECRETS_KEY}` with the JSON object "
-                    '{"<user>": "<secret access key>", ...} on stdin (never on the command line)',
+                    f"`orgctl secrets set --config <org file> --account {config.account_id}` "
+                    '(the same backend options as for up) with the JSON object {"<user>": '
+                    '"<secret access key>", ...} on stdin, never on the command line',
                 )
             ],
         )

@@ -67,6 +67,10 @@ if TYPE_CHECKING:
         PulumiCliMissing,
         SetupFailed,
     )
+    from akeyless_gateway_org.run.stack_secrets import (
+        SecretsInvalid,
+        set_rotated_access_key_secrets,
+    )
 
 _HOME: dict[str, tuple[str, ...]] = {
     "akeyless_gateway_org.errors": ("InvalidInput", "OrgError", "RunFailure"),
@@ -106,6 +110,7 @@ _HOME: dict[str, tuple[str, ...]] = {
         "ResourceStep",
         "SetupFailed",
     ),
+    "akeyless_gateway_org.run.stack_secrets": ("SecretsInvalid", "set_rotated_access_key_secrets"),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
@@ -130,6 +135,7 @@ __all__ = [
     "PulumiCliMissing",
     "ResourceStep",
     "RunFailure",
+    "SecretsInvalid",
     "SelectionError",
     "SetupFailed",
     "StackFailed",
@@ -144,6 +150,7 @@ __all__ = [
     "load_report",
     "parse_org",
     "run_deployment",
+    "set_rotated_access_key_secrets",
     "write_report",
 ]
 

@@ -10,11 +10,13 @@ from akeyless_gateway_org.cli.accounts import AccountsCommand
 from akeyless_gateway_org.cli.base import Command
 from akeyless_gateway_org.cli.deploy import DeployCommand
 from akeyless_gateway_org.cli.render import RenderCommand
+from akeyless_gateway_org.cli.secrets import SecretsCommand
 from akeyless_gateway_org.run.protocol import VERBS
 
 _IN_HELP_ORDER: tuple[Command, ...] = (
     RenderCommand(),
     AccountsCommand(),
     *(DeployCommand(verb) for verb in VERBS),
+    SecretsCommand(),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _IN_HELP_ORDER}

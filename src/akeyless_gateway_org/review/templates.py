@@ -125,8 +125,7 @@ def differences(group: Sequence[StackRecord], names: Mapping[str, str | None]) -
         index
         for index in range(len(DIFFERENCE_HEADER))
         if index == 1  # the account, always
-        or ((index != 0 or not derived_names)
-        and len({row[index] for row in rows}) > 1)
+        or ((index != 0 or not derived_names) and len({row[index] for row in rows}) > 1)
     ]
     common = [
         (DIFFERENCE_HEADER[index], rows[0][index])

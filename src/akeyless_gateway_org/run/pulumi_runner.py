@@ -495,6 +495,17 @@ class AutomationRunner:
         self._lease = RunLease(self.backend_url)
         self._lease.start()
 
+    def set_stack_secret(
+        self, spec: StackSpec, key: str, value: str, environment: Mapping[str, str]
+    ) -> None:
+        """Set one secret config value of the stack (created if new), the value on stdin."""
+        self.prepare([spec], environment)
+        try:
+            self._select(spec.name)
+            self._set_secret(spec.name, self._work_dir(spec.name), key, value)
+        finally:
+            self.finish()
+
     def finish(self) -> None:
         """The run is over: its lease of the backend goes (see backend_locks.RunLease)."""
         if self._lease is not None:
