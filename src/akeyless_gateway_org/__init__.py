@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         run_deployment,
         write_report,
     )
+    from akeyless_gateway_org.run.preflight import AwsIdentityMissing
     from akeyless_gateway_org.run.protocol import (
         VERBS,
         StackFailed,
@@ -110,6 +111,7 @@ _HOME: dict[str, tuple[str, ...]] = {
         "ResourceStep",
         "SetupFailed",
     ),
+    "akeyless_gateway_org.run.preflight": ("AwsIdentityMissing",),
     "akeyless_gateway_org.run.stack_secrets": ("SecretsInvalid", "set_rotated_access_key_secrets"),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
@@ -118,6 +120,7 @@ _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 __all__ = [
     "VERBS",
     "AutomationRunner",
+    "AwsIdentityMissing",
     "BackendNotReady",
     "ConfigError",
     "ConfirmationRequired",
