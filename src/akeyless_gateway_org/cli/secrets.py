@@ -10,12 +10,34 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from akeyless_gateway_org.cli.base import EXIT_OK, add_config_argument
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.errors import InvalidInput
+
+
+def orgctl_invocation() -> list[str]:
+    """How this process was started, so a printed command runs the same orgctl."""
+    script = Path(sys.argv[0])
+    if script.name == "__main__.py":  # python -m akeyless_gateway_org
+        return [sys.executable, "-m", "akeyless_gateway_org"]
+    return [str(script.resolve())] if script.is_file() else ["orgctl"]
+
+
+def secrets_command(args: argparse.Namespace) -> str:
+    """``orgctl secrets set`` for the org file, backend and state of a deploy verb's run,
+    without ``--account``: a shell command that works as printed, in the same shell."""
+    argv = [*orgctl_invocation(), "secrets", "set", "--config", str(Path(args.config).resolve())]
+    for option in ("backend_url", "pulumi_cli", "state_dir"):
+        value = getattr(args, option, None)
+        if value is not None:
+            argv += [f"--{option.replace('_', '-')}", str(value)]
+    if getattr(args, "stack_owner", "organization") != "organization":
+        argv += ["--stack-owner", args.stack_owner]
+    return shlex.join(argv)
 
 
 class SecretsCommand:
