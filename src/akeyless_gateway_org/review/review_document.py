@@ -4,11 +4,14 @@
 their resources as ``render.json`` has them, secrets already masked by
 ``review.render.mask_secrets``: nothing here sees a secret), the policy pack's
 violations and a few facts about the source, and returns Markdown. At the top a
-summary: the source file and its SHA-256, the pattern, the accounts and stacks, the
-resources by type and the policy result with every violation. Then, per stack and
-always in this order:
+summary: the source file and its SHA-256, the pattern, the risks to accept
+(:func:`risks`), every stack and the template it is shown as, the resources by type
+and the policy result with every violation. Then each template's stack in full
+(``review.templates``: stacks that differ only in their account's values are shown
+once, followed by the table of what each account fills in), always in this order:
 
-1. what the stack is and which account it deploys into;
+1. what the stack is and which account it deploys into, and its security settings
+   (:data:`SECURITY_SETTINGS`);
 2. the trust graph: who may assume which role, across accounts, on which conditions;
 3. every identity policy;
 4. the security-group rules (inline and separate rule resources);
@@ -18,6 +21,7 @@ always in this order:
 8. what is known only after deploy.
 
 A section with nothing to show says so, so a reviewer knows it was looked at.
+Every value reaches the Markdown through ``review.markdown`` (escaped, on its line).
 The output depends only on the input: the same render gives the same bytes.
 """
 
