@@ -68,12 +68,24 @@ def bench_up(accounts: int, parallel: int, delay: float) -> None:
         )
         os.environ.setdefault("PULUMI_CONFIG_PASSPHRASE", "benchmark")
         runner = AutomationRunner(state_dir=Path(tmp) / "state", pulumi_cli=root)
-        request = DeploymentRequest(org, "up", DeploymentOptions(parallel=parallel))
+        # The run's AWS identity, for the preflight's GetCallerIdentity (run/preflight.py).
+        sts = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        sts.start()
+        host, port = sts.get_host_and_port()
+        identity = {
+            "AWS_ACCESS_KEY_ID": "benchmark",
+            "AWS_SECRET_ACCESS_KEY": "benchmark",
+            "AWS_ENDPOINT_URL_STS": f"http://{host}:{port}",
+        }
+        request = DeploymentRequest(
+            org, "up", DeploymentOptions(parallel=parallel), environment=identity
+        )
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
         result = run_deployment(request, runner=runner)
         wall = time.perf_counter() - started
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
+        sts.stop()
         recorded = calls(root)
         peak = max_concurrency(root)
     assert result.ok, [s.error for s in result.failed]

@@ -15,6 +15,7 @@ reads what an earlier phase produced from that stack's outputs (:class:`EarlierP
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -73,6 +74,7 @@ from akeyless_gateway_org.config.fields import AkeylessAccessId, HttpUrl, partit
 from akeyless_gateway_org.config.model import EksSite
 from akeyless_gateway_org.config.stack_config import (
     ROTATED_SECRETS_KEY,
+    SECRETS_COMMAND_VARIABLE,
     AccountStackConfig,
     CapabilityStackConfig,
     GatewayStackConfig,
@@ -150,14 +152,21 @@ def rotated_secret_keys(config: CapabilityStackConfig) -> dict[str, pulumi.Outpu
     rotated, keys = config.rotated_access_keys, config.rotated_access_key_secrets or {}
     missing = [user for user in rotated.user_names if rotated.enabled and user not in keys]
     if missing:
+        # Under orgctl, its own command for this run; by hand, the CLI's in the same shell.
+        orgctl = os.environ.get(SECRETS_COMMAND_VARIABLE)
+        command = (
+            f"{orgctl} --account {config.account_id}"
+            if orgctl
+            else f"pulumi config set --secret {ROTATED_SECRETS_KEY} --stack {pulumi.get_stack()}"
+        )
         raise ConfigError(
             f"config of stack {pulumi.get_stack()!r}",
             [
                 Problem(
                     ROTATED_SECRETS_KEY,
-                    f"no current secret access key for {', '.join(missing)}: run "
-                    f"`pulumi config set --secret {ROTATED_SECRETS_KEY}` with the JSON object "
-                    '{"<user>": "<secret access key>", ...} on stdin (never on the command line)',
+                    f"no current secret access key for {', '.join(missing)}: run `{command}` "
+                    'with the JSON object {"<user>": "<secret access key>", ...} on stdin '
+                    "(never on the command line)",
                 )
             ],
         )

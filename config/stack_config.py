@@ -73,6 +73,9 @@ SETTINGS_KEY = "settings"
 ACCESS_KEY_KEY = "akeylessAccessKey"
 """The project config key of the api_key login's access key: a secure value, never plain."""
 ROTATED_SECRETS_KEY = "rotatedAccessKeySecrets"
+SECRETS_COMMAND_VARIABLE = "AKEYLESS_GATEWAY_ORG_SECRETS_SET"
+"""Set by orgctl for its stacks: the ``orgctl secrets set`` command of this run (org file,
+backend and state options), so a stack missing a secret names the command that sets it."""
 """The project config key of the rotated keys' current secret halves, a JSON object
 ``{"<IAM user>": "<secret access key>"}``: a secure value, never plain."""
 SETTINGS_HINT = "see the settings comment in Pulumi.yaml"

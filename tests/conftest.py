@@ -23,6 +23,7 @@ from akeyless_gateway_org.components.akeyless_sdk import load_sdk, selected
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.project import PROJECT_DIR
+from akeyless_gateway_org.run import preflight
 
 CENTRALIZED_EXAMPLE = PROJECT_DIR / "config" / "org.example.yaml"
 DISTRIBUTED_EXAMPLE = PROJECT_DIR / "config" / "org.distributed.example.yaml"
@@ -74,6 +75,31 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
     yield
+
+
+TEST_CALLER = "arn:aws:iam::123456789012:user/test-deployer"
+
+
+@pytest.fixture(scope="session")
+def sts_endpoint() -> Iterator[str]:
+    """A moto server on loopback answering STS as AWS does: any signed request has an
+    identity. For the preflight's checks (run/preflight.py) in a child process."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def aws_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs in this process have an AWS identity: the fake CLI needs none, and the
+    preflight's own tests (tests/test_preflight.py) call the real check on a moto STS."""
+    monkeypatch.setattr(preflight, "caller_identity", lambda environment: TEST_CALLER)
 
 
 @pytest.fixture(autouse=True, scope="session")

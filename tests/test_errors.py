@@ -97,6 +97,7 @@ def test_every_verb_is_a_registered_command() -> None:
         "destroy",
         "verify",
         "report",
+        "secrets",
     ]
     for name, command in COMMANDS.items():
         assert command.name == name and command.help

@@ -50,12 +50,16 @@ def test_render_json_contract(centralized_org: OrgDeployment) -> None:
     assert role["provider_account"] == "222222222222"
 
 
-def test_render_masks_the_external_id(centralized_org: OrgDeployment) -> None:
+def test_render_shows_the_external_id_as_generated_at_deploy_and_secret(
+    centralized_org: OrgDeployment,
+) -> None:
+    """``[secret]`` only for a secret that exists: the External ID is generated at deploy."""
     text = render_json(rendered(centralized_org), SUMMARY)
-    assert "external_id: known after deploy" not in text
-    assert '\\"sts:ExternalId\\": \\"[secret]\\"' in text
+    generated = "<member-333333333333-external-id.external_id: known after deploy, secret>"
+    assert f'\\"sts:ExternalId\\": \\"{generated}\\"' in text
+    assert '\\"sts:ExternalId\\": \\"[secret]\\"' not in text
     markdown = render_markdown(rendered(centralized_org))
-    assert '"sts:ExternalId": "[secret]"' in markdown
+    assert f'"sts:ExternalId": "{generated}"' in markdown
     assert "arn:aws:iam::222222222222:role/akeyless/akeyless-gateway" in markdown
 
 

@@ -25,6 +25,7 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.policy.rules import Violation
 from akeyless_gateway_org.records import StackRecord
+from akeyless_gateway_org.review.markdown import escape
 from akeyless_gateway_org.review.render import (
     RecordedResource,
     StackRender,
@@ -192,18 +193,27 @@ def test_hub_ec2_stack_trust_policies_rules_and_user_data(centralized: Rendered)
     ) in unknown
 
 
-def test_member_stack_trust_needs_the_masked_external_id(centralized: Rendered) -> None:
+def test_member_stack_trust_needs_the_external_id_generated_at_deploy(
+    centralized: Rendered,
+) -> None:
+    """The External ID does not exist before deploy: it shows as the placeholder of the step
+    that generates it, marked secret, never as ``[secret]``, and is listed in section 8."""
     stack = "member-333333333333"
     assert "| Deploys into account | 333333333333 (workloads-prod) |" in section(
         centralized.markdown, stack, 1
     )
     trust = section(centralized.markdown, stack, 2)
-    assert "StringEquals sts:ExternalId = [secret]" in trust
+    external_id = "<member-333333333333-external-id.external_id: known after deploy, secret>"
     assert (
         "| role /akeyless/akeyless-gateway | sts:AssumeRole | "
-        "role /akeyless/akeyless-gateway-member | StringEquals sts:ExternalId = [secret] | yes |"
+        "role /akeyless/akeyless-gateway-member | StringEquals sts:ExternalId = "
+        f"{escape(external_id)} | yes |"
     ) in trust
-    assert '"sts:ExternalId": "[secret]"' in trust  # the trust policy in full
+    assert f'"sts:ExternalId": "{external_id}"' in trust  # the trust policy in full
+    assert (
+        f"| `member-333333333333-access-role` | `assumeRolePolicy` | `{external_id}` | "
+        "generated at deploy | yes |"
+    ) in section(centralized.markdown, stack, 8)
     objects = section(centralized.markdown, stack, 7)
     assert "#### TargetAws `/aws-org/aws/333333333333/target`" in objects
     assert "| `useGwCloudIdentity` | `true` |" in objects
@@ -215,7 +225,7 @@ def test_member_stack_trust_needs_the_masked_external_id(centralized: Rendered) 
     assert "| `rotationInterval` | `30` |" in rotated
     unknown = section(centralized.markdown, stack, 8)
     assert "`<member-333333333333-target.id: known after deploy>`" in unknown
-    assert "external_id: known after deploy" not in centralized.markdown
+    assert "= [secret]" not in section(centralized.markdown, stack, 2)  # it does not exist yet
 
 
 def test_distributed_ecs_stack_shows_the_container_environment(distributed: Rendered) -> None:
@@ -352,7 +362,7 @@ def _document(*resources: dict[str, Any], **facts: Any) -> str:
 
 def test_placeholder_pattern_matches_the_render_marker() -> None:
     match = PLACEHOLDER.fullmatch(after_deploy("eks cluster staging", "endpoint"))
-    assert match is not None and match.groups() == ("eks cluster staging", "endpoint")
+    assert match is not None and match.group(1, 2) == ("eks cluster staging", "endpoint")
 
 
 def test_security_group_rules_from_separate_rule_resources_and_prefix_lists() -> None:
@@ -458,7 +468,7 @@ def test_instance_user_data_container_secrets_and_inline_policies() -> None:
     workloads = section(markdown, "s", 6)
     assert "| `TOKEN` | `arn:aws:ssm:::parameter/t` |" in workloads
     policies = section(markdown, "s", 3)
-    assert "#### `role`: inlinePolicies[0].policy" in policies
+    assert "#### `role`: `inlinePolicies[0].policy`" in policies
     assert '"Action": "s3:List*"' in policies
     assert "- `arn:aws:iam::aws:policy/ReadOnlyAccess`" in policies
 

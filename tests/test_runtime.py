@@ -187,8 +187,11 @@ def test_the_fake_cancel_only_deletes_the_lock_like_the_diy_backend(
     assert update.returncode == 255 and "update canceled" in stdout
 
 
-def _start_orgctl(fake: Path, tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
-    """orgctl in a process group of its own, like a shell's foreground job."""
+def _start_orgctl(
+    fake: Path, tmp_path: Path, sts_endpoint: str, *extra: str
+) -> subprocess.Popen[str]:
+    """orgctl in a process group of its own, like a shell's foreground job; its AWS
+    identity (the preflight's) from the moto STS."""
     return subprocess.Popen(
         [
             *(sys.executable, "-m", "akeyless_gateway_org", "up"),
@@ -196,7 +199,14 @@ def _start_orgctl(fake: Path, tmp_path: Path, *extra: str) -> subprocess.Popen[s
             *("--state-dir", str(tmp_path / "state"), *extra),
         ],
         cwd=PROJECT_DIR,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PULUMI_CONFIG_PASSPHRASE": "x"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PULUMI_CONFIG_PASSPHRASE": "x",
+            "AWS_ACCESS_KEY_ID": "AKIARUNTIMETEST00000",
+            "AWS_SECRET_ACCESS_KEY": "x" * 40,
+            "AWS_ENDPOINT_URL_STS": sts_endpoint,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -205,12 +215,12 @@ def _start_orgctl(fake: Path, tmp_path: Path, *extra: str) -> subprocess.Popen[s
 
 
 def test_ctrl_c_at_the_terminal_once_lets_in_flight_finish_twice_interrupts(
-    fake: Path, tmp_path: Path
+    fake: Path, tmp_path: Path, sts_endpoint: str
 ) -> None:
     """SIGINT to orgctl's process group, as the terminal sends it."""
     set_behaviour(fake, hang=["hub"], hang_seconds=6)
     report = tmp_path / "report.json"
-    orgctl_process = _start_orgctl(fake, tmp_path, "--json", "--report", str(report))
+    orgctl_process = _start_orgctl(fake, tmp_path, sts_endpoint, "--json", "--report", str(report))
     wait_for(lambda: lock_files(tmp_path / "state", "hub"), seconds=20)
     os.killpg(orgctl_process.pid, signal.SIGINT)
     time.sleep(0.5)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
         run_deployment,
         write_report,
     )
+    from akeyless_gateway_org.run.preflight import AwsIdentityMissing
     from akeyless_gateway_org.run.protocol import (
         VERBS,
         StackFailed,
@@ -69,6 +70,10 @@ if TYPE_CHECKING:
     )
     from akeyless_gateway_org.run.report_merge import ReportsDisagree, merge_reports
     from akeyless_gateway_org.run.shards import InvalidShard, Shard
+    from akeyless_gateway_org.run.stack_secrets import (
+        SecretsInvalid,
+        set_rotated_access_key_secrets,
+    )
     from akeyless_gateway_org.verify.akeyless_reader import AkeylessSdkReader
     from akeyless_gateway_org.verify.aws_reader import Boto3IamReader
     from akeyless_gateway_org.verify.check import (
@@ -128,6 +133,8 @@ _HOME: dict[str, tuple[str, ...]] = {
         "verify_org",
     ),
     "akeyless_gateway_org.verify.model": ("Finding", "ReadFailed", "Unchecked", "VerifyResult"),
+    "akeyless_gateway_org.run.preflight": ("AwsIdentityMissing",),
+    "akeyless_gateway_org.run.stack_secrets": ("SecretsInvalid", "set_rotated_access_key_secrets"),
 }
 _MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
 
@@ -136,6 +143,7 @@ __all__ = [
     "VERBS",
     "AkeylessSdkReader",
     "AutomationRunner",
+    "AwsIdentityMissing",
     "BackendNotReady",
     "Boto3IamReader",
     "ConfigError",
@@ -159,6 +167,7 @@ __all__ = [
     "ReportsDisagree",
     "ResourceStep",
     "RunFailure",
+    "SecretsInvalid",
     "SelectionError",
     "SetupFailed",
     "Shard",
@@ -179,6 +188,7 @@ __all__ = [
     "merge_reports",
     "parse_org",
     "run_deployment",
+    "set_rotated_access_key_secrets",
     "verify_org",
     "write_report",
 ]

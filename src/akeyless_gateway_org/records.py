@@ -84,6 +84,10 @@ class StackRecord:
     regions: tuple[str, ...] = ()
     compute: str | None = None
     """ec2, ecs or eks for a stack that runs a Gateway (render)."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """The tags the stack puts on its resources (render)."""
+    capabilities: tuple[str, ...] = ()
+    """The account's enabled capabilities, each with its settings (render)."""
 
     @property
     def changed(self) -> bool:
@@ -103,6 +107,6 @@ class StackRecord:
     def as_json(self) -> dict[str, Any]:
         """The record in a run report: the run's fields (the render writes its own)."""
         document = asdict(self)
-        for render_only in ("resources", "regions", "compute"):
+        for render_only in ("resources", "regions", "compute", "tags", "capabilities"):
             del document[render_only]
         return document

@@ -6,10 +6,12 @@ See tests/engine/conftest.py for the fixtures and what is real and what is stood
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Collection
@@ -82,6 +84,19 @@ class Engine:
         return self.bin / "pulumi"
 
 
+@functools.cache
+def sts_endpoint() -> str:
+    """A moto server on loopback answering STS as AWS does, for orgctl's preflight
+    (run/preflight.py); started once per test process, stopped with it."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    return f"http://127.0.0.1:{port}"
+
+
 def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
     """The built CLI with the stand-in plugins in a ``PULUMI_HOME`` under ``root``.
 
@@ -106,6 +121,9 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
         "AWS_SECRET_ACCESS_KEY": FAKE_AWS_SECRET,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # Only the preflight's GetCallerIdentity goes there: the Akeyless login signs for
+        # the global endpoint itself (components/akeyless_api.py).
+        "AWS_ENDPOINT_URL_STS": sts_endpoint(),
     }
     return Engine(bin_dir, home, env)
 

@@ -11,6 +11,7 @@ from akeyless_gateway_org.cli.base import Command
 from akeyless_gateway_org.cli.deploy import DeployCommand
 from akeyless_gateway_org.cli.render import RenderCommand
 from akeyless_gateway_org.cli.report import ReportCommand
+from akeyless_gateway_org.cli.secrets import SecretsCommand
 from akeyless_gateway_org.cli.verify import VerifyCommand
 from akeyless_gateway_org.run.protocol import VERBS
 
@@ -20,5 +21,6 @@ _IN_HELP_ORDER: tuple[Command, ...] = (
     *(DeployCommand(verb) for verb in VERBS),
     VerifyCommand(),
     ReportCommand(),
+    SecretsCommand(),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _IN_HELP_ORDER}

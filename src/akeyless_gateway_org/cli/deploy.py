@@ -22,6 +22,8 @@ from akeyless_gateway_org.cli.base import (
     seconds,
     write_comment,
 )
+from akeyless_gateway_org.cli.secrets import secrets_command
+from akeyless_gateway_org.config.stack_config import SECRETS_COMMAND_VARIABLE
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.run.orchestrator import (
     DeploymentAborted,
@@ -183,7 +185,12 @@ class DeployCommand:
             shard=args.shard,
             run_id=args.run_id,
         )
-        request = DeploymentRequest(org=load_org_file(args.config), verb=self.verb, options=options)
+        request = DeploymentRequest(
+            org=load_org_file(args.config),
+            verb=self.verb,
+            options=options,
+            environment={SECRETS_COMMAND_VARIABLE: secrets_command(args)},
+        )
         stop, cancel = threading.Event(), threading.Event()
         _interrupts(stop, cancel, args.cancel_on_interrupt)
         aborted: DeploymentAborted | None = None

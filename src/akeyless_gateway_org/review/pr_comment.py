@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.records import COUNTED_OPS, ResourceStep, StackRecord
+from akeyless_gateway_org.review.markdown import (
+    Markup,
+    code,
+    code_block,
+    escape,
+    html_text,
+    inert,
+    table,
+)
+from akeyless_gateway_org.review.templates import by_template, differences
 
 MAX_CHARS = 64_000
 MARKER = "<!-- akeyless-gateway-org:preview -->"
@@ -37,36 +46,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
 
 
-def code_span(text: str) -> str:
-    """``text`` as inline code that no value can break out of.
-
-    Values come from pull requests (config, program output): a backtick in one
-    would end a plain `...` span and let the rest render as Markdown (links,
-    images that call out). A CommonMark code span closes only on a backtick run
-    of its opening length (https://spec.commonmark.org/0.31.2/#code-spans), so
-    the fence is one longer than the longest run inside; newlines become spaces.
-    """
-    flat = " ".join(text.splitlines()) or " "
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
-    return f"{fence}{pad}{flat}{pad}{fence}"
-
-
-def code_block(text: str, indent: str = "", info: str = "") -> list[str]:
-    """``text`` as a fenced block (``info``: its language), its fence longer than any
-    backtick run inside it."""
-    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    return [
-        f"{indent}{fence}{info}",
-        *(f"{indent}{line}" for line in text.splitlines()),
-        f"{indent}{fence}",
-    ]
-
-
-def plain(text: str) -> str:
-    """``text`` with Markdown's and HTML's active characters backslash-escaped
-    (https://spec.commonmark.org/0.31.2/#backslash-escapes), on one line."""
-    return re.sub(r"([\\`*_\[\]()<>!|#~&])", r"\\\1", " ".join(text.splitlines()))
+def code_span(text: str) -> Markup:
+    """A value as inline code (``markdown.code``), its HTML tags and mentions removed."""
+    return code(inert(text))
 
 
 def _policy_lines(value: Any) -> list[str]:
@@ -97,7 +79,7 @@ def _property_lines(step: ResourceStep) -> list[str]:
             lines += [
                 f"  - {code_span(key)}:",
                 "",
-                *code_block("\n".join(body), indent="    ", info="diff"),
+                *code_block(inert("\n".join(body)), info="diff", indent="    "),
             ]
         elif step.op == "create":
             lines.append(f"  - {code_span(key)}: {code_span(_short(after))}")
@@ -112,43 +94,65 @@ def _counts(stack: StackRecord) -> list[str]:
     return [str(stack.changes.get(op, 0)) for op in COUNTED_OPS]
 
 
-def _summary(stacks: Sequence[StackRecord], title: str) -> list[str]:
+def _summary(groups: Sequence[Sequence[StackRecord]], title: str) -> list[str]:
+    stacks = [stack for group in groups for stack in group]
     changed = [s for s in stacks if s.changed]
     failed = [s for s in stacks if s.status == "failed"]
     lines = [
         MARKER,
-        f"## {title}",
+        f"## {escape(title)}",
         "",
         f"{len(stacks)} stacks: {len(changed)} with changes, "
-        f"{len(stacks) - len(changed) - len(failed)} without, {len(failed)} failed.",
+        f"{len(stacks) - len(changed) - len(failed)} without, {len(failed)} failed. "
+        "Stacks that are one template with per-account values are one row; the accounts "
+        "of each follow the table.",
         "",
-        "| stack | account | + | ~ | - | ± | status |",
-        "|---|---|---:|---:|---:|---:|---|",
     ]
-    for stack in stacks:
-        status = "❌ failed" if stack.status == "failed" else stack.status
-        lines.append(
-            f"| `{stack.name}` | {stack.account} | {' | '.join(_counts(stack))} | {status} |"
-        )
+    rows = []
+    for group in groups:
+        first = group[0]
+        more = f" and {len(group) - 1} more like it" if len(group) > 1 else ""
+        status = "❌ failed" if first.status == "failed" else first.status
+        rows.append([Markup(code_span(first.name) + more), first.account, *_counts(first), status])
+    lines += table(["stack", "account", "+", "~", "-", "±", "status"], rows)
+    for group in groups:
+        if len(group) > 1:
+            lines += _group_accounts(group)
     return lines
 
 
-def _details(stack: StackRecord) -> list[str]:
+def _group_accounts(group: Sequence[StackRecord]) -> list[str]:
+    """The accounts of a template: what they share once, then what each fills in."""
+    found = differences(group, {})
+    shared = "; ".join(f"{column} {code_span(value)}" for column, value in found.common)
+    return [
+        f"**{code_span(group[0].name)} and {len(group) - 1} more like it**"
+        + (f", all with {shared}" if shared else "")
+        + ":",
+        "",
+        *table(found.header, [[inert(cell) for cell in row] for row in found.rows]),
+    ]
+
+
+def _details(stack: StackRecord, like: int) -> list[str]:
     marks = " ".join(
         f"{OP_MARKS[op]}{stack.changes.get(op)}" for op in COUNTED_OPS if stack.changes.get(op)
     )
+    also = f" and {like} more like it" if like else ""
     lines = [
         "<details>",
-        f"<summary><b>{stack.name}</b> ({stack.account}) {marks}".rstrip() + "</summary>",
+        f"<summary><b>{html_text(inert(stack.name))}</b> ({html_text(stack.account)}){also} "
+        f"{marks}".rstrip()
+        + "</summary>",
         "",
     ]
     if stack.error:
-        lines += ["**Error:**", "", *code_block(stack.error), ""]
+        lines += ["**Error:**", "", *code_block(inert(stack.error)), ""]
     for step in stack.steps:
         if step.op == "same":
             continue
         mark = OP_MARKS.get(step.op, "·")
-        lines.append(f"- `{mark} {step.op}` {code_span(step.type)} **{plain(step.name)}**")
+        lines.append(f"- `{mark} {step.op}` {code_span(step.type)} **{escape(inert(step.name))}**")
         lines += _property_lines(step)
     lines += ["", "</details>", ""]
     return lines
@@ -161,13 +165,14 @@ def render_comment(
     max_chars: int = MAX_CHARS,
 ) -> str:
     """The comment, at most ``max_chars`` long; details trimmed first, then noted."""
-    head = "\n".join(_summary(stacks, title)) + "\n\n"
-    quiet = [s.name for s in stacks if not s.changed and s.status != "failed"]
-    tail = f"No changes: {', '.join(f'`{n}`' for n in quiet)}.\n" if quiet else ""
+    groups = by_template(stacks)
+    head = "\n".join(_summary(groups, title)) + "\n\n"
+    quiet = [g[0].name for g in groups if not g[0].changed and g[0].status != "failed"]
+    tail = f"No changes: {', '.join(code_span(n) for n in quiet)}.\n" if quiet else ""
     sections = [
-        (stack.name, "\n".join(_details(stack)) + "\n")
-        for stack in stacks
-        if stack.changed or stack.status == "failed"
+        (group[0].name, "\n".join(_details(group[0], len(group) - 1)) + "\n")
+        for group in groups
+        if group[0].changed or group[0].status == "failed"
     ]
     note_room = 400  # what the trimming note itself may take
     budget = max_chars - len(head) - len(tail) - note_room
@@ -181,7 +186,7 @@ def render_comment(
             trimmed.append(name)
     note = ""
     if trimmed:
-        shown = ", ".join(f"`{n}`" for n in trimmed[:10])
+        shown = ", ".join(code_span(n) for n in trimmed[:10])
         more = f" and {len(trimmed) - 10} more" if len(trimmed) > 10 else ""
         note = (
             f"\n> Trimmed: the details of {len(trimmed)} stack(s) ({shown}{more}) are left out "

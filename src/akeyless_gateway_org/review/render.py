@@ -36,7 +36,7 @@ from akeyless_gateway_org.components.akeyless_dynamic import EXTERNAL_ID_TYPE
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessSdk, SdkKind, load_sdk, selected
 from akeyless_gateway_org.components.compute_kinds import offline_lookup
 from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.model import CapabilitySettings, OrgDeployment
 from akeyless_gateway_org.config.stack_config import (
     CapabilityStackConfig,
     GatewayStackConfig,
@@ -48,12 +48,18 @@ from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.rules import DEFAULT_REQUIRED_TAGS, Resource, Violation, check
 from akeyless_gateway_org.project import PROGRAM, project_name
 from akeyless_gateway_org.records import SECRET_MASK, ResourceStep, StackRecord
-from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
+from akeyless_gateway_org.review.review_document import (
+    PLACEHOLDER,
+    SECRET_PLACEHOLDER_MARK,
+    SummaryFacts,
+    review_document,
+)
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 COMPONENT_PREFIX = "akeyless-gateway:"
 """The type prefix of this project's ComponentResources."""
-OPERATOR_SECRET = "<set by the operator with pulumi config set --secret>"
+OPERATOR_SECRET = "<stack config.rotatedAccessKeySecrets: set by the operator>"
+"""The render's stand-in for a secret only the operator sets (``orgctl secrets set``)."""
 DYNAMIC_PROVIDER_INPUT = "__provider"
 """A dynamic resource's serialized provider code: not a reviewable input."""
 
@@ -71,6 +77,18 @@ def after_deploy(resource_name: str, prop: str) -> str:
     return f"<{resource_name}.{prop}: known after deploy>"
 
 
+def _secret_stand_in(value: str) -> str | None:
+    """A secret that does not exist yet, as its placeholder marked secret; else None.
+
+    A secret whose whole value is a placeholder (the External ID Akeyless
+    generates, a key the operator sets) has nothing to hide in the render: the
+    reviewer sees where it will come from, and that it will be kept secret.
+    """
+    return (
+        value.replace(">", SECRET_PLACEHOLDER_MARK + ">") if PLACEHOLDER.fullmatch(value) else None
+    )
+
+
 # --- masking secrets ----------------------------------------------------------
 
 
@@ -78,11 +96,18 @@ def _is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
+def _mask_external_id(value: Any) -> Any:
+    """An External ID condition's value: its placeholder if not generated yet, else masked."""
+    if isinstance(value, list):
+        return [_mask_external_id(item) for item in value]
+    return (isinstance(value, str) and _secret_stand_in(value)) or SECRET_MASK
+
+
 def _mask_policy(document: Any) -> Any:
     """Mask the External ID conditions of a policy document, keep the rest readable."""
     if isinstance(document, dict):
         return {
-            key: SECRET_MASK if key == "sts:ExternalId" else _mask_policy(value)
+            key: _mask_external_id(value) if key == "sts:ExternalId" else _mask_policy(value)
             for key, value in document.items()
         }
     if isinstance(document, list):
@@ -98,6 +123,8 @@ def mask_secrets(value: Any) -> Any:
     """
     if _is_secret(value):
         inner = value["value"]
+        if isinstance(inner, str) and (stand_in := _secret_stand_in(inner)):
+            return stand_in
         # JSON text only: the provider's form of a policy (a secret mapping stays masked).
         policy = policy_document(inner) if isinstance(inner, str) else None
         return json.dumps(_mask_policy(policy)) if policy else SECRET_MASK
@@ -376,7 +403,24 @@ class StackRender:
             resources=resources,
             regions=tuple(config.regions),
             compute=config.compute if isinstance(config, GatewayStackConfig) else None,
+            tags=dict(config.tags),
+            capabilities=capability_summary(config),
         )
+
+
+def capability_summary(config: Any) -> tuple[str, ...]:
+    """Each enabled capability of a member or account stack, with its non-default settings."""
+    if not isinstance(config, CapabilityStackConfig):
+        return ()
+    summary = []
+    for name in CapabilitySettings.model_fields:
+        capability = getattr(config, name)
+        if capability.enabled:
+            settings = capability.model_dump(
+                mode="json", exclude={"enabled"}, exclude_defaults=True
+            )
+            summary.append(f"{name} {json.dumps(settings, sort_keys=True)}" if settings else name)
+    return tuple(summary)
 
 
 class RenderError(RunFailure):

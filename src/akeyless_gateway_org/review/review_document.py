@@ -4,11 +4,14 @@
 their resources as ``render.json`` has them, secrets already masked by
 ``review.render.mask_secrets``: nothing here sees a secret), the policy pack's
 violations and a few facts about the source, and returns Markdown. At the top a
-summary: the source file and its SHA-256, the pattern, the accounts and stacks, the
-resources by type and the policy result with every violation. Then, per stack and
-always in this order:
+summary: the source file and its SHA-256, the pattern, the risks to accept
+(:func:`risks`), every stack and the template it is shown as, the resources by type
+and the policy result with every violation. Then each template's stack in full
+(``review.templates``: stacks that differ only in their account's values are shown
+once, followed by the table of what each account fills in), always in this order:
 
-1. what the stack is and which account it deploys into;
+1. what the stack is and which account it deploys into, and its security settings
+   (:data:`SECURITY_SETTINGS`);
 2. the trust graph: who may assume which role, across accounts, on which conditions;
 3. every identity policy;
 4. the security-group rules (inline and separate rule resources);
@@ -18,6 +21,7 @@ always in this order:
 8. what is known only after deploy.
 
 A section with nothing to show says so, so a reviewer knows it was looked at.
+Every value reaches the Markdown through ``review.markdown`` (escaped, on its line).
 The output depends only on the input: the same render gives the same bytes.
 """
 
@@ -28,8 +32,9 @@ import binascii
 import hashlib
 import json
 import re
+import shlex
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,11 +45,19 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.rules import RULES, Violation
 from akeyless_gateway_org.records import SECRET_MASK, StackRecord
+from akeyless_gateway_org.review.markdown import Markup, code, code_block, escape, table
+from akeyless_gateway_org.review.templates import by_template, differences
 
 """What ``scripts.render.mask_secrets`` puts in place of a secret."""
 
-PLACEHOLDER = re.compile(r"<([^<>]+)\.([A-Za-z_][A-Za-z0-9_]*): known after deploy>")
-"""``scripts.render.after_deploy``'s marker: ``<resource.prop: known after deploy>``."""
+PLACEHOLDER = re.compile(
+    r"<([^<>]+)\.([A-Za-z_][A-Za-z0-9_]*): (known after deploy|set by the operator)(, secret)?>"
+)
+"""The render's stand-in for a value that does not exist before deploy
+(``review.render.after_deploy``, ``OPERATOR_SECRET``): ``<resource.prop: known after
+deploy>``, or ``<...: set by the operator>`` for a secret the operator sets on the
+stack; ``, secret`` at the end: the value will be kept secret once it exists."""
+SECRET_PLACEHOLDER_MARK = ", secret"
 
 ROLE_TYPE = "aws:iam/role:Role"
 SECURITY_GROUP_TYPE = "aws:ec2/securityGroup:SecurityGroup"
@@ -64,6 +77,7 @@ AKEYLESS_PREFIX = "akeyless:"
 DYNAMIC_STEP_PREFIX = "pulumi-python:dynamic/"
 TRUST_POLICY_KEY = "assumeRolePolicy"
 YAML_WIDTH = 1_000_000
+ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML")
 
 STACK_PURPOSE = {
@@ -182,26 +196,13 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _cell(text: str) -> str:
-    """Text for a Markdown table cell."""
-    return text.replace("|", "\\|").replace("\n", "<br>")
-
-
-def _code(text: str) -> str:
-    fence = "``" if "`" in text else "`"
-    pad = " " if "`" in text else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
-    return [*lines, ""]
-
-
 def _block(language: str, text: str) -> list[str]:
-    fence = "````" if "```" in text else "```"
-    return [f"{fence}{language}", text.rstrip("\n"), fence, ""]
+    return [*code_block(text, language), ""]
+
+
+def _joined(parts: Iterable[object], separator: str = ", ") -> Markup:
+    """Values (or markup) escaped one by one, then joined: one table cell."""
+    return Markup(separator.join(escape(part) for part in parts))
 
 
 def _pretty_json(document: Any) -> str:
@@ -236,13 +237,15 @@ def _decoded_user_data(resource: Mapping[str, Any]) -> str | None:
 
 
 def _summary(
-    stacks: Sequence[StackRecord], violations: Sequence[Violation], facts: SummaryFacts
+    groups: Sequence[Sequence[StackRecord]], violations: Sequence[Violation], facts: SummaryFacts
 ) -> list[str]:
+    stacks = [stack for group in groups for stack in group]
+    template_of = {stack.name: group[0].name for group in groups for stack in group}
     resources = [resource for stack in stacks for resource in stack.resources]
     accounts = dict(facts.accounts)
     facts_rows = [
-        ["Source file", _code(facts.source_path) if facts.source_path else "(not given)"],
-        ["SHA-256", _code(facts.source_sha256) if facts.source_sha256 else "(not given)"],
+        ["Source file", code(facts.source_path) if facts.source_path else "(not given)"],
+        ["SHA-256", code(facts.source_sha256) if facts.source_sha256 else "(not given)"],
         ["Pattern", facts.pattern or "(not given)"],
         ["Accounts selected", str(len(accounts)) if accounts else "(not given)"],
         ["Stacks", str(len(stacks))],
@@ -251,7 +254,7 @@ def _summary(
     if facts.sdk_source is not None:
         facts_rows.append(["Akeyless resource classes", facts.sdk_source])
     verdict = (
-        f"**FAILED: {len(violations)} violation(s)**"
+        Markup(f"**FAILED: {len(violations)} violation(s)**")
         if violations
         else "passed: every rule holds for every resource"
     )
@@ -264,40 +267,160 @@ def _summary(
             "so accounts it would add are not reviewed here.",
             "",
         ]
-    lines += _table(["", ""], facts_rows)
-    if accounts:
-        lines += ["### Accounts", ""]
-        lines += _table(["account", "name"], [[a, accounts[a] or ""] for a in sorted(accounts)])
-    lines += ["### Stacks", ""]
-    lines += _table(
-        ["stack", "kind", "phase", "account", "resources"],
+    lines += table(["", ""], facts_rows)
+    lines += _risks(stacks)
+    lines += [
+        "### Stacks",
+        "",
+        f"{len(groups)} distinct stack(s) shown in full; each other stack is the same "
+        "template with its own account, name, regions, capabilities and tags, listed under "
+        "its template (the last column).",
+        "",
+    ]
+    lines += table(
+        ["stack", "kind", "phase", "account", "name", "resources", "shown as"],
         [
             [
-                _code(s.name),
+                code(s.name),
                 s.kind,
                 "" if s.phase is None else str(s.phase),
                 s.account,
+                accounts.get(s.account) or "",
                 str(len(s.resources)),
+                "in full" if template_of[s.name] == s.name else code(template_of[s.name]),
             ]
             for s in stacks
         ],
     )
     lines += ["### Resources by type", ""]
     counts = Counter(str(resource["type"]) for resource in resources)
-    lines += _table(["type", "count"], [[_code(t), str(counts[t])] for t in sorted(counts)])
+    lines += table(["type", "count"], [[code(t), str(counts[t])] for t in sorted(counts)])
     lines += ["### Policy pack", ""]
     lines += [f"Result: {verdict}.", "", "Rules checked (`policy/rules.py`):", ""]
-    lines += [f"- `{name}`: {description}" for name, (description, _) in RULES.items()]
+    lines += [f"- {code(name)}: {escape(description)}" for name, (description, _) in RULES.items()]
     lines.append("")
     if violations:
         lines += ["Violations:", ""]
-        lines += _table(
+        lines += table(
             ["rule", "resource", "type", "finding"],
-            [[_code(v.rule), _code(v.resource), _code(v.type), v.message] for v in violations],
+            [[code(v.rule), code(v.resource), code(v.type), v.message] for v in violations],
         )
     else:
         lines += ["Violations: none.", ""]
     return lines
+
+
+# --- the risks ----------------------------------------------------------------------
+
+
+def _across(edge: _Edge) -> bool:
+    return (
+        None not in (edge.source.account, edge.target.account)
+        and edge.source.account != edge.target.account
+    )
+
+
+def _wildcard_grants(stack: StackRecord) -> Iterator[str]:
+    """``role: actions`` of every identity-policy statement allowing ``Resource: "*"``."""
+    for resource in stack.resources:
+        holder = str(resource["inputs"].get("role", resource["name"]))
+        for _, document in _identity_documents(resource["inputs"]):
+            for statement in _statements(document):
+                if statement.get("Effect") == "Allow" and "*" in _as_list(
+                    statement.get("Resource")
+                ):
+                    actions = ", ".join(map(str, _as_list(statement.get("Action"))))
+                    yield f"{holder}: {actions}"
+
+
+def _admin_access_ids(stack: StackRecord) -> Iterator[str]:
+    """Access IDs given ``admin`` on a Gateway: GatewayAllowedAccess resources and the
+    ``ALLOWED_ACCESS_PERMISSIONS`` of EC2 user data."""
+    for resource in stack.resources:
+        inputs = resource["inputs"]
+        if "admin" in str(inputs.get("permissions", "")) and "accessId" in inputs:
+            yield str(inputs["accessId"])
+        script = _decoded_user_data(resource) or ""
+        for line in script.splitlines():
+            if line.startswith("ALLOWED_ACCESS_PERMISSIONS="):
+                for entry in _as_list(_embedded_json(line.split("=", 1)[1])):
+                    if "admin" in _as_list(entry.get("permissions")):
+                        yield str(entry.get("access_id"))
+
+
+def _counted(items: Iterable[str]) -> list[str]:
+    """Distinct items, each with how many stacks have it when more than one."""
+    counts = Counter(items)
+    return [f"{item} ({counts[item]} stacks)" if counts[item] > 1 else item for item in counts]
+
+
+def risks(stacks: Sequence[StackRecord]) -> list[tuple[Markup, list[str]]]:
+    """What a reviewer must accept to sign: (risk, its instances); an empty list: none."""
+    edges = [(stack, edge) for stack in stacks for edge in _trust_edges(stack)[0]]
+    cross = [
+        f"{edge.source.label} → {edge.target.label} "
+        f"({'identity grant' if edge.grant else 'trust'}; "
+        f"{'; '.join(edge.conditions) or 'NO CONDITION'})"
+        for _, edge in edges
+        if _across(edge)
+    ]
+    any_account = [
+        f"{edge.source.label} may call {edge.action} on {edge.target.label} in any account "
+        + (
+            f"of the organization ({'; '.join(edge.conditions)})"
+            if any("aws:ResourceOrgID" in c for c in edge.conditions)
+            else "(NO organization condition: any AWS account)"
+        )
+        for _, edge in edges
+        if edge.grant and edge.target.account == "*"
+    ]
+    urls = {
+        str(r["inputs"].get("api_url"))
+        for stack in stacks
+        for r in _of_type(stack, GATEWAY_HEALTH_TYPE)
+    }
+    return [
+        (Markup("Cross-account trust and grants"), _counted(_holes_of_accounts(cross, stacks))),
+        (
+            Markup("A Gateway role that may assume the member role in any account"),
+            _counted(any_account),
+        ),
+        (
+            Markup('Identity policies allowing `Resource: "*"`'),
+            _counted(grant for stack in stacks for grant in _wildcard_grants(stack)),
+        ),
+        (
+            Markup("Akeyless access IDs with admin on a Gateway"),
+            _counted(access_id for stack in stacks for access_id in _admin_access_ids(stack)),
+        ),
+        (
+            Markup("Plain-HTTP transport to a Gateway (logins and secrets in clear)"),
+            sorted(url for url in urls if url.startswith("http://")),
+        ),
+    ]
+
+
+def _holes_of_accounts(lines: Iterable[str], stacks: Sequence[StackRecord]) -> Iterator[str]:
+    """Lines with member account IDs as ``{account}``: one per template, counted by stack."""
+    members = {s.account for s in stacks if s.kind in ("member", "account")}
+    for line in lines:
+        for account in members & set(ACCOUNT_ID.findall(line)):
+            line = line.replace(account, "{account}")
+        yield line
+
+
+def _risks(stacks: Sequence[StackRecord]) -> list[str]:
+    lines = [
+        "### Risks to accept",
+        "",
+        "What this deployment grants that a reviewer signs for; `{account}` stands for "
+        "each member account.",
+        "",
+    ]
+    for title, found in risks(stacks):
+        lines += [f"- **{title}**: " + ("none" if not found else f"{len(found)}")]
+        lines += [f"  - {code(item)}" for item in found]
+    return [*lines, ""]
 
 
 # --- 1. what the stack is -----------------------------------------------------------
@@ -313,21 +436,23 @@ def _provider_rows(resources: Sequence[Mapping[str, Any]]) -> list[list[str]]:
         inputs = resource["inputs"]
         if kind == "aws":
             pinned = _as_list(_maybe_json(inputs.get("allowedAccountIds")))
-            details = [f"only account {', '.join(map(str, pinned)) or '(any)'}"]
+            details = [escape(f"only account {', '.join(map(str, pinned)) or '(any)'}")]
             details += [
-                f"assumes {_code(str(role.get('roleArn')))}"
+                Markup(f"assumes {code(str(role.get('roleArn')))}")
                 for role in _as_list(_maybe_json(inputs.get("assumeRoles")))
                 if isinstance(role, dict)
             ]
-            details.append(f"region {inputs.get('region', '(default)')}")
+            details.append(escape(f"region {inputs.get('region', '(default)')}"))
         elif kind == "akeyless":
-            details = [f"API {_code(str(inputs.get('apiGatewayAddress', '(default)')))}"]
+            details = [Markup(f"API {code(str(inputs.get('apiGatewayAddress', '(default)')))}")]
             for login_key, login in (("awsIamLogins", "AWS IAM"), ("apiKeyLogins", "API key")):
                 for entry in _as_list(_maybe_json(inputs.get(login_key))):
                     access_id = entry.get("accessId") if isinstance(entry, dict) else entry
-                    details.append(f"{login} login, access ID {_code(str(access_id))}")
+                    details.append(Markup(f"{login} login, access ID {code(str(access_id))}"))
             if not any(key in inputs for key in ("awsIamLogins", "apiKeyLogins")):
-                details.append("login from AKEYLESS_ACCESS_ID / AKEYLESS_ACCESS_KEY at deploy")
+                details.append(
+                    Markup("login from `AKEYLESS_ACCESS_ID` / `AKEYLESS_ACCESS_KEY` at deploy")
+                )
         elif kind == "kubernetes":
             config = _embedded_json(inputs.get("kubeconfig")) or {}
             clusters = [c.get("name") for c in config.get("clusters", [])]
@@ -336,11 +461,13 @@ def _provider_rows(resources: Sequence[Mapping[str, Any]]) -> list[list[str]]:
                 for u in config.get("users", [])
                 if "exec" in u.get("user", {})
             ]
-            details = [f"cluster {', '.join(map(str, clusters))}"]
-            details += [f"token from {_code(command)}" for command in commands]
+            details = [escape(f"cluster {', '.join(map(str, clusters))}")]
+            details += [Markup(f"token from {code(command)}") for command in commands]
         else:
-            details = [f"{key} = {_code(_scalar(inputs[key]))}" for key in sorted(inputs)]
-        rows.append([_code(str(resource["name"])), kind, "; ".join(details)])
+            details = [
+                Markup(f"{code(key)} = {code(_scalar(inputs[key]))}") for key in sorted(inputs)
+            ]
+        rows.append([code(str(resource["name"])), kind, _joined(details, "; ")])
     return rows
 
 
@@ -354,7 +481,7 @@ def _what_it_is(stack: StackRecord, facts: SummaryFacts) -> list[str]:
         }
     )
     rows = [
-        ["Stack", _code(stack.name)],
+        ["Stack", code(stack.name)],
         ["Kind", stack.kind + ("" if stack.phase is None else f" (phase {stack.phase})")],
         ["Deploys into account", stack.account + (f" ({account_name})" if account_name else "")],
         ["AWS resources in", ", ".join(aws_accounts) or "none: this stack creates no AWS resource"],
@@ -364,13 +491,156 @@ def _what_it_is(stack: StackRecord, facts: SummaryFacts) -> list[str]:
     if stack.compute:
         rows.append(["Gateway compute", stack.compute])
     rows.append(["Resources", str(len(stack.resources))])
-    lines = [STACK_PURPOSE.get(stack.kind, f"A stack of kind {stack.kind}."), ""]
-    lines += _table(["", ""], rows)
+    lines = [STACK_PURPOSE.get(stack.kind, escape(f"A stack of kind {stack.kind}.")), ""]
+    lines += table(["", ""], rows)
     providers = _provider_rows(stack.resources)
     if providers:
         lines += ["How it reaches each system:", ""]
-        lines += _table(["provider", "kind", "settings"], providers)
-    return lines
+        lines += table(["provider", "kind", "settings"], providers)
+    return lines + _security_settings_table(stack)
+
+
+# --- 1b. security settings ----------------------------------------------------------
+#
+# One row maker per setting, each reading the stack's resources: adding a setting to
+# the table is one function and one line in SECURITY_SETTINGS.
+
+SettingRow = tuple[str, str]
+"""(setting, value in words); both escaped when written (``markdown.table``)."""
+
+LOAD_BALANCER_TYPE = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER_TYPE = "aws:lb/listener:Listener"
+ECS_SERVICE_TYPE = "aws:ecs/service:Service"
+GATEWAY_HEALTH_TYPE = "pulumi-python:dynamic/akeyless_gateway:GatewayHealth"
+TLS_PROTOCOLS = ("TLS", "HTTPS")
+"""Listener protocols that terminate TLS (pulumi_aws ``lb/listener.py``: ``protocol``)."""
+
+
+def _of_type(stack: StackRecord, kind: str) -> Iterator[Mapping[str, Any]]:
+    return (r for r in stack.resources if r["type"] == kind)
+
+
+def _load_balancer_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    for resource in _of_type(stack, LOAD_BALANCER_TYPE):
+        inputs = resource["inputs"]
+        # pulumi_aws lb/load_balancer.py: ``internal`` false (the default) is internet-facing.
+        scheme = "internal" if inputs.get("internal") else "INTERNET-FACING"
+        kind = inputs.get("loadBalancerType", "application")
+        yield f"load balancer {resource['name']}", f"{scheme}, {kind}"
+    for resource in _of_type(stack, LISTENER_TYPE):
+        inputs = resource["inputs"]
+        protocol = str(inputs.get("protocol", ""))
+        tls = (
+            f"with TLS, certificate {inputs.get('certificateArn')}, "
+            f"policy {inputs.get('sslPolicy')}"
+            if protocol in TLS_PROTOCOLS
+            else "WITHOUT TLS: traffic in clear"
+        )
+        yield f"listener port {_scalar(inputs.get('port'))}", f"{protocol} {tls}"
+
+
+def _public_ip_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    for resource in _of_type(stack, LAUNCH_TEMPLATE_TYPE):
+        interfaces = _as_list(resource["inputs"].get("networkInterfaces"))
+        public = any(str(i.get("associatePublicIpAddress")).lower() == "true" for i in interfaces)
+        yield f"public IP ({resource['name']})", "YES, instances get one" if public else "none"
+    for resource in _of_type(stack, ECS_SERVICE_TYPE):
+        network = resource["inputs"].get("networkConfiguration") or {}
+        public = network.get("assignPublicIp") is True
+        yield f"public IP ({resource['name']})", "YES, tasks get one" if public else "none"
+
+
+def _instance_metadata_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    for resource in _of_type(stack, LAUNCH_TEMPLATE_TYPE):
+        options = resource["inputs"].get("metadataOptions") or {}
+        tokens = "IMDSv2 required" if options.get("httpTokens") == "required" else "IMDSv1 ALLOWED"
+        hops = options.get("httpPutResponseHopLimit")
+        yield (
+            f"instance metadata ({resource['name']})",
+            f"{tokens}, hop limit {_scalar(hops) if hops is not None else '(AWS default 1)'}",
+        )
+
+
+def _volume_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    for resource in _of_type(stack, LAUNCH_TEMPLATE_TYPE):
+        for mapping in _as_list(resource["inputs"].get("blockDeviceMappings")):
+            ebs = mapping.get("ebs") or {}
+            encrypted = str(ebs.get("encrypted")).lower() == "true"
+            key = f", KMS key {ebs['kmsKeyId']}" if ebs.get("kmsKeyId") else ", AWS-managed key"
+            yield (
+                f"volume {mapping.get('deviceName')} ({resource['name']})",
+                f"encrypted{key}" if encrypted else "NOT ENCRYPTED",
+            )
+
+
+def _images(stack: StackRecord) -> Iterator[tuple[str, str]]:
+    """(where, image) of every Gateway container the stack runs."""
+    for resource in stack.resources:
+        script = _decoded_user_data(resource)
+        for line in (script or "").splitlines():
+            if line.startswith("docker run "):
+                yield str(resource["name"]), shlex.split(line)[-1]
+        if resource["type"] == TASK_DEFINITION_TYPE:
+            for container in _as_list(
+                _embedded_json(resource["inputs"].get("containerDefinitions"))
+            ):
+                yield str(resource["name"]), str(container.get("image"))
+        if resource["type"] == HELM_RELEASE_TYPE:
+            values = resource["inputs"].get("values") or {}
+            image = ((values.get("gateway") or {}).get("deployment") or {}).get("image") or {}
+            if image:
+                tag = f"@{image['digest']}" if image.get("digest") else f":{image.get('tag')}"
+                yield str(resource["name"]), f"{image.get('repository')}{tag}"
+
+
+def _image_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    for where, image in _images(stack):
+        pinned = "pinned by digest" if "@sha256:" in image else "tag only, NOT pinned by digest"
+        yield f"image ({where})", f"{image}: {pinned}"
+
+
+def _transport_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    urls = {
+        str(r["inputs"].get("api_url"))
+        for r in _of_type(stack, GATEWAY_HEALTH_TYPE)
+        if r["inputs"].get("api_url")
+    }
+    for url in sorted(urls):
+        yield "deployment to Gateway", transport_in_words(url)
+
+
+def transport_in_words(url: str) -> str:
+    """How the deployment's calls to a Gateway travel, in a reviewer's words."""
+    if url.startswith("https://"):
+        return f"TLS (https) to {url}: the login and secrets are encrypted in transit"
+    return (
+        f"PLAIN HTTP to {url}: the deployer's Akeyless login and every secret written "
+        "through the Gateway cross the network in clear"
+    )
+
+
+SECURITY_SETTINGS: tuple[Callable[[StackRecord], Iterable[SettingRow]], ...] = (
+    _load_balancer_settings,
+    _public_ip_settings,
+    _instance_metadata_settings,
+    _volume_settings,
+    _image_settings,
+    _transport_settings,
+)
+"""The rows of every stack's "Security settings" table, in this order."""
+
+
+def security_settings(stack: StackRecord) -> list[SettingRow]:
+    """The stack's security settings, one row per setting per resource."""
+    return [row for rows in SECURITY_SETTINGS for row in rows(stack)]
+
+
+def _security_settings_table(stack: StackRecord) -> list[str]:
+    rows = security_settings(stack)
+    lines = ["#### Security settings", ""]
+    if not rows:
+        return [*lines, "None to show: this stack runs no Gateway and no load balancer.", ""]
+    return [*lines, *table(["setting", "value"], rows)]
 
 
 # --- 2. trust graph -----------------------------------------------------------------
@@ -501,8 +771,14 @@ def _mermaid_text(text: str) -> str:
     Mermaid reads ``#<number>;`` as a character code (mermaid's own test page
     ``test/examples/leadingComments.html``: ``#quot;``, ``#60;``).
     """
-    for char, code in (("#", "#35;"), ('"', "#34;"), ("<", "#60;"), (">", "#62;"), ("|", "#124;")):
-        text = text.replace(char, code)
+    for char, entity in (
+        ("#", "#35;"),
+        ('"', "#34;"),
+        ("<", "#60;"),
+        (">", "#62;"),
+        ("|", "#124;"),
+    ):
+        text = text.replace(char, entity)
     return text
 
 
@@ -542,11 +818,12 @@ def _trust_graph(stack: StackRecord) -> list[str]:
     lines = [
         "Solid arrows: a role's trust policy lets the principal assume it. Dashed arrows: "
         "an identity policy lets a role call AssumeRole on a role (both are needed "
-        f"across accounts). External IDs show as `{SECRET_MASK}`.",
+        "across accounts). An External ID shows as its placeholder until Akeyless generates "
+        f"it at deploy, as `{SECRET_MASK}` once it exists.",
         "",
     ]
     lines += _block("mermaid", "\n".join(_mermaid(edges)))
-    lines += _table(
+    lines += table(
         ["who", "may", "on", "conditions", "across accounts"],
         [
             [
@@ -564,7 +841,7 @@ def _trust_graph(stack: StackRecord) -> list[str]:
     )
     lines += ["Trust policies in full:", ""]
     for resource_name, document in documents:
-        lines += [f"#### `{resource_name}`: trust policy", "", *_block("json", document)]
+        lines += [f"#### {code(resource_name)}: trust policy", "", *_block("json", document)]
     return lines
 
 
@@ -576,11 +853,11 @@ def _identity_policies(stack: StackRecord) -> list[str]:
     for resource in stack.resources:
         inputs = resource["inputs"]
         for key, document in _identity_documents(inputs):
-            holder = f" of role `{inputs['role']}`" if "role" in inputs else ""
+            holder = f" of role {code(inputs['role'])}" if "role" in inputs else ""
             lines += [
-                f"#### `{resource['name']}`{holder}: {key}",
+                f"#### {code(resource['name'])}{holder}: {code(key)}",
                 "",
-                f"Type `{resource['type']}`.",
+                f"Type {code(resource['type'])}.",
                 "",
                 *_block("json", _pretty_json(document)),
             ]
@@ -591,9 +868,9 @@ def _identity_policies(stack: StackRecord) -> list[str]:
         ]
         if attached:
             lines += [
-                f"#### `{resource['name']}`: managed policies attached",
+                f"#### {code(resource['name'])}: managed policies attached",
                 "",
-                *[f"- `{arn}`" for arn in attached],
+                *[f"- {code(arn)}" for arn in attached],
                 "",
             ]
     return lines or ["This stack creates no identity policy.", ""]
@@ -682,12 +959,12 @@ def _security_group_rules(stack: StackRecord) -> list[str]:
     if not rows:
         return ["This stack creates no security-group rule.", ""]
     lines = ["One row per source (ingress) or destination (egress).", ""]
-    lines += _table(
+    lines += table(
         ["security group", "direction", "protocol", "ports", "source / destination", "description"],
         rows,
     )
     if groups:
-        lines += _table(
+        lines += table(
             ["security group", "description"],
             [[f"SG {name}", groups[name]] for name in sorted(groups)],
         )
@@ -703,7 +980,7 @@ def _user_data(stack: StackRecord) -> list[str]:
         script = _decoded_user_data(resource)
         if script is not None:
             lines += [
-                f"#### `{resource['name']}`",
+                f"#### {code(resource['name'])}",
                 "",
                 "As the instance runs it (decoded from base64):"
                 if resource["type"] == LAUNCH_TEMPLATE_TYPE
@@ -721,7 +998,7 @@ def _containers(resource: Mapping[str, Any]) -> list[str]:
     definitions = _embedded_json(resource["inputs"].get("containerDefinitions"))
     if not isinstance(definitions, list):
         raw = resource["inputs"].get("containerDefinitions")
-        return [f"Container definitions (not JSON): {_code(str(raw))}", ""]
+        return [f"Container definitions (not JSON): {code(str(raw))}", ""]
     lines: list[str] = []
     for container in definitions:
         ports = ", ".join(
@@ -729,21 +1006,21 @@ def _containers(resource: Mapping[str, Any]) -> list[str]:
             for p in container.get("portMappings", [])
         )
         lines += [
-            f"Container `{container.get('name')}`, image `{container.get('image')}`"
-            + (f", ports {ports}" if ports else "")
+            f"Container {code(container.get('name'))}, image {code(container.get('image'))}"
+            + (f", ports {escape(ports)}" if ports else "")
             + ".",
             "",
         ]
         environment = [
-            [_code(str(e.get("name"))), _code(_scalar(e.get("value")))]
+            [code(str(e.get("name"))), code(_scalar(e.get("value")))]
             for e in container.get("environment", [])
         ]
-        lines += _table(["variable", "value"], environment) if environment else []
+        lines += table(["variable", "value"], environment) if environment else []
         secrets = [
-            [_code(str(s.get("name"))), _code(str(s.get("valueFrom")))]
+            [code(str(s.get("name"))), code(str(s.get("valueFrom")))]
             for s in container.get("secrets", [])
         ]
-        lines += _table(["secret variable", "from"], secrets) if secrets else []
+        lines += table(["secret variable", "from"], secrets) if secrets else []
         if not environment and not secrets:
             lines += ["No environment.", ""]
     return lines
@@ -753,9 +1030,9 @@ def _helm(resource: Mapping[str, Any]) -> list[str]:
     inputs = resource["inputs"]
     repository = (inputs.get("repositoryOpts") or {}).get("repo", "")
     lines = [
-        f"Chart `{inputs.get('chart')}` version `{inputs.get('version', '(latest)')}` "
-        f"from `{repository}`, release `{inputs.get('name')}` in namespace "
-        f"`{inputs.get('namespace', 'default')}`. Values:",
+        f"Chart {code(inputs.get('chart'))} version {code(inputs.get('version', '(latest)'))} "
+        f"from {code(repository)}, release {code(inputs.get('name'))} in namespace "
+        f"{code(inputs.get('namespace', 'default'))}. Values:",
         "",
     ]
     values = inputs.get("values")
@@ -772,9 +1049,13 @@ def _workloads(stack: StackRecord) -> list[str]:
     lines: list[str] = []
     for resource in stack.resources:
         if resource["type"] == TASK_DEFINITION_TYPE:
-            lines += [f"#### ECS task definition `{resource['name']}`", "", *_containers(resource)]
+            lines += [
+                f"#### ECS task definition {code(resource['name'])}",
+                "",
+                *_containers(resource),
+            ]
         elif resource["type"] == HELM_RELEASE_TYPE:
-            lines += [f"#### Helm release `{resource['name']}`", "", *_helm(resource)]
+            lines += [f"#### Helm release {code(resource['name'])}", "", *_helm(resource)]
     return lines or ["This stack runs no container (no ECS task definition, no Helm release).", ""]
 
 
@@ -804,24 +1085,24 @@ def _akeyless_objects(stack: StackRecord) -> list[str]:
             continue
         inputs = dict(resource["inputs"])
         title = kind.rsplit(":", 1)[-1]
-        path = f" `{inputs['name']}`" if "name" in inputs else ""
+        path = f" {code(inputs['name'])}" if "name" in inputs else ""
         lines += [
-            f"#### {title}{path}",
+            f"#### {escape(title)}{path}",
             "",
-            f"Resource `{resource['name']}`"
+            f"Resource {code(resource['name'])}"
             + (" (a step run at deploy time through the Akeyless API)." if is_step else "."),
             "",
         ]
         rules = inputs.pop("rules", None) if kind == AKEYLESS_ROLE_TYPE else None
-        properties = [[_code(key), _code(value)] for key, value in _flat(inputs)]
-        lines += _table(["property", "value"], properties) if properties else []
+        properties = [[code(key), code(value)] for key, value in _flat(inputs)]
+        lines += table(["property", "value"], properties) if properties else []
         if rules is not None:
-            lines += _table(
+            lines += table(
                 ["rule type", "path", "capabilities"],
                 [
                     [
                         str(rule.get("ruleType")),
-                        _code(str(rule.get("path"))),
+                        code(str(rule.get("path"))),
                         ", ".join(map(str, rule.get("capabilities", []))),
                     ]
                     for rule in _as_list(rules)
@@ -833,11 +1114,11 @@ def _akeyless_objects(stack: StackRecord) -> list[str]:
 # --- 8. known after deploy ----------------------------------------------------------
 
 
-def _placeholders(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+def _placeholders(value: Any, prefix: str = "") -> Iterator[tuple[str, re.Match[str]]]:
     """(input path, placeholder) for every marked placeholder, also inside JSON text."""
     if isinstance(value, str):
         for match in PLACEHOLDER.finditer(value):
-            yield prefix, match.group(0)
+            yield prefix, match
     for path, child in _children(value, prefix):
         yield from _placeholders(child, path)
 
@@ -848,19 +1129,33 @@ def _unknowns(stack: StackRecord) -> list[str]:
         found = list(_placeholders(resource["inputs"]))
         script = _decoded_user_data(resource)
         if script is not None and script != resource["inputs"].get("userData"):
-            found += [("userData (decoded)", text) for _, text in _placeholders(script)]
+            found += [("userData (decoded)", match) for _, match in _placeholders(script)]
         seen: set[tuple[str, str]] = set()
-        for where, text in found:
-            if (where, text) not in seen:
-                seen.add((where, text))
-                rows.append([_code(str(resource["name"])), _code(where), _code(text)])
+        for where, match in found:
+            if (where, match.group(0)) not in seen:
+                seen.add((where, match.group(0)))
+                origin = (
+                    "generated at deploy"
+                    if match.group(3) == "known after deploy"
+                    else ("set by the operator (`orgctl secrets set`)")
+                )
+                rows.append(
+                    [
+                        code(str(resource["name"])),
+                        code(where),
+                        code(match.group(0)),
+                        Markup(origin),
+                        "yes" if match.group(4) else "no",
+                    ]
+                )
     if not rows:
         return ["Nothing: every value of this stack is known before deploy.", ""]
     return [
-        "These inputs hold values only the cloud or Akeyless assigns; the render "
-        "shows a marked placeholder for each:",
+        "These inputs hold values that do not exist before deploy: the cloud or Akeyless "
+        "generates them, or the operator sets them on the stack. The render shows a marked "
+        "placeholder for each, never `[secret]`: that stands only for a secret that exists.",
         "",
-        *_table(["resource", "input", "placeholder"], rows),
+        *table(["resource", "input", "placeholder", "comes from", "kept secret"], rows),
     ]
 
 
@@ -868,18 +1163,34 @@ def _unknowns(stack: StackRecord) -> list[str]:
 
 
 def _inventory(stack: StackRecord) -> list[str]:
-    return _table(
+    return table(
         ["type", "name", "parent", "account"],
         [
             [
-                _code(str(r["type"])),
-                _code(str(r["name"])),
+                code(str(r["type"])),
+                code(str(r["name"])),
                 str(r.get("parent") or ""),
                 str(r.get("provider_account") or ""),
             ]
             for r in stack.resources
         ],
     )
+
+
+def _differences(group: Sequence[StackRecord], facts: SummaryFacts) -> list[str]:
+    """The table of what each stack of a template fills its holes with."""
+    found = differences(group, facts.accounts)
+    return [
+        f"### Stacks rendered from this template ({len(group)})",
+        "",
+        "Each is the stack above with its own account ID in every name, ARN and path, "
+        "and its own regions and tags; everything else is identical "
+        "(`review/templates.py`). The same for all of them:",
+        "",
+        *[f"- {escape(column)}: {code(value)}" for column, value in found.common],
+        "",
+        *table(found.header, found.rows),
+    ]
 
 
 def _stack(stack: StackRecord, facts: SummaryFacts) -> list[str]:
@@ -893,7 +1204,7 @@ def _stack(stack: StackRecord, facts: SummaryFacts) -> list[str]:
         _akeyless_objects(stack),
         _unknowns(stack),
     )
-    lines = [f"## Stack `{stack.name}`", ""]
+    lines = [f"## Stack {code(stack.name)}", ""]
     for number, (title, body) in enumerate(zip(SECTIONS, bodies, strict=True), start=1):
         lines += [f"### {number}. {title}", "", *body]
     lines += ["### Every resource of the stack", "", *_inventory(stack)]
@@ -907,18 +1218,21 @@ def review_document(
 ) -> str:
     """The review document of a render: summary, then every stack's sections, then sign-off."""
     facts = facts or SummaryFacts()
+    groups = by_template(stacks)
     lines = [
         "# Security review: Akeyless Gateway deployment (offline render)",
         "",
         "Generated by `orgctl render` from the organization file below, with no cloud "
         "access: this is what the deployment would create. Values marked "
-        "`known after deploy` exist only once deployed; secret values show as "
-        f"`{SECRET_MASK}`.",
+        "`known after deploy` are generated at deploy, `set by the operator` are set on "
+        f"the stack by its operator; `{SECRET_MASK}` stands for a secret that exists.",
         "",
-        *_summary(stacks, violations, facts),
+        *_summary(groups, violations, facts),
     ]
-    for stack in stacks:
-        lines += _stack(stack, facts)
+    for group in groups:
+        lines += _stack(group[0], facts)
+        if len(group) > 1:
+            lines += _differences(group, facts)
     lines += [
         "## Sign-off",
         "",

@@ -43,6 +43,7 @@ from akeyless_gateway_org.errors import InvalidInput, RunFailure
 from akeyless_gateway_org.faults import classify
 from akeyless_gateway_org.project import PROJECT_DIR, project_name
 from akeyless_gateway_org.records import SECRET_MASK, ResourceStep
+from akeyless_gateway_org.run import preflight
 from akeyless_gateway_org.run.backend_locks import RunLease, StackLock, stack_locks, this_host
 from akeyless_gateway_org.run.protocol import (
     StackFailed,
@@ -470,6 +471,8 @@ class AutomationRunner:
             where = f" at {executable or self.pulumi_cli}" if self.pulumi_cli else " on PATH"
             raise PulumiCliMissing(INSTALL_HINT.format(where=where))
         self._environment = self._passphrase_environment(environment)
+        # Before any stack: a run without an AWS identity fails here, not halfway.
+        preflight.caller_identity(self._env())
         private_directory(self.state_dir)
         if self.backend_url.startswith("file://"):
             Path(self.backend_url.removeprefix("file://").split("?")[0]).mkdir(
@@ -494,6 +497,17 @@ class AutomationRunner:
         self._existing = {summary.name.split("/")[-1] for summary in listed}
         self._lease = RunLease(self.backend_url)
         self._lease.start()
+
+    def set_stack_secret(
+        self, spec: StackSpec, key: str, value: str, environment: Mapping[str, str]
+    ) -> None:
+        """Set one secret config value of the stack (created if new), the value on stdin."""
+        self.prepare([spec], environment)
+        try:
+            self._select(spec.name)
+            self._set_secret(spec.name, self._work_dir(spec.name), key, value)
+        finally:
+            self.finish()
 
     def finish(self) -> None:
         """The run is over: its lease of the backend goes (see backend_locks.RunLease)."""
