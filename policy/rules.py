@@ -28,7 +28,19 @@ from typing import Any
 from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.networks import admits_the_internet
 
-GATEWAY_PORTS = (8000, 8080)
+GATEWAY_PORTS = (8000, 8080, 8200, 5696)
+"""Every port a Gateway may serve: API, health, and the optional Vault proxy and KMIP
+(components/gateway_runtime.py, ``gateway_ports``)."""
+KMIP_PORT = 5696
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+"""TLS 1.3 and 1.2 only: the ELB default policy for new TLS listeners (ELB User Guide,
+"Security policies for your Network Load Balancer")."""
+CURRENT_TLS_POLICY_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS13-1-3-")
+"""TLS listener policies the pack accepts: the TLS 1.3 families with TLS 1.2 at least
+(ELB User Guide, "Security policies for your Network Load Balancer",
+https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html).
+A TLS listener created through the API without a policy gets ELBSecurityPolicy-2016-08
+(same page, "Considerations"), which admits TLS 1.0: a missing policy is a violation."""
 EXCEPTION_TAG_PREFIX = "akeyless-gateway/policy-exception"
 """Every tag key starting so is an exception tag (an exact match was the old, per-org form)."""
 DEFAULT_REQUIRED_TAGS = ("owner",)
