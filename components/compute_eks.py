@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -63,6 +63,8 @@ class EksGatewayArgs:
     """``gateway.services``: each adds its port to the Service (and, in the values, the pods)."""
     deploy_role_arn: str | None = None
     """The role the deployment assumes to reach the cluster's API."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Of the AWS resources (the certificate with ``dns``)."""
 
     def __post_init__(self) -> None:
         if self.load_balancer and not self.allowed_cidrs:
@@ -112,7 +114,7 @@ class EksGateway(GatewayComputeComponent):
         certificate: pulumi.Output[str | None] = pulumi.Output.from_input(args.tls_certificate_arn)
         if args.dns is not None:
             # The certificate, like the ec2/ecs one, in the account's AWS provider.
-            certificate = validated_certificate(name, args.dns, {}, child)
+            certificate = validated_certificate(name, args.dns, args.tags, child)
         # The spec is the same with or without a certificate; the annotations wait for it.
         _, spec = gateway_service_spec(
             load_balancer=args.load_balancer,
@@ -197,6 +199,7 @@ def eks_gateway(
             dns=site.dns,
             services=tuple(settings.services),
             deploy_role_arn=inputs.deploy_role_arn,
+            tags=inputs.tags,
         ),
         opts,
     )

@@ -40,6 +40,7 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.rules import RULES, Violation
 from akeyless_gateway_org.records import SECRET_MASK, StackRecord
+from akeyless_gateway_org.review.gateway_edge import gateway_edge_rows
 
 """What ``scripts.render.mask_secrets`` puts in place of a secret."""
 
@@ -363,6 +364,7 @@ def _what_it_is(stack: StackRecord, facts: SummaryFacts) -> list[str]:
         rows.append(["Regions", ", ".join(stack.regions)])
     if stack.compute:
         rows.append(["Gateway compute", stack.compute])
+    rows += gateway_edge_rows(stack.resources)  # listeners, TLS, name, logs, replicas
     rows.append(["Resources", str(len(stack.resources))])
     lines = [STACK_PURPOSE.get(stack.kind, f"A stack of kind {stack.kind}."), ""]
     lines += _table(["", ""], rows)
