@@ -31,7 +31,7 @@ from akeyless_gateway_org.components.gateway_runtime import (
     gateway_service_spec,
     helm_values,
 )
-from akeyless_gateway_org.config.model import DnsSettings, EksSite
+from akeyless_gateway_org.config.model import AccessLogs, DnsSettings, EksSite
 
 EKS_TYPE = "akeyless-gateway:compute:EksHelm"
 CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
@@ -61,6 +61,8 @@ class EksGatewayArgs:
     Service's load balancer."""
     services: tuple[str, ...] = ()
     """``gateway.services``: each adds its port to the Service (and, in the values, the pods)."""
+    access_logs: AccessLogs | None = None
+    """The existing bucket the Service's load balancer writes its access logs to."""
     deploy_role_arn: str | None = None
     """The role the deployment assumes to reach the cluster's API."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -121,6 +123,7 @@ class EksGateway(GatewayComputeComponent):
             allowed_cidrs=args.allowed_cidrs,
             certificate_arn=None,
             services=args.services,
+            access_logs=args.access_logs,
         )
         # The AWS Load Balancer Controller reads the certificate and the TLS ports from
         # the Service's annotations (aws-load-balancer-controller docs, "Service
@@ -131,6 +134,7 @@ class EksGateway(GatewayComputeComponent):
                 allowed_cidrs=args.allowed_cidrs,
                 certificate_arn=arn,
                 services=args.services,
+                access_logs=args.access_logs,
             )[0]
         )
         service = k8s.core.v1.Service(
@@ -198,6 +202,7 @@ def eks_gateway(
             tls_certificate_arn=site.tls_certificate_arn,
             dns=site.dns,
             services=tuple(settings.services),
+            access_logs=settings.access_logs,
             deploy_role_arn=inputs.deploy_role_arn,
             tags=inputs.tags,
         ),

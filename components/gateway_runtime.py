@@ -16,7 +16,7 @@ from typing import Any
 
 from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
 from akeyless_gateway_org.config.fields import image_repository_and_tag
-from akeyless_gateway_org.config.model import AutoscaledGateway, GatewaySettings
+from akeyless_gateway_org.config.model import AccessLogs, AutoscaledGateway, GatewaySettings
 from akeyless_gateway_org.policy.rules import TLS_POLICY
 
 
@@ -90,6 +90,7 @@ INTERNAL_LOAD_BALANCER_ANNOTATIONS = {
 TLS_CERTIFICATE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
 TLS_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
 TLS_POLICY_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
+ATTRIBUTES_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-attributes"
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 ENV_FILE = "/etc/akeyless-gateway.env"
 
@@ -241,6 +242,7 @@ def gateway_service_spec(
     allowed_cidrs: Sequence[str],
     certificate_arn: str | None,
     services: Sequence[str] = (),
+    access_logs: AccessLogs | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """(annotations, spec) of the Service exposing the chart's pods on the Gateway's ports.
 
@@ -267,6 +269,16 @@ def gateway_service_spec(
         # ELBSecurityPolicy-2016-08: aws-load-balancer-controller docs, "Service
         # annotations", aws-load-balancer-ssl-negotiation-policy).
         annotations[TLS_POLICY_ANNOTATION] = TLS_POLICY
+    if access_logs is not None:
+        # The controller sets load-balancer attributes from this annotation (docs,
+        # "Service annotations", aws-load-balancer-attributes: access_logs.s3.*).
+        attributes = [
+            "access_logs.s3.enabled=true",
+            f"access_logs.s3.bucket={access_logs.bucket}",
+        ]
+        if access_logs.prefix:
+            attributes.append(f"access_logs.s3.prefix={access_logs.prefix}")
+        annotations[ATTRIBUTES_ANNOTATION] = ",".join(attributes)
     return annotations, spec
 
 

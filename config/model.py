@@ -753,12 +753,14 @@ class SiteBase(StrictModel):
                     "give https://<a name your certificate covers>:8000/api/v2, or use dns",
                 )
             )
-        if gateway.access_logs is not None and not self.terminates_tls and self.has_load_balancer:
+        if gateway.access_logs is not None and not self.terminates_tls:
             found.append(
                 (
                     "gateway.access_logs",
                     "a Network Load Balancer logs TLS connections only: set dns or "
-                    "tls_certificate_arn, or leave access_logs out",
+                    "tls_certificate_arn, or leave access_logs out"
+                    if self.has_load_balancer
+                    else "eks_service cluster_ip has no load balancer to log",
                 )
             )
         if certificate is not None:

@@ -37,6 +37,11 @@ _PORT_NAMES = {p.port: p.what for p in (API_PORT, HEALTH_PORT, *GATEWAY_SERVICE_
 _KMIP_PORT = GATEWAY_SERVICE_PORTS["kmip"].port
 
 
+def _n(value: Any) -> str:
+    """A number as written in the config: recorded inputs carry every number as a float."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def _of(resources: Sequence[Mapping[str, Any]], type_: str) -> list[Mapping[str, Any]]:
     return [r["inputs"] for r in resources if r["type"] == type_]
 
@@ -59,7 +64,7 @@ def _listener_rows(resources: Sequence[Mapping[str, Any]]) -> list[list[str]]:
             tls = (
                 f"policy {listener.get('sslPolicy')}, certificate {listener.get('certificateArn')}"
             )
-        rows.append([f"Listener {port}", _port(port, tls)])
+        rows.append([f"Listener {_n(port)}", _port(port, tls)])
     for service in _of(resources, K8S_SERVICE_TYPE):
         spec, metadata = service.get("spec") or {}, service.get("metadata") or {}
         if spec.get("type") != "LoadBalancer":
@@ -86,7 +91,11 @@ def _name_rows(resources: Sequence[Mapping[str, Any]]) -> list[list[str]]:
     ]
     for record in _of(resources, RECORD_TYPE):
         if record.get("type") in ("A", "CNAME") and not str(record.get("name", "")).startswith("<"):
-            how = "alias of the load balancer" if record.get("aliases") else "CNAME to it"
+            how = (
+                "alias of the load balancer"
+                if record.get("aliases")
+                else "CNAME to the Service's load balancer"
+            )
             rows.append(["DNS name", f"{record.get('name')} ({how}, zone {record.get('zoneId')})"])
     for balancer in _of(resources, LOAD_BALANCER_TYPE):
         logs = balancer.get("accessLogs")
@@ -102,32 +111,28 @@ def _scaling_rows(resources: Sequence[Mapping[str, Any]]) -> list[list[str]]:
         (p.get("targetTrackingConfiguration") or p.get("targetTrackingScalingPolicyConfiguration"))
         for p in tracking
     ]
-    target = f", keeping average CPU at {cpu[0].get('targetValue')}%" if cpu and cpu[0] else ""
+    target = f", keeping average CPU at {_n(cpu[0].get('targetValue'))}%" if cpu and cpu[0] else ""
     for group in _of(resources, GROUP_TYPE):
         low, high = group.get("minSize"), group.get("maxSize")
-        size = f"{low} instances" if low == high else f"{low} to {high} instances"
+        size = f"{_n(low)} instances" if low == high else f"{_n(low)} to {_n(high)} instances"
         rows.append(["Replicas", size + target])
-    for scaling in _of(resources, SCALING_TARGET_TYPE):
-        rows.append(
-            [
-                "Replicas",
-                f"{scaling.get('minCapacity')} to {scaling.get('maxCapacity')} tasks{target}",
-            ]
-        )
-    if not _of(resources, SCALING_TARGET_TYPE):
-        rows += [
-            ["Replicas", f"{s.get('desiredCount')} tasks"] for s in _of(resources, ECS_SERVICE_TYPE)
-        ]
+    targets = _of(resources, SCALING_TARGET_TYPE)
+    for scaling in targets:
+        low, high = scaling.get("minCapacity"), scaling.get("maxCapacity")
+        rows.append(["Replicas", f"{_n(low)} to {_n(high)} tasks{target}"])
+    if not targets:
+        services = _of(resources, ECS_SERVICE_TYPE)
+        rows += [["Replicas", f"{_n(service.get('desiredCount'))} tasks"] for service in services]
     for release in _of(resources, HELM_RELEASE_TYPE):
         gateway = (release.get("values") or {}).get("gateway") or {}
         hpa = gateway.get("hpa") or {}
         if hpa.get("enabled"):
             size = (
-                f"{hpa.get('minReplicas')} to {hpa.get('maxReplicas')} pods, keeping average "
-                f"CPU at {hpa.get('cpuAvgUtil')}%"
+                f"{_n(hpa.get('minReplicas'))} to {_n(hpa.get('maxReplicas'))} pods, keeping "
+                f"average CPU at {_n(hpa.get('cpuAvgUtil'))}%"
             )
         else:
-            size = f"{(gateway.get('deployment') or {}).get('replicaCount', 1)} pods"
+            size = f"{_n((gateway.get('deployment') or {}).get('replicaCount', 1))} pods"
         rows.append(["Replicas", size])
     return rows
 
