@@ -284,7 +284,7 @@ def test_ecs_service_waits_for_its_listeners(distributed_org: OrgDeployment) -> 
     resources = stack(distributed_org, ECS_ACCOUNT)
     service = one(resources, "aws:ecs/service:Service")
     listeners = {listener.name for listener in by_type(resources, LISTENER)}
-    assert len(listeners) == 2 and listeners <= set(service.dependencies)
+    assert len(listeners) == 4 and listeners <= set(service.dependencies)  # with 8200, 5696
 
 
 def test_ecs_execution_role_may_only_write_the_tasks_logs(distributed_org: OrgDeployment) -> None:
@@ -379,7 +379,8 @@ def test_eks_service_is_an_internal_load_balancer_for_allowed_networks_only(
         "app.kubernetes.io/instance": "akeyless-gateway",
     }
     ports = {port["port"]: port["targetPort"] for port in spec["ports"]}
-    assert ports == {8000: "gateway", 8080: "internal-gw-api"}
+    # The example turns on the Vault proxy and KMIP (the chart's own port names).
+    assert ports == {8000: "gateway", 8080: "internal-gw-api", 8200: "hvp", 5696: "kmip"}
     release = one(resources, "kubernetes:helm.sh/v3:Release")
     assert release.name in service.dependencies
     # The health check is reachable: same host as the API, on a port the Service exposes.

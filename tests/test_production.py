@@ -16,7 +16,7 @@ from akeyless_gateway_org.config.validation import parse_org
 from akeyless_gateway_org.policy.rules import KMIP_PORT, TLS_POLICY
 from akeyless_gateway_org.review.render import StackRender, policy_violations, render_markdown
 from tests.conftest import DISTRIBUTED_EXAMPLE, example_document
-from tests.test_components import by_type, one, rendered
+from tests.test_components import by_type, one, rendered, stack
 from tests.test_config_validation import problems_of
 
 ECS = "account-333333333333"
@@ -195,9 +195,13 @@ def test_each_service_adds_exactly_its_port_everywhere(production_org: OrgDeploy
 
 
 def test_without_services_nothing_is_added(distributed_org: OrgDeployment) -> None:
-    resources = stack_of(distributed_org, ECS).resources
+    plain = distributed_org.gateway.model_copy(update={"services": ()})
+    resources = stack(distributed_org, ECS, gateway=plain)
     assert sorted(r.raw_inputs["port"] for r in by_type(resources, LISTENER)) == [8000, 8080]
-    release = one(stack_of(distributed_org, EKS).resources, "kubernetes:helm.sh/v3:Release")
+    task = one(resources, "aws:ecs/taskDefinition:TaskDefinition").raw_inputs
+    (container,) = json.loads(task["containerDefinitions"])
+    assert [m["containerPort"] for m in container["portMappings"]] == [8000, 8080]
+    release = one(stack(distributed_org, EKS, gateway=plain), "kubernetes:helm.sh/v3:Release")
     assert release.raw_inputs["values"]["gateway"]["service"] == {"type": "ClusterIP"}
     balancer = one(resources, "aws:lb/loadBalancer:LoadBalancer").raw_inputs
     assert "accessLogs" not in balancer
