@@ -16,6 +16,7 @@ from akeyless_gateway_org.config.validation import parse_org
 from akeyless_gateway_org.policy.rules import KMIP_PORT, TLS_POLICY
 from akeyless_gateway_org.review.render import StackRender, policy_violations, render_markdown
 from tests.conftest import DISTRIBUTED_EXAMPLE, example_document
+from tests.engine.standin_provider import validation_failure, validation_option
 from tests.test_components import by_type, one, rendered, stack
 from tests.test_config_validation import problems_of
 
@@ -421,3 +422,14 @@ def test_invalid_production_config_is_named(mutate: Any, path: str, fragment: st
     problems = problems_of(data)
     assert path in problems, problems
     assert fragment in problems[path], problems[path]
+
+
+def test_the_standin_fails_a_certificate_validation_missing_its_record() -> None:
+    """The engine test's stand-in refuses, as terraform-provider-aws does, a validation whose
+    records are not the certificate's (internal/service/acm/certificate_validation.go)."""
+    option = validation_option("site-certificate", {"domainName": ECS_NAME})
+    arn = "arn:aws:acm:us-east-1:333333333333:certificate/site-certificate"
+    record = option["resourceRecordName"]
+    assert validation_failure({"certificateArn": arn, "validationRecordFqdns": [record]}) is None
+    missing = validation_failure({"certificateArn": arn, "validationRecordFqdns": []})
+    assert missing is not None and missing.startswith("missing DNS validation record: _")
