@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from akeyless_gateway_org.config.model import AutoscaledGateway, OrgDeployment
+from akeyless_gateway_org.config.model import AutoscaledGateway, Autoscaling, OrgDeployment
 from akeyless_gateway_org.config.validation import parse_org
 from akeyless_gateway_org.policy.rules import KMIP_PORT, TLS_POLICY
 from akeyless_gateway_org.review.render import StackRender, policy_violations, render_markdown
@@ -242,11 +242,11 @@ def test_ecs_autoscaling_tracks_cpu_between_min_and_max(production_org: OrgDeplo
 
 
 def test_ec2_autoscaling_is_target_tracking_on_the_group(centralized_org: OrgDeployment) -> None:
-    data = example_document()
-    data["gateway"].pop("replicas", None)
-    data["gateway"].update(autoscaling=FEATURES["autoscaling"])
-    org = parse_org(data)
-    resources = stack_of(org, "hub").resources
+    scaled = AutoscaledGateway(
+        **centralized_org.gateway.model_dump(exclude={"replicas"}),
+        autoscaling=Autoscaling(min=2, max=6, target_cpu_percent=55),
+    )
+    resources = stack(centralized_org, "hub", gateway=scaled)  # only the hub, rendered again
     group = one(resources, "aws:autoscaling/group:Group").raw_inputs
     assert (group["minSize"], group["maxSize"]) == (2, 6)
     assert "desiredCapacity" not in group  # scaling sets it
