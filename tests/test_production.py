@@ -433,3 +433,12 @@ def test_the_standin_fails_a_certificate_validation_missing_its_record() -> None
     assert validation_failure({"certificateArn": arn, "validationRecordFqdns": [record]}) is None
     missing = validation_failure({"certificateArn": arn, "validationRecordFqdns": []})
     assert missing is not None and missing.startswith("missing DNS validation record: _")
+
+
+def test_the_deployment_verifies_the_gateways_certificate() -> None:
+    import ssl
+
+    from akeyless_gateway_org.components.akeyless_api import _client
+
+    pool = _client(f"https://{ECS_NAME}:8000/api/v2", 5.0).api_client.rest_client.pool_manager
+    assert pool.connection_pool_kw["cert_reqs"] == ssl.CERT_REQUIRED
