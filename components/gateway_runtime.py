@@ -177,7 +177,7 @@ def ecs_container_definitions(
 
 
 def helm_scaling(settings: GatewaySettings) -> dict[str, Any]:
-    """The chart's size values: ``deployment.replicaCount``, or its HorizontalPodAutoscaler.
+    """The chart's size values: its HorizontalPodAutoscaler with ``autoscaling``, else none.
 
     The chart renders ``replicas: replicaCount`` only without ``hpa.enabled``, and its HPA
     (templates/hpa.yaml) tracks CPU ``cpuAvgUtil`` and memory ``memAvgUtil`` of the pods'
@@ -196,7 +196,9 @@ def helm_scaling(settings: GatewaySettings) -> dict[str, Any]:
             },
             "resources": {"requests": {"cpu": "1", "memory": "2G"}},
         }
-    return {"deployment": {"replicaCount": settings.least_replicas}}
+    # A fixed size leaves the chart's replicaCount as deployed before (the chart's default,
+    # 1): setting it now would change every deployed EKS Gateway on upgrade. Noted, not fixed.
+    return {}
 
 
 def helm_values(
@@ -217,7 +219,7 @@ def helm_values(
     """
     repository, tag = image_repository_and_tag(settings.image)
     scaling = helm_scaling(settings)
-    deployment = {"image": {"repository": repository, "tag": tag}, **scaling.pop("deployment", {})}
+    deployment = {"image": {"repository": repository, "tag": tag}}
     service: dict[str, Any] = {"type": "ClusterIP"}
     for name in settings.services:
         service[CHART_SERVICE_KEYS[name]] = {"enabled": True}
