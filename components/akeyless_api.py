@@ -57,6 +57,11 @@ def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
     import akeyless
 
     configuration = akeyless.Configuration(host=api_url)
+    # TLS to the Gateway is verified (the SDK's default, stated so no one turns it off):
+    # rest.py requires the certificate (ssl.CERT_REQUIRED) when verify_ssl. A Gateway's
+    # https:// name is one its certificate covers (config: dns, or a gateway_url with
+    # tls_certificate_arn), never the load balancer's own.
+    configuration.verify_ssl = True
     configuration.retries = 0
     client = akeyless.ApiClient(configuration)
     client.rest_client.pool_manager.connection_pool_kw["timeout"] = timeout_seconds

@@ -85,6 +85,15 @@ NAME_RULES: dict[str, NameRule] = {
     "aws:cloudwatch/logGroup:LogGroup": NameRule(
         "name", 512, True, "CloudWatch Logs API CreateLogGroup: logGroupName, 1-512 characters"
     ),
+    "aws:autoscaling/policy:Policy": NameRule(
+        "name", 255, True, "EC2 Auto Scaling API PutScalingPolicy: PolicyName, 1-255 characters"
+    ),
+    "aws:appautoscaling/policy:Policy": NameRule(
+        "name",
+        256,
+        True,
+        "Application Auto Scaling API PutScalingPolicy: PolicyName, 1-256 characters",
+    ),
 }
 """Every named AWS resource type this program registers."""
 
@@ -92,6 +101,11 @@ UNNAMED_TYPES = frozenset(
     {
         "aws:lb/listener:Listener",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:acm/certificate:Certificate",
+        "aws:acm/certificateValidation:CertificateValidation",
+        # Its name is the DNS name (config/fields.py DnsName, or ACM's validation name).
+        "aws:route53/record:Record",
+        "aws:appautoscaling/target:Target",
     }
 )
 """AWS types this program registers that carry no physical name."""

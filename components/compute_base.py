@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from akeyless_gateway_org.components.gateway_runtime import gateway_environment
-from akeyless_gateway_org.config.model import GatewaySettings
+from akeyless_gateway_org.config.model import AutoscaledGateway, Autoscaling, GatewaySettings
 
 LEGACY_COMPUTE_TYPE = "akeyless-gateway:compute:GatewayCompute"
 """The type of the one compute component before it was split per kind: every kind's
@@ -53,6 +53,13 @@ class ComputeInputs:
                 access_id=access_id, cluster=self.cluster, admin_access_ids=self.seeded_access_ids
             )
         )
+
+
+def gateway_size(settings: GatewaySettings) -> int | Autoscaling:
+    """The size of a Gateway's compute: its fixed ``replicas`` or its ``autoscaling``."""
+    if isinstance(settings, AutoscaledGateway):
+        return settings.autoscaling
+    return settings.least_replicas
 
 
 class GatewayComputeComponent(pulumi.ComponentResource):

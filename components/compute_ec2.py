@@ -2,8 +2,9 @@
 
 A launch template (the AMI from its public SSM parameter, IMDSv2 required with hop limit 2,
 an encrypted gp3 root volume, no public IP unless asked, user data that runs the pinned image
-with Docker) and an Auto Scaling group over the subnets, behind the internal load balancer of
-:mod:`gateway_network`. The instances run as the Gateway identity's instance profile.
+with Docker, publishing the Gateway's ports) and an Auto Scaling group over the subnets, behind
+the internal load balancer of :mod:`gateway_network`: a fixed size, or a target-tracking policy
+on average CPU. The instances run as the Gateway identity's instance profile.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.compute_base import (
+    ComputeInputs,
+    GatewayComputeComponent,
+    gateway_size,
+)
 from akeyless_gateway_org.components.gateway_network import GatewayNetwork, GatewayNetworkArgs
 from akeyless_gateway_org.components.gateway_runtime import AL2023_AMI_PARAMETER, ec2_user_data
-from akeyless_gateway_org.config.model import Ec2Site
+from akeyless_gateway_org.config.model import Autoscaling, Ec2Site
 
 EC2_TYPE = "akeyless-gateway:compute:Ec2AutoScaling"
 
@@ -35,15 +40,16 @@ class Ec2GatewayArgs:
     """The Gateway identity's instance profile."""
     environment: pulumi.Output[Mapping[str, str]]
     """The container's environment (``gateway_runtime.gateway_environment``)."""
-    replicas: int = 2
+    size: int | Autoscaling = 2
+    """A fixed number of instances, or the bounds and CPU target of target tracking."""
     instance_type: str = "t3.medium"
     root_volume_gib: int = 30
     associate_public_ip: bool = False
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.replicas < 1:
-            raise ValueError(f"an EC2 Gateway needs at least one instance, got {self.replicas}")
+        if isinstance(self.size, int) and self.size < 1:
+            raise ValueError(f"an EC2 Gateway needs at least one instance, got {self.size}")
 
 
 class Ec2Gateway(GatewayComputeComponent):
@@ -57,10 +63,10 @@ class Ec2Gateway(GatewayComputeComponent):
         super().__init__(EC2_TYPE, name, opts)
         child = pulumi.ResourceOptions(parent=self)
         network = GatewayNetwork(name, args.network, target_type="instance", parent=self)
-        image = args.image
+        image, services = args.image, args.network.services
         user_data = args.environment.apply(
             lambda environment: base64.b64encode(
-                ec2_user_data(environment, image).encode()
+                ec2_user_data(environment, image, services).encode()
             ).decode()
         )
         template = aws.ec2.LaunchTemplate(
@@ -102,11 +108,17 @@ class Ec2Gateway(GatewayComputeComponent):
             tags=args.tags,
             opts=child,
         )
-        aws.autoscaling.Group(
+        size = args.size
+        least, most = (size, size) if isinstance(size, int) else (size.min, size.max)
+        group = aws.autoscaling.Group(
             f"{name}-asg",
-            min_size=args.replicas,
-            max_size=args.replicas,
-            desired_capacity=args.replicas,
+            min_size=least,
+            max_size=most,
+            # Target tracking sets the desired capacity; left out, the group starts at
+            # min_size and an update never resets what scaling chose (pulumi-aws
+            # autoscaling.Group, desired_capacity: "Number of Amazon EC2 instances that
+            # should be running in the group", defaulting to min_size).
+            desired_capacity=size if isinstance(size, int) else None,
             vpc_zone_identifiers=list(args.network.subnets),
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
@@ -121,6 +133,21 @@ class Ec2Gateway(GatewayComputeComponent):
             ],
             opts=child,
         )
+        if isinstance(size, Autoscaling):
+            # Target tracking on the group's average CPU (EC2 Auto Scaling User Guide,
+            # "Target tracking scaling policies", predefined metric ASGAverageCPUUtilization).
+            aws.autoscaling.Policy(
+                f"{name}-cpu-target",
+                autoscaling_group_name=group.name,
+                policy_type="TargetTrackingScaling",
+                target_tracking_configuration=aws.autoscaling.PolicyTargetTrackingConfigurationArgs(
+                    predefined_metric_specification=aws.autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs(
+                        predefined_metric_type="ASGAverageCPUUtilization"
+                    ),
+                    target_value=float(size.target_cpu_percent),
+                ),
+                opts=child,
+            )
         self.host = network.host
         self.register_outputs({"host": self.host})
 
@@ -141,7 +168,7 @@ def ec2_gateway(
             image=settings.image,
             instance_profile_name=inputs.instance_profile_name,
             environment=inputs.environment(),
-            replicas=settings.replicas,
+            size=gateway_size(settings),
             instance_type=settings.instance_type,
             root_volume_gib=settings.root_volume_gib,
             associate_public_ip=settings.associate_public_ip,

@@ -1,8 +1,9 @@
 """ECS compute: a Fargate service in the private subnets, behind the internal load balancer.
 
 A cluster, a task definition (Fargate size from ``config/fargate_sizes.py``; task role = the
-Gateway identity), a log group with retention, an execution role that may only write that log
-group, and a service created after its listeners.
+Gateway identity; the Gateway's ports), a log group with retention, an execution role that may
+only write that log group, and a service created after its listeners: a fixed task count, or
+Application Auto Scaling tracking the service's average CPU.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ import pulumi
 import pulumi_aws as aws
 
 from akeyless_gateway_org.components.aws_names import short_name
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.compute_base import (
+    ComputeInputs,
+    GatewayComputeComponent,
+    gateway_size,
+)
 from akeyless_gateway_org.components.gateway_network import GatewayNetwork, GatewayNetworkArgs
 from akeyless_gateway_org.components.gateway_runtime import (
     CONTAINER_NAME,
@@ -27,7 +32,7 @@ from akeyless_gateway_org.components.iam_documents import (
 )
 from akeyless_gateway_org.components.iam_role import role_with_inline_policy
 from akeyless_gateway_org.config.fargate_sizes import fargate_size_problem
-from akeyless_gateway_org.config.model import EcsSite
+from akeyless_gateway_org.config.model import Autoscaling, EcsSite
 
 ECS_TYPE = "akeyless-gateway:compute:EcsFargate"
 
@@ -46,7 +51,8 @@ class EcsGatewayArgs:
     account_id: str
     region: str
     partition: str
-    replicas: int = 2
+    size: int | Autoscaling = 2
+    """A fixed number of tasks, or the bounds and CPU target of Application Auto Scaling."""
     cpu: int = 1024
     memory_mib: int = 2048
     log_retention_days: int = 30
@@ -58,8 +64,8 @@ class EcsGatewayArgs:
     tags: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.replicas < 1:
-            raise ValueError(f"an ECS Gateway needs at least one task, got {self.replicas}")
+        if isinstance(self.size, int) and self.size < 1:
+            raise ValueError(f"an ECS Gateway needs at least one task, got {self.size}")
         if problem := fargate_size_problem(self.cpu, self.memory_mib):
             raise ValueError(problem)
 
@@ -106,7 +112,7 @@ class EcsGateway(GatewayComputeComponent):
             tags=args.tags,
             opts=child,
         )
-        image, region = args.image, args.region
+        image, region, services = args.image, args.region, args.network.services
         task = aws.ecs.TaskDefinition(
             f"{name}-task",
             family=args.resource_prefix,
@@ -119,18 +125,23 @@ class EcsGateway(GatewayComputeComponent):
             container_definitions=pulumi.Output.all(args.environment, log_group.name).apply(
                 lambda values: json.dumps(
                     ecs_container_definitions(
-                        environment=values[0], image=image, log_group=values[1], region=region
+                        environment=values[0],
+                        image=image,
+                        log_group=values[1],
+                        region=region,
+                        services=services,
                     )
                 )
             ),
             tags=args.tags,
             opts=child,
         )
-        aws.ecs.Service(
+        size = args.size
+        service = aws.ecs.Service(
             f"{name}-service",
             cluster=cluster.arn,
             task_definition=task.arn,
-            desired_count=args.replicas,
+            desired_count=size if isinstance(size, int) else size.min,
             launch_type="FARGATE",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
                 subnets=list(args.network.subnets),
@@ -146,10 +157,59 @@ class EcsGateway(GatewayComputeComponent):
             tags=args.tags,
             # ECS refuses a target group not yet attached to a load balancer
             # (CreateService: "does not have an associated load balancer").
-            opts=pulumi.ResourceOptions(parent=self, depends_on=network.listeners),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=network.listeners,
+                # Scaling owns the task count once the service exists: an update must not
+                # reset it (pulumi-aws ecs/service.py, "Ignoring Changes to Desired Count":
+                # "ignore any changes to that count caused externally (e.g., Application
+                # Auto Scaling)").
+                ignore_changes=None if isinstance(size, int) else ["desiredCount"],
+            ),
         )
+        if isinstance(size, Autoscaling):
+            _cpu_target_tracking(name, cluster, service, size, child)
         self.host = network.host
         self.register_outputs({"host": self.host})
+
+
+def _cpu_target_tracking(
+    name: str,
+    cluster: aws.ecs.Cluster,
+    service: aws.ecs.Service,
+    scaling: Autoscaling,
+    opts: pulumi.ResourceOptions,
+) -> aws.appautoscaling.Policy:
+    """The service's task count between ``scaling.min`` and ``max``, tracking average CPU.
+
+    The scalable target is ``service/<cluster>/<service>`` on ``ecs:service:DesiredCount``
+    (Application Auto Scaling API, RegisterScalableTarget ``ResourceId``); the policy's
+    predefined metric ``ECSServiceAverageCPUUtilization`` (Amazon ECS Developer Guide,
+    "Target tracking scaling policies").
+    """
+    target = aws.appautoscaling.Target(
+        f"{name}-scaling-target",
+        service_namespace="ecs",
+        scalable_dimension="ecs:service:DesiredCount",
+        resource_id=pulumi.Output.concat("service/", cluster.name, "/", service.name),
+        min_capacity=scaling.min,
+        max_capacity=scaling.max,
+        opts=opts,
+    )
+    return aws.appautoscaling.Policy(
+        f"{name}-cpu-target",
+        policy_type="TargetTrackingScaling",
+        service_namespace=target.service_namespace,
+        scalable_dimension=target.scalable_dimension,
+        resource_id=target.resource_id,
+        target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+            predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                predefined_metric_type="ECSServiceAverageCPUUtilization"
+            ),
+            target_value=float(scaling.target_cpu_percent),
+        ),
+        opts=opts,
+    )
 
 
 def ecs_gateway(
@@ -169,7 +229,7 @@ def ecs_gateway(
             account_id=inputs.account_id,
             region=inputs.region,
             partition=inputs.partition,
-            replicas=settings.replicas,
+            size=gateway_size(settings),
             cpu=settings.cpu,
             memory_mib=settings.memory_mib,
             log_retention_days=settings.log_retention_days,

@@ -3,15 +3,18 @@
 The pinned chart, running ``gateway.image``, through a kubeconfig that gets short-lived tokens
 from ``aws eks get-token``; its service account annotated with the Gateway identity role, which
 trusts exactly that service account through the cluster's OIDC provider. A Service
-``akeyless-gateway-api`` exposes ports 8000 and 8080: an internal load balancer admitting only
-the allowed networks, or ClusterIP. No ``host``: the Gateway's URL is config.
+``akeyless-gateway-api`` exposes ports 8000, 8080 and each service's: an internal load balancer
+admitting only the allowed networks, or ClusterIP. With ``dns`` the stack creates the ACM
+certificate (validated by DNS), gives its ARN to the Service's load-balancer annotations, and
+points ``dns.name`` at the load balancer with a CNAME record. No ``host``: the Gateway's URL is
+config or ``dns.name``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -19,6 +22,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.gateway_network import validated_certificate
 from akeyless_gateway_org.components.gateway_runtime import (
     GATEWAY_SERVICE_NAME,
     HELM_CHART,
@@ -27,7 +31,7 @@ from akeyless_gateway_org.components.gateway_runtime import (
     gateway_service_spec,
     helm_values,
 )
-from akeyless_gateway_org.config.model import EksSite
+from akeyless_gateway_org.config.model import AccessLogs, DnsSettings, EksSite
 
 EKS_TYPE = "akeyless-gateway:compute:EksHelm"
 CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
@@ -51,14 +55,24 @@ class EksGatewayArgs:
     allowed_cidrs: tuple[str, ...] = ()
     """Who the load balancer admits (``loadBalancerSourceRanges``)."""
     tls_certificate_arn: str | None = None
-    """ACM certificate: TLS on port 8000 at the load balancer."""
+    """An existing ACM certificate: TLS at the load balancer (8000, and 8200 if on)."""
+    dns: DnsSettings | None = None
+    """The Gateway's name: a certificate is made for it and a record points it at the
+    Service's load balancer."""
+    services: tuple[str, ...] = ()
+    """``gateway.services``: each adds its port to the Service (and, in the values, the pods)."""
+    access_logs: AccessLogs | None = None
+    """The existing bucket the Service's load balancer writes its access logs to."""
     deploy_role_arn: str | None = None
     """The role the deployment assumes to reach the cluster's API."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Of the AWS resources (the certificate with ``dns``)."""
 
     def __post_init__(self) -> None:
         if self.load_balancer and not self.allowed_cidrs:
             raise ValueError("an EKS load balancer admits sources by CIDR only: name them")
-        if self.tls_certificate_arn is not None and not self.load_balancer:
+        tls = self.tls_certificate_arn is not None or self.dns is not None
+        if tls and not self.load_balancer:
             raise ValueError("a ClusterIP Service has no load balancer to terminate TLS at")
 
 
@@ -99,15 +113,34 @@ class EksGateway(GatewayComputeComponent):
             values=args.helm_values,
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
         )
-        annotations, spec = gateway_service_spec(
+        certificate: pulumi.Output[str | None] = pulumi.Output.from_input(args.tls_certificate_arn)
+        if args.dns is not None:
+            # The certificate, like the ec2/ecs one, in the account's AWS provider.
+            certificate = validated_certificate(name, args.dns, args.tags, child)
+        # The spec is the same with or without a certificate; the annotations wait for it.
+        _, spec = gateway_service_spec(
             load_balancer=args.load_balancer,
             allowed_cidrs=args.allowed_cidrs,
-            certificate_arn=args.tls_certificate_arn,
+            certificate_arn=None,
+            services=args.services,
+            access_logs=args.access_logs,
         )
-        k8s.core.v1.Service(
+        # The AWS Load Balancer Controller reads the certificate and the TLS ports from
+        # the Service's annotations (aws-load-balancer-controller docs, "Service
+        # annotations": aws-load-balancer-ssl-cert, aws-load-balancer-ssl-ports).
+        all_annotations = certificate.apply(
+            lambda arn: gateway_service_spec(
+                load_balancer=args.load_balancer,
+                allowed_cidrs=args.allowed_cidrs,
+                certificate_arn=arn,
+                services=args.services,
+                access_logs=args.access_logs,
+            )[0]
+        )
+        service = k8s.core.v1.Service(
             f"{name}-service",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=GATEWAY_SERVICE_NAME, namespace=args.namespace, annotations=annotations
+                name=GATEWAY_SERVICE_NAME, namespace=args.namespace, annotations=all_annotations
             ),
             spec=k8s.core.v1.ServiceSpecArgs(
                 type=spec["type"],
@@ -125,6 +158,16 @@ class EksGateway(GatewayComputeComponent):
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[release]),
         )
+        if args.dns is not None:
+            aws.route53.Record(
+                f"{name}-cname",
+                zone_id=args.dns.zone_id,
+                name=args.dns.name,
+                type="CNAME",
+                records=[service.status.apply(load_balancer_hostname)],
+                ttl=GATEWAY_RECORD_TTL,
+                opts=child,
+            )
         self.host = None
         self.register_outputs({"host": self.host})
 
@@ -143,7 +186,7 @@ def eks_gateway(
             cluster=inputs.cluster,
             admin_access_ids=inputs.seeded_access_ids,
             role_arn=resolved[1],
-            image=settings.image,
+            settings=settings,
         )
     )
     return EksGateway(
@@ -157,10 +200,28 @@ def eks_gateway(
             load_balancer=site.eks_service == "load_balancer",
             allowed_cidrs=tuple(settings.allowed_cidrs),
             tls_certificate_arn=site.tls_certificate_arn,
+            dns=site.dns,
+            services=tuple(settings.services),
+            access_logs=settings.access_logs,
             deploy_role_arn=inputs.deploy_role_arn,
+            tags=inputs.tags,
         ),
         opts,
     )
+
+
+GATEWAY_RECORD_TTL = 300
+"""TTL of the Gateway's CNAME: a load balancer's name does not change while it exists."""
+
+
+def load_balancer_hostname(status: Any) -> str:
+    """The Service's load balancer name, from its ``status.loadBalancer.ingress[0].hostname``
+    (Kubernetes API, ServiceStatus / LoadBalancerIngress), which the AWS Load Balancer
+    Controller sets to the NLB's DNS name."""
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress or not ingress[0].hostname:
+        raise ValueError("the Gateway's Service has no load balancer hostname yet")
+    return str(ingress[0].hostname)
 
 
 def offline_cluster(args: Mapping[str, Any], after_deploy: Any) -> dict[str, Any]:

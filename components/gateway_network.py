@@ -1,10 +1,13 @@
 """The internal network load balancer in front of an EC2 or ECS Gateway, and its security groups.
 
-The load balancer's security group admits ports 8000 and 8080 only from the configured
-networks and sends only to the Gateway's group on those ports; the Gateway's own group admits
-them only from the load balancer and sends only HTTPS. One target group and one listener per
-port; port 8000 is TLS at the load balancer when the site names an ACM certificate, plain TCP
-otherwise. Target groups check ``GET /health`` on 8080.
+The Gateway's ports are 8000 and 8080 plus one per ``gateway.services`` entry
+(``gateway_runtime.gateway_ports``). The load balancer's security group admits those ports only
+from the configured networks and sends only to the Gateway's group on them; the Gateway's own
+group admits them only from the load balancer and sends only HTTPS. One target group and one
+listener per port, built in one loop over the ports. With a certificate (``dns``: created and
+validated here; or ``tls_certificate_arn``) the listeners of 8000 and 8200 are TLS with a current
+policy, the others (8080 health, 5696 KMIP, whose TLS goes to the Gateway unbroken) plain TCP.
+With ``dns`` an alias record names the load balancer. Target groups check ``GET /health`` on 8080.
 
 :class:`GatewayNetwork` is a piece the EC2 and ECS components build under themselves, not a
 ComponentResource of its own: a new component would be a resource every deployed stack lacks,
@@ -24,17 +27,15 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
+from akeyless_gateway_org.components.akeyless_names import GATEWAY_HEALTH_PORT
 from akeyless_gateway_org.components.aws_names import load_balancer_name
-from akeyless_gateway_org.components.gateway_runtime import GATEWAY_PORTS
-from akeyless_gateway_org.config.model import GatewaySettings, NetworkSite
+from akeyless_gateway_org.components.gateway_runtime import GatewayPort, gateway_ports
+from akeyless_gateway_org.config.model import AccessLogs, DnsSettings, GatewaySettings, NetworkSite
 from akeyless_gateway_org.policy.networks import admits_the_internet
-from akeyless_gateway_org.policy.rules import INTERNET_INGRESS_RULE, exception_tag
+from akeyless_gateway_org.policy.rules import INTERNET_INGRESS_RULE, TLS_POLICY, exception_tag
 
 HTTPS_EGRESS_PORT = 443
-TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-"""TLS 1.3 and 1.2 only: the ELB default policy for new TLS listeners (ELB User Guide,
-"Security policies for your Network Load Balancer")."""
+VALIDATION_RECORD_TTL = 60
 
 TargetType = Literal["instance", "ip"]
 
@@ -49,7 +50,14 @@ class GatewayNetworkArgs:
     allowed_cidrs: tuple[str, ...] = ()
     allowed_security_group_ids: tuple[str, ...] = ()
     tls_certificate_arn: str | None = None
-    """ACM certificate: TLS on port 8000 at the load balancer."""
+    """An existing ACM certificate: TLS at the load balancer (on the ports that take it)."""
+    dns: DnsSettings | None = None
+    """The Gateway's name: a certificate for it is created and validated here, TLS on the
+    listeners, and an alias record for the load balancer."""
+    services: tuple[str, ...] = ()
+    """``gateway.services``: each adds its port (``gateway_runtime.GATEWAY_SERVICE_PORTS``)."""
+    access_logs: AccessLogs | None = None
+    """The existing bucket the load balancer writes its access logs to."""
     resource_prefix: str = "akeyless-gateway"
     """Prefix of the load balancer's and target groups' physical names."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -59,6 +67,13 @@ class GatewayNetworkArgs:
             raise ValueError("a Gateway load balancer needs at least one subnet")
         if not self.allowed_cidrs and not self.allowed_security_group_ids:
             raise ValueError("name who may reach the Gateway (allowed CIDRs or security groups)")
+        if self.dns is not None and self.tls_certificate_arn is not None:
+            raise ValueError("a certificate is made for dns or named, not both")
+
+    @property
+    def ports(self) -> tuple[GatewayPort, ...]:
+        """The Gateway's ports with its services on, each getting a target group and listener."""
+        return gateway_ports(self.services)
 
     @classmethod
     def of_site(
@@ -69,8 +84,9 @@ class GatewayNetworkArgs:
         resource_prefix: str,
         tags: dict[str, str],
     ) -> GatewayNetworkArgs:
-        """From a site's ``vpc_id``, ``subnets`` and ``tls_certificate_arn``, and the
-        Gateway settings' ``allowed_cidrs`` and ``allowed_security_group_ids``."""
+        """From a site's ``vpc_id``, ``subnets``, ``tls_certificate_arn`` and ``dns``, and
+        the Gateway settings' ``allowed_cidrs``, ``allowed_security_group_ids``,
+        ``services`` and ``access_logs``."""
         if site.vpc_id is None:
             raise ValueError(f"compute {site.compute} needs vpc_id")
         return cls(
@@ -79,6 +95,9 @@ class GatewayNetworkArgs:
             allowed_cidrs=tuple(settings.allowed_cidrs),
             allowed_security_group_ids=tuple(settings.allowed_security_group_ids),
             tls_certificate_arn=site.tls_certificate_arn,
+            dns=site.dns,
+            services=tuple(settings.services),
+            access_logs=settings.access_logs,
             resource_prefix=resource_prefix,
             tags=tags,
         )
@@ -89,9 +108,11 @@ class GatewayNetwork:
 
     Its resources are children of ``parent`` named ``<name>-lb``, ``<name>-lb-sg``,
     ``<name>-gateway-sg``, ``<name>-lb-egress-<port>``, ``<name>-tg-<port>`` and
-    ``<name>-listener-<port>``. Targets of ``target_type``: ``instance`` (EC2) or ``ip``
-    (Fargate). For the Gateway: ``gateway_security_group``, ``target_groups`` (port ->
-    group), ``listeners`` (what a service must wait for) and ``host`` (the DNS name).
+    ``<name>-listener-<port>``; with ``dns`` also ``<name>-certificate``,
+    ``<name>-certificate-record``, ``<name>-certificate-validation`` and ``<name>-alias``.
+    Targets of ``target_type``: ``instance`` (EC2) or ``ip`` (Fargate). For the Gateway:
+    ``gateway_security_group``, ``target_groups`` (port -> group), ``listeners`` (what a
+    service must wait for) and ``host`` (the load balancer's DNS name).
     """
 
     def __init__(
@@ -108,8 +129,11 @@ class GatewayNetwork:
         lb_sg = aws.ec2.SecurityGroup(
             lb_sg_name,
             vpc_id=args.vpc_id,
+            # Unchanged with services on: a security group's description forces its
+            # replacement (pulumi-aws ec2/security_group.py: "description ... cannot be changed").
             description="Akeyless Gateway load balancer: ports 8000/8080 from allowed networks",
             ingress=_gateway_ports_from(
+                args.ports,
                 "allowed networks",
                 cidr_blocks=ipv4 or None,
                 ipv6_cidr_blocks=ipv6 or None,
@@ -122,7 +146,9 @@ class GatewayNetwork:
             f"{name}-gateway-sg",
             vpc_id=args.vpc_id,
             description="Akeyless Gateway: ports 8000/8080 from its load balancer only",
-            ingress=_gateway_ports_from("the load balancer", security_groups=[lb_sg.id]),
+            ingress=_gateway_ports_from(
+                args.ports, "the load balancer", security_groups=[lb_sg.id]
+            ),
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
                     description="HTTPS to Akeyless, AWS APIs and the image registry",
@@ -140,7 +166,7 @@ class GatewayNetwork:
         # (ELB User Guide, "Security groups for your Network Load Balancer"): without
         # these the targets never turn healthy. Separate rules, since the two groups
         # refer to each other.
-        for port in GATEWAY_PORTS:
+        for port in (p.port for p in args.ports):
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-lb-egress-{port}",
                 security_group_id=lb_sg.id,
@@ -159,13 +185,18 @@ class GatewayNetwork:
             load_balancer_type="network",
             subnets=list(args.subnets),
             security_groups=[lb_sg.id],
+            access_logs=_access_logs(args.access_logs),
             tags=args.tags,
             opts=child,
         )
+        certificate: pulumi.Input[str] | None = args.tls_certificate_arn
+        if args.dns is not None:
+            certificate = validated_certificate(name, args.dns, args.tags, child)
+            _alias_record(name, args.dns, load_balancer, child)
         self.target_groups: dict[int, aws.lb.TargetGroup] = {}
         self.listeners: list[aws.lb.Listener] = []
-        certificate = args.tls_certificate_arn
-        for port in GATEWAY_PORTS:
+        for gateway_port in args.ports:
+            port = gateway_port.port
             self.target_groups[port] = aws.lb.TargetGroup(
                 f"{name}-tg-{port}",
                 # What forces a replacement is in the name's hash, so a replacement
@@ -186,7 +217,8 @@ class GatewayNetwork:
             )
             # TLS ends at the load balancer: the target group stays TCP, the
             # Gateway behind it serves plain HTTP (ELB User Guide, "TLS listeners").
-            tls = certificate is not None and port == GATEWAY_API_PORT
+            # Never on KMIP, whose clients authenticate to the Gateway in TLS itself.
+            tls = certificate is not None and gateway_port.tls_at_load_balancer
             self.listeners.append(
                 aws.lb.Listener(
                     f"{name}-listener-{port}",
@@ -207,7 +239,77 @@ class GatewayNetwork:
         self.host: pulumi.Output[str] = load_balancer.dns_name
 
 
+def validated_certificate(
+    name: str, dns: DnsSettings, tags: dict[str, str], opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """An ACM certificate for ``dns.name``, validated by DNS in ``dns.zone_id``: its ARN once
+    issued (what a listener may use).
+
+    ACM gives one CNAME per domain to create ("DNS validation", ACM User Guide:
+    https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html);
+    ``CertificateValidation`` waits until the certificate is issued (pulumi-aws
+    ``acm.CertificateValidation``: "waits for the newly created certificate to become
+    valid"). The record may already exist from an earlier certificate of the same name
+    (ACM reuses the CNAME per domain and account), hence ``allow_overwrite``.
+    """
+    certificate = aws.acm.Certificate(
+        f"{name}-certificate",
+        domain_name=dns.name,
+        validation_method="DNS",
+        tags=tags,
+        opts=opts,
+    )
+    option = certificate.domain_validation_options.apply(lambda options: options[0])
+    record = aws.route53.Record(
+        f"{name}-certificate-record",
+        zone_id=dns.zone_id,
+        name=option.resource_record_name,
+        type=option.resource_record_type,
+        records=[option.resource_record_value],
+        ttl=VALIDATION_RECORD_TTL,
+        allow_overwrite=True,
+        opts=opts,
+    )
+    validation = aws.acm.CertificateValidation(
+        f"{name}-certificate-validation",
+        certificate_arn=certificate.arn,
+        validation_record_fqdns=[record.fqdn],
+        opts=opts,
+    )
+    return validation.certificate_arn
+
+
+def _alias_record(
+    name: str, dns: DnsSettings, load_balancer: aws.lb.LoadBalancer, opts: pulumi.ResourceOptions
+) -> aws.route53.Record:
+    """``dns.name`` as an alias A record of the load balancer (Route 53 Developer Guide,
+    "Routing traffic to an ELB load balancer"; pulumi-aws ``route53.Record`` ``aliases``)."""
+    return aws.route53.Record(
+        f"{name}-alias",
+        zone_id=dns.zone_id,
+        name=dns.name,
+        type="A",
+        aliases=[
+            aws.route53.RecordAliasArgs(
+                name=load_balancer.dns_name,
+                zone_id=load_balancer.zone_id,
+                evaluate_target_health=True,
+            )
+        ],
+        opts=opts,
+    )
+
+
+def _access_logs(logs: AccessLogs | None) -> aws.lb.LoadBalancerAccessLogsArgs | None:
+    """The load balancer's access logs to an existing bucket (ELB User Guide, "Access logs
+    for your Network Load Balancer"); None: off."""
+    if logs is None:
+        return None
+    return aws.lb.LoadBalancerAccessLogsArgs(bucket=logs.bucket, prefix=logs.prefix, enabled=True)
+
+
 def _gateway_ports_from(
+    ports: Sequence[GatewayPort],
     sources: str,
     *,
     cidr_blocks: Sequence[str] | None = None,
@@ -217,13 +319,13 @@ def _gateway_ports_from(
     """Ingress on each Gateway port, and only those, from the given sources."""
     return [
         aws.ec2.SecurityGroupIngressArgs(
-            description=f"Gateway port {port} from {sources}",
+            description=f"Gateway port {port.port} from {sources}",
             protocol="tcp",
-            from_port=port,
-            to_port=port,
+            from_port=port.port,
+            to_port=port.port,
             cidr_blocks=cidr_blocks,
             ipv6_cidr_blocks=ipv6_cidr_blocks,
             security_groups=security_groups,
         )
-        for port in GATEWAY_PORTS
+        for port in ports
     ]

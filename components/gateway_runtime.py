@@ -11,12 +11,59 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
 from akeyless_gateway_org.config.fields import image_repository_and_tag
+from akeyless_gateway_org.config.model import AccessLogs, AutoscaledGateway, GatewaySettings
+from akeyless_gateway_org.policy.rules import TLS_POLICY
 
+
+@dataclass(frozen=True)
+class GatewayPort:
+    """One port the Gateway serves, and how the load balancer in front treats it."""
+
+    port: int
+    chart_name: str
+    """The chart's name of the container port (templates/deployment.yaml)."""
+    what: str
+    tls_at_load_balancer: bool
+    """Whether a load balancer holding a certificate terminates TLS on it. False for the
+    health port (plain HTTP, probed by the load balancer) and for KMIP (TLS end to end)."""
+
+
+# The ports, from the akeyless-gateway chart (akeylesslabs/helm-charts @01a9ce78,
+# charts/akeyless-gateway 3.3.0, templates/deployment.yaml: "gateway" 8000,
+# "internal-gw-api" 8080, "kmip" 5696 if gateway.service.kmip.enabled, "hvp" 8200 if
+# gateway.service.hvp.enabled; templates/svc.yaml exposes them the same way) and the
+# Gateway docs (https://docs.akeyless.io/docs/hashicorp-vault-proxy: "directly through
+# your Gateway on port 8200"; https://docs.akeyless.io/docs/kmip-server: KMIP clients
+# authenticate with their own client certificates in the TLS handshake, so the
+# connection must reach the Gateway unbroken: TCP at the load balancer, never TLS).
+API_PORT = GatewayPort(GATEWAY_API_PORT, "gateway", "Gateway API (v2)", True)
+HEALTH_PORT = GatewayPort(GATEWAY_HEALTH_PORT, "internal-gw-api", "health and v1 API", False)
+GATEWAY_SERVICE_PORTS: Mapping[str, GatewayPort] = {
+    "vault_proxy": GatewayPort(8200, "hvp", "HashiCorp Vault proxy", True),
+    "kmip": GatewayPort(5696, "kmip", "KMIP server (TLS passed through)", False),
+}
+"""``gateway.services`` -> its port; each adds exactly that port, nothing when off."""
+CHART_SERVICE_KEYS = {"vault_proxy": "hvp", "kmip": "kmip"}
+"""``gateway.services`` -> the chart's ``gateway.service.<key>.enabled`` (values.yaml)."""
 GATEWAY_PORTS = (GATEWAY_API_PORT, GATEWAY_HEALTH_PORT)
+"""The ports every Gateway serves, whatever its services."""
+
+
+def gateway_ports(services: Sequence[str] = ()) -> tuple[GatewayPort, ...]:
+    """The ports of a Gateway with ``services`` on: 8000, 8080, then each service's."""
+    return (API_PORT, HEALTH_PORT, *(GATEWAY_SERVICE_PORTS[s] for s in services))
+
+
+def tls_ports(services: Sequence[str] = ()) -> tuple[int, ...]:
+    """The ports a load balancer holding a certificate terminates TLS on."""
+    return tuple(p.port for p in gateway_ports(services) if p.tls_at_load_balancer)
+
+
 CONTAINER_NAME = "akeyless-gateway"
 SERVICE_ACCOUNT_NAME = "akeyless-gateway"
 HELM_CHART = "akeyless-gateway"
@@ -33,7 +80,6 @@ HELM_SELECTOR_LABELS = {
     "app.kubernetes.io/name": HELM_CHART,
     "app.kubernetes.io/instance": HELM_RELEASE,
 }
-HELM_CONTAINER_PORT_NAMES = {GATEWAY_API_PORT: "gateway", GATEWAY_HEALTH_PORT: "internal-gw-api"}
 # Kubernetes' AWS cloud provider (kubernetes/cloud-provider-aws pkg/providers/v1/aws.go)
 # and the AWS Load Balancer Controller (docs: "Service annotations") read these.
 INTERNAL_LOAD_BALANCER_ANNOTATIONS = {
@@ -43,6 +89,8 @@ INTERNAL_LOAD_BALANCER_ANNOTATIONS = {
 }
 TLS_CERTIFICATE_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
 TLS_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+TLS_POLICY_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
+ATTRIBUTES_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-attributes"
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 ENV_FILE = "/etc/akeyless-gateway.env"
 
@@ -72,14 +120,14 @@ def gateway_environment(
     }
 
 
-def ec2_user_data(environment: Mapping[str, str], image: str) -> str:
+def ec2_user_data(environment: Mapping[str, str], image: str, services: Sequence[str] = ()) -> str:
     """Install Docker on Amazon Linux 2023 and run the pinned image, restarting always.
 
     The environment goes through an env file (read verbatim by Docker), so JSON
     values need no shell quoting.
     """
     env_lines = "\n".join(f"{key}={value}" for key, value in environment.items())
-    ports = " ".join(f"-p {port}:{port}" for port in GATEWAY_PORTS)
+    ports = " ".join(f"-p {p.port}:{p.port}" for p in gateway_ports(services))
     return "\n".join(
         [
             "#!/bin/bash",
@@ -98,7 +146,12 @@ def ec2_user_data(environment: Mapping[str, str], image: str) -> str:
 
 
 def ecs_container_definitions(
-    *, environment: Mapping[str, str], image: str, log_group: str, region: str
+    *,
+    environment: Mapping[str, str],
+    image: str,
+    log_group: str,
+    region: str,
+    services: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """The one container of the Gateway's Fargate task."""
     return [
@@ -107,8 +160,8 @@ def ecs_container_definitions(
             "image": image,
             "essential": True,
             "portMappings": [
-                {"containerPort": port, "hostPort": port, "protocol": "tcp"}
-                for port in GATEWAY_PORTS
+                {"containerPort": p.port, "hostPort": p.port, "protocol": "tcp"}
+                for p in gateway_ports(services)
             ],
             "environment": [{"name": key, "value": value} for key, value in environment.items()],
             "logConfiguration": {
@@ -123,22 +176,55 @@ def ecs_container_definitions(
     ]
 
 
+def helm_scaling(settings: GatewaySettings) -> dict[str, Any]:
+    """The chart's size values: its HorizontalPodAutoscaler with ``autoscaling``, else none.
+
+    The chart renders ``replicas: replicaCount`` only without ``hpa.enabled``, and its HPA
+    (templates/hpa.yaml) tracks CPU ``cpuAvgUtil`` and memory ``memAvgUtil`` of the pods'
+    requests, which must be set ("If HPA is enabled resources requests must be set",
+    values.yaml): 1 vCPU and 2G, the chart's recommended base and the Gateway's minimum.
+    Memory keeps the chart's own target (70).
+    """
+    if isinstance(settings, AutoscaledGateway):
+        scaling = settings.autoscaling
+        return {
+            "hpa": {
+                "enabled": True,
+                "minReplicas": scaling.min,
+                "maxReplicas": scaling.max,
+                "cpuAvgUtil": scaling.target_cpu_percent,
+            },
+            "resources": {"requests": {"cpu": "1", "memory": "2G"}},
+        }
+    # A fixed size leaves the chart's replicaCount as deployed before (the chart's default,
+    # 1): setting it now would change every deployed EKS Gateway on upgrade. Noted, not fixed.
+    return {}
+
+
 def helm_values(
-    *, access_id: str, cluster: str, admin_access_ids: Sequence[str], role_arn: str, image: str
+    *,
+    access_id: str,
+    cluster: str,
+    admin_access_ids: Sequence[str],
+    role_arn: str,
+    settings: GatewaySettings,
 ) -> dict[str, Any]:
-    """Values of the ``akeyless-gateway`` chart: AWS IAM login through IRSA, the pinned image.
+    """Values of the ``akeyless-gateway`` chart: AWS IAM login through IRSA, the pinned image,
+    the size (:func:`helm_scaling`) and each of ``settings.services`` enabled.
 
     The image is set whatever the chart's default (``gateway.deployment.image``,
     templates/_helpers.tpl "gatewayImage"; its top-level ``version`` would win
     over the tag and is left unset); the chart's Service stays inside the
     cluster (ClusterIP): :func:`gateway_service_spec` exposes the Gateway.
     """
-    repository, tag = image_repository_and_tag(image)
+    repository, tag = image_repository_and_tag(settings.image)
+    scaling = helm_scaling(settings)
+    deployment = {"image": {"repository": repository, "tag": tag}}
+    service: dict[str, Any] = {"type": "ClusterIP"}
+    for name in settings.services:
+        service[CHART_SERVICE_KEYS[name]] = {"enabled": True}
     return {
-        "gateway": {
-            "deployment": {"image": {"repository": repository, "tag": tag}},
-            "service": {"type": "ClusterIP"},
-        },
+        "gateway": {"deployment": deployment, "service": service, **scaling},
         "globalConfig": {
             "gatewayAuth": {"gatewayAccessId": access_id, "gatewayAccessType": "aws_iam"},
             "clusterName": cluster,
@@ -153,19 +239,25 @@ def helm_values(
 
 
 def gateway_service_spec(
-    *, load_balancer: bool, allowed_cidrs: Sequence[str], certificate_arn: str | None
+    *,
+    load_balancer: bool,
+    allowed_cidrs: Sequence[str],
+    certificate_arn: str | None,
+    services: Sequence[str] = (),
+    access_logs: AccessLogs | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
-    """(annotations, spec) of the Service exposing the chart's pods on ports 8000 and 8080.
+    """(annotations, spec) of the Service exposing the chart's pods on the Gateway's ports.
 
-    As an internal load balancer admitting only ``allowed_cidrs``, TLS on 8000
-    when a certificate is given; or a ClusterIP Service.
+    As an internal load balancer admitting only ``allowed_cidrs``, TLS on the TLS ports
+    (8000, and 8200 with the Vault proxy; never KMIP's 5696) when a certificate is given;
+    or a ClusterIP Service.
     """
     spec: dict[str, Any] = {
         "type": "LoadBalancer" if load_balancer else "ClusterIP",
         "selector": dict(HELM_SELECTOR_LABELS),
         "ports": [
-            {"name": name, "port": port, "targetPort": name, "protocol": "TCP"}
-            for port, name in HELM_CONTAINER_PORT_NAMES.items()
+            {"name": p.chart_name, "port": p.port, "targetPort": p.chart_name, "protocol": "TCP"}
+            for p in gateway_ports(services)
         ],
     }
     if not load_balancer:
@@ -174,12 +266,34 @@ def gateway_service_spec(
     annotations = dict(INTERNAL_LOAD_BALANCER_ANNOTATIONS)
     if certificate_arn is not None:
         annotations[TLS_CERTIFICATE_ANNOTATION] = certificate_arn
-        annotations[TLS_PORTS_ANNOTATION] = str(GATEWAY_API_PORT)
+        annotations[TLS_PORTS_ANNOTATION] = ",".join(map(str, tls_ports(services)))
+        # A current policy, as on the ec2/ecs listeners (the controller's default is
+        # ELBSecurityPolicy-2016-08: aws-load-balancer-controller docs, "Service
+        # annotations", aws-load-balancer-ssl-negotiation-policy).
+        annotations[TLS_POLICY_ANNOTATION] = TLS_POLICY
+    if access_logs is not None:
+        # The controller sets load-balancer attributes from this annotation (docs,
+        # "Service annotations", aws-load-balancer-attributes: access_logs.s3.*).
+        attributes = [
+            "access_logs.s3.enabled=true",
+            f"access_logs.s3.bucket={access_logs.bucket}",
+        ]
+        if access_logs.prefix:
+            attributes.append(f"access_logs.s3.prefix={access_logs.prefix}")
+        annotations[ATTRIBUTES_ANNOTATION] = ",".join(attributes)
     return annotations, spec
 
 
-def gateway_transport(*, certificate_arn: str | None, load_balancer: bool) -> str:
+def gateway_transport(
+    *, certificate_arn: str | None, load_balancer: bool, dns_name: str | None = None
+) -> str:
     """In one sentence, how callers reach port 8000: what ``gatewayUrl``'s scheme says."""
+    if dns_name is not None:
+        return (
+            f"https: TLS on port 8000 terminated at the internal load balancer as {dns_name} "
+            "(ACM certificate created and validated by this stack); plain HTTP from there to "
+            "the Gateway"
+        )
     if certificate_arn is not None:
         return (
             "https: TLS on port 8000 terminated at the internal load balancer "

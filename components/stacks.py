@@ -404,6 +404,10 @@ class _AccountComponent(pulumi.ComponentResource):
         if config.gateway_url is not None:
             self.gateway_url = pulumi.Output.from_input(config.gateway_url)
             health = pulumi.Output.from_input(gateway_health_url(config.gateway_url))
+        elif config.dns is not None:
+            # The name the stack's certificate covers: TLS to it verifies.
+            self.gateway_url = pulumi.Output.from_input(gateway_api_url(config.dns.name, "https"))
+            health = pulumi.Output.from_input(gateway_health_url_of_host(config.dns.name))
         elif compute.host is not None:
             self.gateway_url = compute.host.apply(
                 lambda host: gateway_api_url(host, config.api_scheme)
@@ -418,7 +422,9 @@ class _AccountComponent(pulumi.ComponentResource):
         )
         self.gateway_role_arn = identity.role_arn
         self.gateway_transport = gateway_transport(
-            certificate_arn=config.tls_certificate_arn, load_balancer=config.has_load_balancer
+            certificate_arn=config.tls_certificate_arn,
+            load_balancer=config.has_load_balancer,
+            dns_name=config.dns.name if config.dns else None,
         )
         return self._gateway_api(
             name, self.gateway_url, self.gateway_health_url, admins, depends_on=[identity, compute]

@@ -81,6 +81,17 @@ _OIDC_PROVIDER_ARN = re.compile(
 _ORG_UNIT_ID = re.compile(r"^(?:ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$")
 _EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 _K8S_NAME = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
+# Route 53 hosted zone IDs: Z + upper-case letters and digits (ListHostedZones "Id",
+# without its /hostedzone/ prefix).
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+# A host name of at least two labels, each 1-63 of a-z0-9 and inner hyphens, 253 in all
+# (RFC 1035 2.3.4): the Gateway's own name, never a wildcard.
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# S3 bucket naming rules (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# An access-log prefix: no leading or trailing slash and never "AWSLogs", which ELB adds
+# itself (ELB User Guide, "Access logs for your Network Load Balancer", Bucket requirements).
+_S3_LOG_PREFIX = re.compile(r"^(?!.*AWSLogs)[A-Za-z0-9!_.*'()-]+(?:/[A-Za-z0-9!_.*'()-]+)*$")
 _URL = r"://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[\x21-\x7e]*)?$"
 _HTTPS_URL = re.compile(r"^https" + _URL)
 _HTTP_URL = re.compile(r"^https?" + _URL)
@@ -278,6 +289,17 @@ AkeylessPath = Annotated[
     _matching(_AKEYLESS_PATH, "an Akeyless path like /aws-org (starts with '/', no trailing '/')"),
 ]
 HttpsUrl = Annotated[str, _matching(_HTTPS_URL, "an https:// URL")]
+HostedZoneId = Annotated[
+    str, _matching(_HOSTED_ZONE_ID, "a Route 53 hosted zone ID like Z0123456789ABCDEFGHIJ")
+]
+DnsName = Annotated[
+    str, _matching(_DNS_NAME, "a lower-case DNS name like gateway.example.com (no wildcard)")
+]
+S3BucketName = Annotated[str, _matching(_S3_BUCKET, "an S3 bucket name (3-63 of a-z0-9.-)")]
+S3LogPrefix = Annotated[
+    str,
+    _matching(_S3_LOG_PREFIX, "an S3 key prefix without leading or trailing '/' or 'AWSLogs'"),
+]
 
 AKEYLESS_SAAS_API_HOSTS = frozenset({"api.akeyless.io", "api.us.akeyless.io", "api.eu.akeyless.io"})
 """The SaaS environments' API hosts (https://docs.akeyless.io/docs/sdks, "Available

@@ -8,9 +8,11 @@ error rather than a silently ignored setting.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -34,9 +36,11 @@ from akeyless_gateway_org.config.fields import (
     AkeylessPath,
     AvailabilityZone,
     Cidr,
+    DnsName,
     EksClusterName,
     GatewayImage,
     GroupName,
+    HostedZoneId,
     HttpUrl,
     IamPath,
     KmsKeyArn,
@@ -49,6 +53,8 @@ from akeyless_gateway_org.config.fields import (
     Region,
     RoleArn,
     RoleName,
+    S3BucketName,
+    S3LogPrefix,
     SecretPrefix,
     SecurityGroupId,
     SubnetId,
@@ -132,6 +138,14 @@ def tagged_variants(annotation: Any) -> tuple[Selector, dict[str, Any]] | None:
         tags = [item.tag for item in get_args(variant)[1:] if isinstance(item, Tag)]
         variants[tags[0]] = variant
     return selectors[0], variants
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 class DynamicIamUser(StrictModel):
@@ -423,13 +437,55 @@ def _one_of(value: int, allowed: tuple[int, ...]) -> int:
     return value
 
 
+GatewayService = Literal["vault_proxy", "kmip"]
+"""An optional Gateway service; its port is ``GATEWAY_SERVICE_PORTS`` in gateway_runtime."""
+
+
+class AccessLogs(StrictModel):
+    """Where the load balancer writes its access logs: an existing bucket, never created here.
+
+    A Network Load Balancer logs TLS connections only ("Access logs are created only if
+    the load balancer has a TLS listener": ELB User Guide, "Access logs for your Network
+    Load Balancer"), so a site needs TLS (``dns`` or ``tls_certificate_arn``) to log.
+    """
+
+    bucket: S3BucketName = Field(
+        description="Existing bucket in the Gateway's region whose policy lets "
+        "delivery.logs.amazonaws.com write (README, 'Access logs')."
+    )
+    prefix: S3LogPrefix | None = Field(
+        None, description="Key prefix inside the bucket (none: the bucket's root)."
+    )
+
+
+class Autoscaling(StrictModel):
+    """Replicas that follow CPU load, never fewer than two (two availability zones)."""
+
+    min: int = Field(2, ge=2, le=100, description="Fewest instances/tasks/pods (at least 2).")
+    max: int = Field(ge=2, le=100, description="Most instances/tasks/pods.")
+    target_cpu_percent: int = Field(
+        60, ge=10, le=90, description="Average CPU utilization the scaling keeps to."
+    )
+
+    @model_validator(mode="after")
+    def _max_at_least_min(self) -> Autoscaling:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must be at least min ({self.min})")
+        return self
+
+
 class GatewaySettings(StrictModel):
-    """How every Gateway runs: image, size, and who may reach it."""
+    """How every Gateway runs: image, size, services, and who may reach it.
+
+    Its size is one of two forms (:data:`AnyGatewaySettings`): a fixed number of
+    ``replicas`` (:class:`FixedSizeGateway`, the default) or ``autoscaling``
+    (:class:`AutoscaledGateway`); a file that sets both gets an error naming the
+    one that does not belong.
+    """
 
     image: GatewayImage = Field(
         "akeyless/gateway:5.0.1", description="Pinned Gateway image (EC2, ECS and EKS)."
     )
-    replicas: int = Field(2, ge=1, le=20, description="Instances or tasks per Gateway.")
     instance_type: str = Field(
         "t3.medium",
         pattern=r"^[a-z][a-z0-9-]*\.[a-z0-9]+$",
@@ -447,10 +503,25 @@ class GatewaySettings(StrictModel):
     )
     root_volume_gib: int = Field(30, ge=8, le=1024, description="EC2 root volume (encrypted).")
     allowed_cidrs: tuple[Cidr, ...] = Field(
-        (), description="Networks that may reach the Gateway's ports 8000 and 8080."
+        (),
+        description="Networks that may reach the Gateway's ports (8000, 8080 and each of "
+        "gateway.services).",
     )
     allowed_security_group_ids: tuple[SecurityGroupId, ...] = Field(
-        (), description="Security groups that may reach the Gateway's ports 8000 and 8080."
+        (),
+        description="Security groups that may reach the Gateway's ports (8000, 8080 and each "
+        "of gateway.services).",
+    )
+    services: tuple[GatewayService, ...] = Field(
+        (),
+        description="Optional Gateway services, each adding exactly its port: vault_proxy "
+        "(8200, HashiCorp Vault proxy) and kmip (5696, TLS passed through, never terminated "
+        "at the load balancer).",
+    )
+    access_logs: AccessLogs | None = Field(
+        None,
+        description="Load-balancer access logs to an existing S3 bucket (TLS listeners only; "
+        "the bucket policy it needs is in the README).",
     )
     # What counts as the internet: policy/networks.py (the union of allowed_cidrs, not
     # only 0.0.0.0/0 or ::/0). The description is mirrored in Pulumi.yaml.
@@ -484,6 +555,19 @@ class GatewaySettings(StrictModel):
     def _log_retention(cls, value: int) -> int:
         return _one_of(value, LOG_RETENTION_DAYS)
 
+    @field_validator("services")
+    @classmethod
+    def _each_service_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({service for service in value if value.count(service) > 1})
+        if repeated:
+            raise ValueError(f"lists {', '.join(repeated)} more than once")
+        return value
+
+    @property
+    def least_replicas(self) -> int:
+        """The fewest instances, tasks or pods that ever run (fixed size or autoscaling)."""
+        raise NotImplementedError  # each form says (FixedSizeGateway, AutoscaledGateway)
+
     def problems(self, *, networked: bool) -> list[tuple[str, str]]:
         """(field, message) for what is wrong; ``networked``: some Gateway runs on ec2/ecs."""
         found = []
@@ -514,6 +598,74 @@ class GatewaySettings(StrictModel):
         return found
 
 
+class FixedSizeGateway(GatewaySettings):
+    """A Gateway of a fixed number of instances, tasks or pods."""
+
+    replicas: int = Field(
+        2, ge=1, le=20, description="Instances, tasks or pods per Gateway (fixed size)."
+    )
+
+    @property
+    def least_replicas(self) -> int:
+        return self.replicas
+
+
+class AutoscaledGateway(GatewaySettings):
+    """A Gateway whose replicas follow CPU load (instead of ``replicas``)."""
+
+    autoscaling: Autoscaling = Field(
+        description="Target tracking on CPU: ec2 Auto Scaling group policy, ecs Application "
+        "Auto Scaling, eks the chart's HorizontalPodAutoscaler."
+    )
+
+    @property
+    def least_replicas(self) -> int:
+        return self.autoscaling.min
+
+
+@dataclass(frozen=True)
+class ScalingSelector(Selector):
+    """A Gateway's size form: ``autoscaling`` when the key is given, else ``replicas``."""
+
+    def __call__(self, value: Any) -> str | None:
+        if isinstance(value, BaseModel):
+            return "autoscaling" if isinstance(value, AutoscaledGateway) else "replicas"
+        if isinstance(value, Mapping):
+            return "autoscaling" if self.key in value else "replicas"
+        return "replicas"
+
+    def condition(self, tag: str) -> str | None:
+        return "autoscaling is set" if tag == "autoscaling" else None
+
+
+AnyGatewaySettings = Annotated[
+    Annotated[FixedSizeGateway, Tag("replicas")] | Annotated[AutoscaledGateway, Tag("autoscaling")],
+    Discriminator(ScalingSelector("autoscaling")),
+]
+"""The Gateway settings as a file has them: a fixed ``replicas`` or ``autoscaling``."""
+
+
+AWS_OWNED_DOMAIN = "amazonaws.com"
+"""Names under it are AWS's (a load balancer's ``*.elb.amazonaws.com``): ACM issues no
+certificate for them ("You cannot request certificates for Amazon-owned domain names such
+as those ending in amazonaws.com": ACM User Guide, "Request a public certificate")."""
+
+
+class DnsSettings(StrictModel):
+    """The Gateway's own name: a record in a Route 53 zone the deployment may write to."""
+
+    zone_id: HostedZoneId = Field(
+        description="Route 53 hosted zone holding the name: in the site's account, or "
+        "delegated there (the deployment writes the alias and the certificate's validation "
+        "records into it)."
+    )
+    name: DnsName = Field(
+        description="The Gateway's name (e.g. gateway.prod.example.com): an ACM certificate "
+        "is issued for it, the load balancer's listeners use it, gatewayUrl is "
+        "https://<name>:8000/api/v2."
+    )
+
+
 class SiteBase(StrictModel):
     """What every Gateway site has, whatever it runs on: its kind and its transport.
 
@@ -529,11 +681,17 @@ class SiteBase(StrictModel):
         "at the load balancer (then https://); without it the Gateway's API is plain HTTP "
         "inside the VPC (http://).",
     )
+    dns: DnsSettings | None = Field(
+        None,
+        description="The Gateway's own DNS name in a Route 53 zone: the stack creates an ACM "
+        "certificate validated by DNS, TLS listeners and the alias record (then https://).",
+    )
     gateway_url: HttpUrl | None = Field(
         None,
         description="The Gateway's API as the deployment reaches it "
-        "(<scheme>://<host>:8000/api/v2, https only with tls_certificate_arn); "
-        "default: the load balancer's. Required for eks.",
+        "(<scheme>://<host>:8000/api/v2, https only with TLS); default: https://<dns.name> "
+        "with dns, the load balancer's otherwise. Required for eks without dns and with "
+        "tls_certificate_arn (a name the certificate covers).",
     )
     gateway_health_url: HttpUrl | None = Field(
         None,
@@ -548,7 +706,12 @@ class SiteBase(StrictModel):
         (akeyless-gateway chart ``globalConfig.TLSConf``, off by default), and the
         load balancer passes TCP through unless it holds a certificate.
         """
-        return "https" if self.tls_certificate_arn is not None else "http"
+        return "https" if self.terminates_tls else "http"
+
+    @property
+    def terminates_tls(self) -> bool:
+        """Whether the load balancer holds a certificate (named, or made for ``dns``)."""
+        return self.tls_certificate_arn is not None or self.dns is not None
 
     @property
     def has_load_balancer(self) -> bool:
@@ -571,6 +734,35 @@ class SiteBase(StrictModel):
         """
         found: list[tuple[str, str]] = []
         certificate = self.tls_certificate_arn
+        if self.dns is not None and certificate is not None:
+            found.append(
+                (
+                    "dns",
+                    "set dns (the stack creates the certificate for dns.name) or "
+                    "tls_certificate_arn (an existing certificate), not both",
+                )
+            )
+        if self.dns is not None and not self.has_load_balancer:
+            found.append(("dns", "eks_service cluster_ip has no load balancer to name"))
+        if certificate is not None and self.gateway_url is None:
+            found.append(
+                (
+                    "gateway_url",
+                    "required with tls_certificate_arn: the load balancer's own name ends in "
+                    f"{AWS_OWNED_DOMAIN}, which no ACM certificate covers, so TLS to it fails; "
+                    "give https://<a name your certificate covers>:8000/api/v2, or use dns",
+                )
+            )
+        if gateway.access_logs is not None and not self.terminates_tls:
+            found.append(
+                (
+                    "gateway.access_logs",
+                    "a Network Load Balancer logs TLS connections only: set dns or "
+                    "tls_certificate_arn, or leave access_logs out"
+                    if self.has_load_balancer
+                    else "eks_service cluster_ip has no load balancer to log",
+                )
+            )
         if certificate is not None:
             if not self.has_load_balancer:
                 found.append(
@@ -607,6 +799,19 @@ class SiteBase(StrictModel):
                     f"got {self.gateway_health_url}",
                 )
             )
+        host = (urlsplit(self.gateway_url).hostname or "") if self.gateway_url else ""
+        if self.terminates_tls and (
+            host == AWS_OWNED_DOMAIN
+            or host.endswith(f".{AWS_OWNED_DOMAIN}")
+            or _is_ip_address(host)
+        ):
+            found.append(
+                (
+                    "gateway_url",
+                    f"{host} is not a name an ACM certificate can cover (AWS-owned or an "
+                    "IP address); give the DNS name you point at the load balancer",
+                )
+            )
         if self.gateway_url is not None:
             scheme = self.gateway_url.split("://", 1)[0]
             if scheme != self.api_scheme:
@@ -615,10 +820,10 @@ class SiteBase(StrictModel):
                         "gateway_url",
                         f"must start with {self.api_scheme}://: port 8000 is "
                         + (
-                            "TLS at the load balancer (tls_certificate_arn)"
+                            "TLS at the load balancer (dns or tls_certificate_arn)"
                             if self.api_scheme == "https"
-                            else "plain HTTP (set tls_certificate_arn to terminate TLS "
-                            "at the load balancer)"
+                            else "plain HTTP (set dns or tls_certificate_arn to terminate "
+                            "TLS at the load balancer)"
                         )
                         + f", got {self.gateway_url}",
                     )
@@ -647,12 +852,12 @@ class NetworkSite(SiteBase):
             found.append(("vpc_id", f"required when compute is {self.compute}"))
         if not self.subnets:
             found.append(("subnets", f"list the private subnets for {self.compute}"))
-        elif gateway.replicas > 1 and len(set(self.subnets.values())) < 2:
+        elif gateway.least_replicas > 1 and len(set(self.subnets.values())) < 2:
             found.append(
                 (
                     "subnets",
-                    f"{gateway.replicas} replicas need subnets in at least two availability "
-                    f"zones, got {sorted(set(self.subnets.values()))}",
+                    f"{gateway.least_replicas} replicas need subnets in at least two "
+                    f"availability zones, got {sorted(set(self.subnets.values()))}",
                 )
             )
         return found
@@ -697,9 +902,13 @@ class EksSite(SiteBase):
         region: str | None = None,
     ) -> list[tuple[str, str]]:
         found = super().problems(gateway, account_id=account_id, region=region)
-        for name in ("eks_cluster_name", "eks_oidc_provider_arn", "gateway_url"):
+        for name in ("eks_cluster_name", "eks_oidc_provider_arn"):
             if getattr(self, name) is None:
                 found.append((name, "required when compute is eks"))
+        # The Service's load balancer gets its name only once created: the stack
+        # points dns.name at it, or the file names the URL (tls_certificate_arn: above).
+        if self.gateway_url is None and self.dns is None and self.tls_certificate_arn is None:
+            found.append(("gateway_url", "required when compute is eks without dns"))
         if self.eks_service == "load_balancer" and not gateway.allowed_cidrs:
             found.append(
                 (
@@ -895,7 +1104,7 @@ class OrgDeployment(StrictModel):
     )
     iam: IamSettings = IamSettings()
     akeyless: AkeylessSettings
-    gateway: GatewaySettings = GatewaySettings()
+    gateway: AnyGatewaySettings = FixedSizeGateway()
     bootstrap_role_name: RoleName = Field(
         DEFAULT_BOOTSTRAP_ROLE,
         description="Role the deployment assumes in each account to create resources there.",

@@ -51,12 +51,13 @@ from akeyless_gateway_org.config.model import (
     SITE_FIELDS,
     SITE_SELECTOR,
     AkeylessSettings,
+    AnyGatewaySettings,
     Capabilities,
     CapabilitySettings,
     Ec2Site,
     EcsSite,
     EksSite,
-    GatewaySettings,
+    FixedSizeGateway,
     IamSettings,
     Pattern,
     Selector,
@@ -168,7 +169,7 @@ class GatewayStackConfig(RoleStackConfig, SiteBase):
     :class:`EksSite`, and has exactly that kind's site fields.
     """
 
-    gateway: GatewaySettings = GatewaySettings()
+    gateway: AnyGatewaySettings = FixedSizeGateway()
 
     @model_validator(mode="after")
     def _can_run_the_gateway(self) -> Self:
@@ -481,6 +482,8 @@ def _type_name(annotation: Any) -> str:
         return f"map of {_type_name(key)} to {_type_name(value)}"
     if annotation is bool:
         return "boolean"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"
     if annotation is int:
         return "integer"
     metadata_origin = getattr(annotation, "__origin__", None)
@@ -495,7 +498,15 @@ def _leaves(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[str, Any
         if name in _SECRET_FIELDS:
             continue
         annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        union = tagged_variants(info.rebuild_annotation())
+        if union is not None:  # each form's fields (gateway: replicas or autoscaling)
+            seen: set[str] = set()
+            for variant in union[1].values():
+                for path, leaf in _leaves(get_args(variant)[0], f"{prefix}{name}."):
+                    if path not in seen:
+                        seen.add(path)
+                        yield path, leaf
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             yield from _leaves(annotation, f"{prefix}{name}.")
         else:
             yield f"{prefix}{name}", info

@@ -28,7 +28,19 @@ from typing import Any
 from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.networks import admits_the_internet
 
-GATEWAY_PORTS = (8000, 8080)
+GATEWAY_PORTS = (8000, 8080, 8200, 5696)
+"""Every port a Gateway may serve: API, health, and the optional Vault proxy and KMIP
+(components/gateway_runtime.py, ``gateway_ports``)."""
+KMIP_PORT = 5696
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+"""TLS 1.3 and 1.2 only: the ELB default policy for new TLS listeners (ELB User Guide,
+"Security policies for your Network Load Balancer")."""
+CURRENT_TLS_POLICY_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS13-1-3-")
+"""TLS listener policies the pack accepts: the TLS 1.3 families with TLS 1.2 at least
+(ELB User Guide, "Security policies for your Network Load Balancer",
+https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html).
+A TLS listener created through the API without a policy gets ELBSecurityPolicy-2016-08
+(same page, "Considerations"), which admits TLS 1.0: a missing policy is a violation."""
 EXCEPTION_TAG_PREFIX = "akeyless-gateway/policy-exception"
 """Every tag key starting so is an exception tag (an exact match was the old, per-org form)."""
 DEFAULT_REQUIRED_TAGS = ("owner",)
@@ -49,7 +61,22 @@ TAGGABLE_TYPES = frozenset(
         "aws:ecs/cluster:Cluster",
         "aws:ecs/taskDefinition:TaskDefinition",
         "aws:ecs/service:Service",
+        "aws:acm/certificate:Certificate",
     }
+)
+TLS_PROTOCOLS = frozenset({"TLS", "HTTPS"})
+K8S_SERVICE_TYPE = "kubernetes:core/v1:Service"
+# The AWS Load Balancer Controller's Service annotations (docs, "Service annotations"):
+# with a certificate and no ssl-ports, every port of the Service is TLS.
+K8S_CERT_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert"
+K8S_TLS_PORTS_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-ports"
+K8S_TLS_POLICY_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"
+PUBLIC_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+PUBLIC_ACCESS_BLOCK_FLAGS = (
+    "blockPublicAcls",
+    "blockPublicPolicy",
+    "ignorePublicAcls",
+    "restrictPublicBuckets",
 )
 
 
@@ -280,6 +307,87 @@ def no_internet_ingress_to_gateway_ports(resource: Resource) -> list[str]:
     ]
 
 
+def _current_tls_policy(policy: Any) -> bool:
+    return isinstance(policy, str) and policy.startswith(CURRENT_TLS_POLICY_PREFIXES)
+
+
+def _k8s_tls_ports(annotations: Mapping[str, Any]) -> list[str] | None:
+    """The Service ports the controller terminates TLS on: None when it holds no certificate,
+    ``["*"]`` for all of them."""
+    if not annotations.get(K8S_CERT_ANNOTATION):
+        return None
+    ports = str(annotations.get(K8S_TLS_PORTS_ANNOTATION) or "*")
+    return [port.strip() for port in ports.split(",")]
+
+
+def _k8s_annotations(resource: Resource) -> Mapping[str, Any]:
+    metadata = resource.props.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
+    return annotations if isinstance(annotations, Mapping) else {}
+
+
+def tls_listeners_use_a_current_policy(resource: Resource) -> list[str]:
+    if resource.type == "aws:lb/listener:Listener":
+        if str(resource.props.get("protocol")) not in TLS_PROTOCOLS:
+            return []
+        policy = resource.props.get("sslPolicy")
+    elif resource.type == K8S_SERVICE_TYPE:
+        annotations = _k8s_annotations(resource)
+        if _k8s_tls_ports(annotations) is None:
+            return []
+        policy = annotations.get(K8S_TLS_POLICY_ANNOTATION)
+    else:
+        return []
+    if _current_tls_policy(policy):
+        return []
+    shown = policy if policy else "none (the API's default, ELBSecurityPolicy-2016-08)"
+    return [
+        f"TLS with security policy {shown}: use a TLS 1.3 policy with TLS 1.2 at least "
+        f"({' or '.join(p + '*' for p in CURRENT_TLS_POLICY_PREFIXES)})"
+    ]
+
+
+def kmip_never_terminated_at_the_load_balancer(resource: Resource) -> list[str]:
+    # KMIP clients authenticate with their certificates in the TLS handshake with the
+    # Gateway (https://docs.akeyless.io/docs/kmip-server): a load balancer ending TLS
+    # on 5696 would take that handshake away from it.
+    if resource.type == "aws:lb/listener:Listener":
+        port, protocol = resource.props.get("port"), str(resource.props.get("protocol"))
+        if port is not None and int(port) == KMIP_PORT and protocol != "TCP":
+            return [f"KMIP (port {KMIP_PORT}) on a {protocol} listener: it must be TCP"]
+        return []
+    if resource.type != K8S_SERVICE_TYPE:
+        return []
+    tls_ports = _k8s_tls_ports(_k8s_annotations(resource))
+    ports = [p for p in _as_list((resource.props.get("spec") or {}).get("ports")) if p]
+    kmip = [p for p in ports if isinstance(p, Mapping) and int(p.get("port", 0)) == KMIP_PORT]
+    if not kmip or tls_ports is None:
+        return []
+    names = {"*", str(KMIP_PORT), *(str(p.get("name")) for p in kmip)}
+    if names.intersection(tls_ports):
+        return [
+            f"KMIP (port {KMIP_PORT}) is among the TLS ports ({','.join(tls_ports)}): "
+            "list only the others in aws-load-balancer-ssl-ports"
+        ]
+    return []
+
+
+def buckets_not_public(resource: Resource) -> list[str]:
+    props = resource.props
+    if resource.type in (
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketV2:BucketV2",
+        "aws:s3/bucketAclV2:BucketAclV2",
+        "aws:s3/bucketAcl:BucketAcl",
+    ):
+        acl = props.get("acl")
+        return [f"canned ACL {acl} makes the bucket public"] if acl in PUBLIC_ACLS else []
+    if resource.type == "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":
+        off = [flag for flag in PUBLIC_ACCESS_BLOCK_FLAGS if not _truthy(props.get(flag))]
+        return [f"public access not blocked: {', '.join(off)} not true"] if off else []
+    return []
+
+
 def targets_use_the_gateway_identity(resource: Resource) -> list[str]:
     if resource.type != "akeyless:index/targetAws:TargetAws":
         return []
@@ -340,6 +448,18 @@ RULES: dict[str, tuple[str, Rule]] = {
     "akeyless-target-gateway-identity": (
         "Akeyless AWS Targets use the Gateway's cloud identity and carry no access key.",
         targets_use_the_gateway_identity,
+    ),
+    "tls-listener-policy-current": (
+        "A TLS listener (or a Service's TLS ports) uses a current TLS 1.3 security policy.",
+        tls_listeners_use_a_current_policy,
+    ),
+    "kmip-not-terminated-at-load-balancer": (
+        "KMIP (port 5696) is TCP at the load balancer: its TLS ends at the Gateway.",
+        kmip_never_terminated_at_the_load_balancer,
+    ),
+    "s3-buckets-not-public": (
+        "No S3 bucket is made public (access-log buckets included).",
+        buckets_not_public,
     ),
     "required-tags": ("Taggable resources carry the required tags.", required_tags_present),
     EXCEPTION_RULE: (

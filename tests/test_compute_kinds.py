@@ -94,7 +94,7 @@ def test_only_the_eks_kind_has_an_offline_lookup() -> None:
         ),
         (lambda: GatewayNetworkArgs(vpc_id="vpc-1", subnets=("subnet-1",)), "who may reach"),
         (
-            lambda: Ec2GatewayArgs(NETWORK, "akeyless/gateway:5.0.1", UNUSED, UNUSED, replicas=0),
+            lambda: Ec2GatewayArgs(NETWORK, "akeyless/gateway:5.0.1", UNUSED, UNUSED, size=0),
             "at least one instance",
         ),
         (

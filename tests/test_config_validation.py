@@ -57,7 +57,7 @@ def test_defaults_fill_what_is_left_out() -> None:
     assert org.akeyless.auth_method_scope == "per_account"  # distributed: never shared
     assert isinstance(org.accounts[0], SiteBase)
     assert org.accounts[0].compute == "ec2"
-    assert org.gateway.replicas == 2 and org.gateway.image == "akeyless/gateway:5.0.1"
+    assert org.gateway.least_replicas == 2 and org.gateway.image == "akeyless/gateway:5.0.1"
     assert not org.gateway.associate_public_ip and not org.gateway.allow_internet_ingress
     assert org.bootstrap_role_name == "OrganizationAccountAccessRole"
     assert org.iam.gateway_role_name == "akeyless-gateway"

@@ -9,15 +9,15 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from akeyless_gateway_org.components.gateway_network import TLS_POLICY
 from akeyless_gateway_org.components.gateway_runtime import (
     ec2_user_data,
     ecs_container_definitions,
     gateway_environment,
     helm_values,
 )
-from akeyless_gateway_org.config.model import NetworkSite, OrgDeployment
+from akeyless_gateway_org.config.model import FixedSizeGateway, NetworkSite, OrgDeployment
 from akeyless_gateway_org.config.validation import ConfigError, parse_org
+from akeyless_gateway_org.policy.rules import TLS_POLICY
 from akeyless_gateway_org.review.render import RecordedResource, StackRender
 from tests.conftest import example_document
 from tests.test_components import by_type, one, rendered, stack
@@ -87,7 +87,7 @@ def test_container_definition_and_helm_values_carry_the_same_identity() -> None:
         cluster="c",
         admin_access_ids=[ADMIN],
         role_arn="arn:aws:iam::1:role/r",
-        image="akeyless/gateway:5.0.1",
+        settings=FixedSizeGateway(),
     )
     auth = values["globalConfig"]["gatewayAuth"]
     assert auth == {"gatewayAccessId": "p-x", "gatewayAccessType": "aws_iam"}
@@ -236,7 +236,9 @@ def test_without_a_certificate_port_8000_is_plain_and_the_url_says_http(
 def test_a_certificate_terminates_tls_on_8000_and_the_url_says_https(
     distributed_org: OrgDeployment,
 ) -> None:
-    resources = stack(distributed_org, ECS_ACCOUNT)
+    named = "https://gateway.prod.example.com:8000/api/v2"  # a name the certificate covers
+    existing = {"dns": None, "tls_certificate_arn": CERTIFICATE, "gateway_url": named}
+    resources = stack(distributed_org, ECS_ACCOUNT, **existing)
     listeners = {lst.raw_inputs["port"]: lst.raw_inputs for lst in by_type(resources, LISTENER)}
     assert listeners[8000]["protocol"] == "TLS"
     assert listeners[8000]["certificateArn"] == CERTIFICATE
@@ -244,10 +246,7 @@ def test_a_certificate_terminates_tls_on_8000_and_the_url_says_https(
     assert listeners[8080]["protocol"] == "TCP" and "certificateArn" not in listeners[8080]
     for group in by_type(resources, "aws:lb/targetGroup:TargetGroup"):
         assert group.raw_inputs["protocol"] == "TCP"  # the Gateway behind it speaks HTTP
-    outputs = stack_render(distributed_org, ECS_ACCOUNT).outputs
-    host = f"<{ECS_ACCOUNT}-compute-lb.dnsName: known after deploy>"
-    assert outputs["gatewayUrl"] == f"https://{host}:8000/api/v2"
-    assert CERTIFICATE in outputs["gatewayTransport"]
+    assert not by_type(resources, "aws:acm/certificate:Certificate")  # an existing one
 
 
 def test_the_url_output_is_the_load_balancers(centralized_org: OrgDeployment) -> None:
@@ -285,7 +284,7 @@ def test_ecs_service_waits_for_its_listeners(distributed_org: OrgDeployment) -> 
     resources = stack(distributed_org, ECS_ACCOUNT)
     service = one(resources, "aws:ecs/service:Service")
     listeners = {listener.name for listener in by_type(resources, LISTENER)}
-    assert len(listeners) == 2 and listeners <= set(service.dependencies)
+    assert len(listeners) == 4 and listeners <= set(service.dependencies)  # with 8200, 5696
 
 
 def test_ecs_execution_role_may_only_write_the_tasks_logs(distributed_org: OrgDeployment) -> None:
@@ -380,7 +379,8 @@ def test_eks_service_is_an_internal_load_balancer_for_allowed_networks_only(
         "app.kubernetes.io/instance": "akeyless-gateway",
     }
     ports = {port["port"]: port["targetPort"] for port in spec["ports"]}
-    assert ports == {8000: "gateway", 8080: "internal-gw-api"}
+    # The example turns on the Vault proxy and KMIP (the chart's own port names).
+    assert ports == {8000: "gateway", 8080: "internal-gw-api", 8200: "hvp", 5696: "kmip"}
     release = one(resources, "kubernetes:helm.sh/v3:Release")
     assert release.name in service.dependencies
     # The health check is reachable: same host as the API, on a port the Service exposes.

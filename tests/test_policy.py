@@ -26,7 +26,13 @@ from akeyless_gateway_org.policy.rules import (
     EXCEPTION_RULE,
     EXCEPTION_TAG_PREFIX,
     INTERNET_INGRESS_RULE,
+    K8S_CERT_ANNOTATION,
+    K8S_SERVICE_TYPE,
+    K8S_TLS_POLICY_ANNOTATION,
+    K8S_TLS_PORTS_ANNOTATION,
+    PUBLIC_ACCESS_BLOCK_FLAGS,
     RULES,
+    TLS_POLICY,
     Resource,
     check,
     exception_tag,
@@ -65,6 +71,25 @@ TARGET = "akeyless:index/targetAws:TargetAws"
 IMDSV2 = {"httpTokens": "required"}
 ENCRYPTED = [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true", "volumeSize": 30}}]
 UNENCRYPTED = [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volumeSize": 30}}]
+
+LISTENER = "aws:lb/listener:Listener"
+ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+OLD = "ELBSecurityPolicy-2016-08"
+K8S_CERT = {K8S_CERT_ANNOTATION: "arn:aws:acm:us-east-1:1:certificate/x"}
+
+
+def k8s_service(annotations: dict[str, str]) -> Resource:
+    """A LoadBalancer Service exposing 8000 and KMIP's 5696, with these annotations."""
+    ports = [{"name": "gateway", "port": 8000}, {"name": "kmip", "port": 5696}]
+    return Resource(
+        K8S_SERVICE_TYPE,
+        "s",
+        {
+            "metadata": {"annotations": annotations},
+            "spec": {"type": "LoadBalancer", "ports": ports},
+        },
+    )
+
 
 # rule -> (compliant resource, violating resource)
 CASES: dict[str, tuple[Resource, Resource]] = {
@@ -130,6 +155,25 @@ CASES: dict[str, tuple[Resource, Resource]] = {
         Resource(TARGET, "t", {"useGwCloudIdentity": True, "accessKeyId": "x"}),
         Resource(TARGET, "t", {"useGwCloudIdentity": True, "accessKey": "wJalr..."}),
     ),
+    "tls-listener-policy-current": (
+        Resource(
+            LISTENER, "l", {"port": 8000, "protocol": "TLS", "sslPolicy": TLS_POLICY, "tags": TAGS}
+        ),
+        # No policy: the API's default ELBSecurityPolicy-2016-08, which admits TLS 1.0.
+        Resource(LISTENER, "l", {"port": 8000, "protocol": "TLS", "certificateArn": "a"}),
+    ),
+    "kmip-not-terminated-at-load-balancer": (
+        Resource(LISTENER, "l", {"port": 5696, "protocol": "TCP", "tags": TAGS}),
+        Resource(LISTENER, "l", {"port": 5696, "protocol": "TLS", "sslPolicy": TLS_POLICY}),
+    ),
+    "s3-buckets-not-public": (
+        Resource(ACCESS_BLOCK, "b", dict.fromkeys(PUBLIC_ACCESS_BLOCK_FLAGS, True)),
+        Resource(
+            ACCESS_BLOCK,
+            "b",
+            {**dict.fromkeys(PUBLIC_ACCESS_BLOCK_FLAGS, True), "blockPublicPolicy": False},
+        ),
+    ),
     "required-tags": (
         Resource("aws:lb/loadBalancer:LoadBalancer", "lb", {"tags": TAGS}),
         Resource("aws:lb/loadBalancer:LoadBalancer", "lb", {"tags": {"team": "x"}}),
@@ -147,6 +191,17 @@ CASES: dict[str, tuple[Resource, Resource]] = {
 
 # More violations, each of the rule named, beyond the one case per rule.
 MORE_VIOLATIONS: list[tuple[str, Resource]] = [
+    ("tls-listener-policy-current", Resource(LISTENER, "l", {"protocol": "TLS", "sslPolicy": OLD})),
+    ("tls-listener-policy-current", k8s_service({**K8S_CERT, K8S_TLS_POLICY_ANNOTATION: OLD})),
+    ("kmip-not-terminated-at-load-balancer", k8s_service(K8S_CERT)),  # no ssl-ports: all TLS
+    (
+        "kmip-not-terminated-at-load-balancer",
+        k8s_service({**K8S_CERT, K8S_TLS_PORTS_ANNOTATION: "8000,5696"}),
+    ),
+    (
+        "s3-buckets-not-public",
+        Resource("aws:s3/bucketAclV2:BucketAclV2", "a", {"acl": "public-read"}),
+    ),
     ("encrypted-ebs", Resource("aws:ebs/volume:Volume", "v", {"encrypted": False})),
     (
         "required-tags",  # Auto Scaling groups list their tags as {key, value, propagateAtLaunch}
@@ -344,7 +399,9 @@ def test_an_allowed_internet_exception_marks_only_the_load_balancer_group() -> N
 )
 def test_config_rejects_an_exception_as_a_configured_tag(where: str, key: str) -> None:
     data = example_document()
-    (data if where == "org" else data["accounts"][0]).setdefault("tags", {})[key] = " ".join(RULES)
+    # Naming every rule, within AWS's 256 characters of a tag value.
+    every_rule = " ".join(RULES)[:256]
+    (data if where == "org" else data["accounts"][0]).setdefault("tags", {})[key] = every_rule
     problems = config_problems(data)
     assert list(problems) == [f"{'tags' if where == 'org' else 'accounts[0].tags'}.{key}.[key]"]
     assert "exempt every resource" in next(iter(problems.values()))

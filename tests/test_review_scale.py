@@ -97,7 +97,7 @@ def test_hostile_values_stay_values(records: list[StackRecord]) -> None:
 def test_security_settings_of_the_hub_and_an_account(records: list[StackRecord]) -> None:
     hub = dict(security_settings(records[1]))
     assert hub["load balancer hub-compute-lb"] == "internal, network"
-    assert hub["listener port 8000"] == "TCP WITHOUT TLS: traffic in clear"
+    assert hub["Listener 8000"] == "Gateway API (v2): TCP, plain (not encrypted in transit)"
     assert hub["public IP (hub-compute-launch-template)"] == "none"
     assert hub["instance metadata (hub-compute-launch-template)"] == "IMDSv2 required, hop limit 2"
     assert hub["volume /dev/xvda (hub-compute-launch-template)"] == "encrypted, AWS-managed key"

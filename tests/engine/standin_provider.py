@@ -67,6 +67,41 @@ def _account(config: Mapping[str, Any]) -> str:
     return str(accounts[0]) if accounts else "000000000000"
 
 
+CERTIFICATE = "aws:acm/certificate:Certificate"
+CERTIFICATE_VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
+NLB_ZONE_US_EAST_1 = "Z26RNL4JYFTOTI"
+
+
+def _validation_record(certificate_name: str) -> str:
+    """The first label of the CNAME ACM asks for: derived from the certificate, as ACM's is."""
+    return f"_{_digest(certificate_name, 32)}"
+
+
+def validation_option(certificate_name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """ACM's one DNS validation record of a domain (ACM User Guide, "DNS validation")."""
+    domain = str(inputs.get("domainName", ""))
+    record = _validation_record(certificate_name)
+    return {
+        "domainName": domain,
+        "resourceRecordName": f"{record}.{domain}.",
+        "resourceRecordType": "CNAME",
+        "resourceRecordValue": f"{record}.standin.acm-validations.aws.",
+    }
+
+
+def validation_failure(inputs: Mapping[str, Any]) -> str | None:
+    """Why a CertificateValidation fails, as terraform-provider-aws fails it: every validation
+    record of the certificate must be among ``validationRecordFqdns``
+    (internal/service/acm/certificate_validation.go: "missing %s DNS validation record: %s").
+    The stand-in's certificate ARN ends in the certificate's name (``_aws_arn``)."""
+    certificate_name = str(inputs.get("certificateArn", "")).rsplit("/", 1)[-1]
+    expected = _validation_record(certificate_name)
+    given = [str(fqdn).rstrip(".") for fqdn in inputs.get("validationRecordFqdns") or []]
+    if any(fqdn.split(".", 1)[0] == expected for fqdn in given):
+        return None
+    return f"missing DNS validation record: {expected}.<domain>"
+
+
 def computed_outputs(
     token: str, urn: str, inputs: Mapping[str, Any], config: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -79,6 +114,14 @@ def computed_outputs(
         outputs.setdefault("tagsAll", inputs.get("tags") or {})
         if token == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{_name(urn)[:20]}-{_digest(urn, 8)}.elb.us-east-1.amazonaws.com"
+            # Network Load Balancers' hosted zone in us-east-1 (AWS General Reference,
+            # "Elastic Load Balancing endpoints and quotas"): what an alias record names.
+            outputs["zoneId"] = NLB_ZONE_US_EAST_1
+        if token == CERTIFICATE:
+            outputs["domainValidationOptions"] = [validation_option(_name(urn), inputs)]
+        if token == "aws:route53/record:Record":
+            # The record's full name, without the trailing dot (pulumi-aws route53.Record fqdn).
+            outputs["fqdn"] = str(inputs.get("name", "")).rstrip(".")
         if token == "aws:ec2/launchTemplate:LaunchTemplate":
             # The Auto Scaling group runs latest_version: a missing output would be unknown in
             # every preview, so the group would always show an update.
@@ -225,6 +268,8 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         inputs = _dict(request.properties)
         token = request.type or request.urn.split("::")[-2].split("$")[-1]
         self._fail_if_told(token, request.urn, context)
+        if token == CERTIFICATE_VALIDATION and (failure := validation_failure(inputs)):
+            context.abort(grpc.StatusCode.UNKNOWN, f"creating {_name(request.urn)}: {failure}")
         return provider_pb2.CreateResponse(
             id=f"{_name(request.urn)}-{_digest(request.urn, 8)}",
             properties=self._outputs(token, request.urn, inputs),

@@ -133,6 +133,55 @@ def test_verify_reads_what_the_real_stacks_export(
     assert result.checked > len(result.findings)  # ...and the stacks, which agree
 
 
+def test_a_named_gateway_gets_its_certificate_and_each_services_listener(
+    deployment: tuple[str, Path, Path],
+) -> None:
+    """The distributed example's ECS account has ``dns`` and the Vault proxy and KMIP on: on
+    the real engine the certificate is validated through its record (the stand-in fails a
+    validation missing it, as the provider does) and the TLS listeners took the validated ARN.
+    The centralized hub has neither: two plain listeners, no certificate."""
+    pattern, _org, state = deployment
+    stack = "account-333333333333" if pattern == "distributed" else "hub"
+    resources = resources_in(state, stack)
+    listeners = {
+        int(r["outputs"]["port"]): r["outputs"]
+        for r in resources
+        if r["type"] == "aws:lb/listener:Listener"
+    }
+    certificates = [r for r in resources if r["type"] == "aws:acm/certificate:Certificate"]
+    if pattern == "centralized":
+        assert {port: lst["protocol"] for port, lst in listeners.items()} == {
+            8000: "TCP",
+            8080: "TCP",
+        }
+        assert certificates == []
+        return
+    (certificate,) = certificates
+    assert certificate["outputs"]["domainName"] == "gateway.prod.example.com"
+    (validation,) = [
+        r for r in resources if r["type"] == "aws:acm/certificateValidation:CertificateValidation"
+    ]
+    alias = [
+        r["outputs"]
+        for r in resources
+        if r["type"] == "aws:route53/record:Record" and r["outputs"].get("type") == "A"
+    ]
+    assert [a["name"] for a in alias] == ["gateway.prod.example.com"]
+    assert {port: lst["protocol"] for port, lst in listeners.items()} == {
+        8000: "TLS",
+        8080: "TCP",
+        8200: "TLS",
+        5696: "TCP",
+    }
+    for port in (8000, 8200):
+        assert listeners[port]["certificateArn"] == validation["outputs"]["certificateArn"]
+        assert validation["urn"] in next(
+            r["dependencies"]
+            for r in resources
+            if r["type"] == "aws:lb/listener:Listener" and int(r["outputs"]["port"]) == port
+        )
+
+
 def test_state_holds_no_external_id_or_key_in_plain_text(
     deployment: tuple[str, Path, Path],
 ) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from akeyless_gateway_org.components.compute_base import LEGACY_COMPUTE_TYPE
 from akeyless_gateway_org.components.compute_kinds import COMPUTE_KINDS
@@ -23,6 +24,7 @@ from tests.engine.harness import (
     EXAMPLES,
     ROTATED_SECRET,
     Engine,
+    Run,
     all_succeeded_changing_nothing,
     external_id,
     gateway_accounts,
@@ -53,6 +55,29 @@ def _ids(resources: list[dict[str, object]]) -> dict[tuple[object, object], obje
     }
 
 
+FIXTURE_CERTIFICATE = (
+    "arn:aws:acm:us-east-1:333333333333:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"
+)
+"""The certificate the distributed example named when the fixture was deployed."""
+
+
+def as_the_fixture_deployed(org: Path) -> None:
+    """The example's org file as the fixture's deployment configured it, in this code's terms.
+
+    The example since turned on features the fixture predates (``gateway.services``, ``dns``
+    for account 333333333333); the fixture's account had ``tls_certificate_arn`` and no
+    ``gateway_url``, which is refused now (the load balancer's own name is one no ACM
+    certificate covers), so it gets a ``gateway_url`` on a name the certificate covers.
+    """
+    document = yaml.safe_load(org.read_text(encoding="utf-8"))
+    document.get("gateway", {}).pop("services", None)
+    for account in document.get("accounts", []):
+        if account.pop("dns", None) is not None:
+            account["tls_certificate_arn"] = FIXTURE_CERTIFICATE
+            account["gateway_url"] = "https://gateway.prod.example.com:8000/api/v2"
+    org.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
 @pytest.fixture(scope="module", params=sorted(EXAMPLES))
 def imported(
     request: pytest.FixtureRequest,
@@ -64,6 +89,7 @@ def imported(
     pattern: str = request.param
     folder = tmp_path_factory.mktemp(f"upgrade-{pattern}")
     org, state = org_file(EXAMPLES[pattern], fake_gateway, folder), folder / "state"
+    as_the_fixture_deployed(org)
     states = fixture_states(pattern, fake_gateway.url)
     assert states, f"no fixture in {FIXTURE_DIR / pattern}"
     (state / "state").mkdir(parents=True)
@@ -95,10 +121,40 @@ def test_the_fixture_is_an_older_deployment_with_no_secret_in_clear() -> None:
         assert external_id(account) not in text
 
 
+NEW_URL_STACK = "account-333333333333"
+NEW_URL_STEPS = {
+    ("update", f"{NEW_URL_STACK}-gateway-api-provider"),
+    ("replace", f"{NEW_URL_STACK}-gateway-api-health"),
+}
+"""What the one intended change does (``as_the_fixture_deployed``): the account whose
+certificate had no name now reaches its Gateway at one, so the Akeyless provider's
+``apiGatewayAddress`` is updated and the health gate on the URL runs again (replaced)."""
+
+
+def changing_only_the_new_url(run: Run) -> None:
+    """Every stack succeeded changing nothing, but for the account's new Gateway URL."""
+    others = [s for s in run.report["stacks"] if s["name"] != NEW_URL_STACK]
+    all_succeeded_changing_nothing(Run(run.returncode, run.events, {"stacks": others}, run.stderr))
+    found = [s for s in run.report["stacks"] if s["name"] == NEW_URL_STACK]
+    if not found:  # the centralized example: its hub's URL did not change
+        return
+    (stack,) = found
+    changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
+    assert changed == {"update": 1, "replace": 1}, changed
+    # A preview's report lists its steps (an up's only counts them): exactly these two.
+    steps = {
+        ("update" if step["op"] == "update" else "replace", step["name"])
+        for step in stack["steps"]
+        if step["op"] not in ("same", "read")
+        and not step["type"].startswith("pulumi:providers:pulumi")
+    }
+    assert not stack["steps"] or steps == NEW_URL_STEPS, steps
+
+
 def test_preview_of_the_upgrade_changes_nothing(engine: Engine, imported: Deployed) -> None:
     org, state, accounts, _states = imported
     run = orgctl(engine, "preview", org, state, "--only", *accounts)
-    all_succeeded_changing_nothing(run)
+    changing_only_the_new_url(run)
     assert {stack["name"] for stack in run.report["stacks"]} == set(_states)
 
 
@@ -107,7 +163,7 @@ def test_up_of_the_upgrade_changes_nothing_and_keeps_every_id(
 ) -> None:
     org, state, accounts, states = imported
     run = orgctl(engine, "up", org, state, "--only", *accounts)
-    all_succeeded_changing_nothing(run)
+    changing_only_the_new_url(run)
     types = set()
     for stack, text in states.items():
         before = _ids(json.loads(text)["deployment"]["resources"])

@@ -66,10 +66,42 @@ DYNAMIC_PROVIDER_INPUT = "__provider"
 CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "akeyless:index/authMethodAwsIam:AuthMethodAwsIam": ("accessId",),
     EXTERNAL_ID_TYPE: ("external_id",),
-    "aws:lb/loadBalancer:LoadBalancer": ("dnsName",),
+    "aws:lb/loadBalancer:LoadBalancer": ("dnsName", "zoneId"),
     "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
+    "aws:route53/record:Record": ("fqdn",),
+    # Autonamed (no name input): the scaling target and policy read them.
+    "aws:autoscaling/group:Group": ("name",),
+    "aws:ecs/service:Service": ("name",),
 }
 """Outputs the program reads that only exist after deployment, by resource type."""
+
+
+def _certificate_validation(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """ACM's one DNS validation record per domain name (ACM User Guide, "DNS validation"):
+    a CNAME whose name and value ACM chooses."""
+    return {
+        "domainValidationOptions": [
+            {
+                "domainName": inputs.get("domainName"),
+                "resourceRecordName": after_deploy(name, "resourceRecordName"),
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": after_deploy(name, "resourceRecordValue"),
+            }
+        ]
+    }
+
+
+def _service_status(name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A LoadBalancer Service's load balancer name, once the controller has made it."""
+    hostname = after_deploy(name, "status.loadBalancer.ingress[0].hostname")
+    return {"status": {"loadBalancer": {"ingress": [{"hostname": hostname}]}}}
+
+
+CLOUD_ASSIGNED_STRUCTURES: dict[str, Callable[[str, Mapping[str, Any]], dict[str, Any]]] = {
+    "aws:acm/certificate:Certificate": _certificate_validation,
+    "kubernetes:core/v1:Service": _service_status,
+}
+"""Structured outputs of the same kind (lists and objects holding placeholders), by type."""
 
 
 def after_deploy(resource_name: str, prop: str) -> str:
@@ -209,6 +241,8 @@ class _RenderMocks(pulumi.runtime.Mocks):
         outputs.setdefault("arn", after_deploy(args.name, "arn"))
         for prop in CLOUD_ASSIGNED_OUTPUTS.get(args.typ, ()):
             outputs[prop] = after_deploy(args.name, prop)
+        if structure := CLOUD_ASSIGNED_STRUCTURES.get(args.typ):
+            outputs |= structure(args.name, args.inputs)
         return after_deploy(args.name, "id"), outputs
 
     def call(

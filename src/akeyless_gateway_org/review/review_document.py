@@ -45,6 +45,7 @@ from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.policy.documents import policy_document
 from akeyless_gateway_org.policy.rules import RULES, Violation
 from akeyless_gateway_org.records import SECRET_MASK, StackRecord
+from akeyless_gateway_org.review.gateway_edge import gateway_edge_rows
 from akeyless_gateway_org.review.markdown import Markup, code, code_block, escape, table
 from akeyless_gateway_org.review.templates import by_template, differences
 
@@ -509,11 +510,8 @@ SettingRow = tuple[str, str]
 """(setting, value in words); both escaped when written (``markdown.table``)."""
 
 LOAD_BALANCER_TYPE = "aws:lb/loadBalancer:LoadBalancer"
-LISTENER_TYPE = "aws:lb/listener:Listener"
 ECS_SERVICE_TYPE = "aws:ecs/service:Service"
 GATEWAY_HEALTH_TYPE = "pulumi-python:dynamic/akeyless_gateway:GatewayHealth"
-TLS_PROTOCOLS = ("TLS", "HTTPS")
-"""Listener protocols that terminate TLS (pulumi_aws ``lb/listener.py``: ``protocol``)."""
 
 
 def _of_type(stack: StackRecord, kind: str) -> Iterator[Mapping[str, Any]]:
@@ -527,16 +525,13 @@ def _load_balancer_settings(stack: StackRecord) -> Iterator[SettingRow]:
         scheme = "internal" if inputs.get("internal") else "INTERNET-FACING"
         kind = inputs.get("loadBalancerType", "application")
         yield f"load balancer {resource['name']}", f"{scheme}, {kind}"
-    for resource in _of_type(stack, LISTENER_TYPE):
-        inputs = resource["inputs"]
-        protocol = str(inputs.get("protocol", ""))
-        tls = (
-            f"with TLS, certificate {inputs.get('certificateArn')}, "
-            f"policy {inputs.get('sslPolicy')}"
-            if protocol in TLS_PROTOCOLS
-            else "WITHOUT TLS: traffic in clear"
-        )
-        yield f"listener port {_scalar(inputs.get('port'))}", f"{protocol} {tls}"
+
+
+def _gateway_edge_settings(stack: StackRecord) -> Iterator[SettingRow]:
+    """Each listener (or EKS Service port) with its TLS, the Gateway's name and
+    certificate, access logs and replicas (review/gateway_edge.py)."""
+    for setting, value in gateway_edge_rows(stack.resources):
+        yield setting, value  # gateway_edge's rows are lists; the table takes pairs
 
 
 def _public_ip_settings(stack: StackRecord) -> Iterator[SettingRow]:
@@ -621,6 +616,7 @@ def transport_in_words(url: str) -> str:
 
 SECURITY_SETTINGS: tuple[Callable[[StackRecord], Iterable[SettingRow]], ...] = (
     _load_balancer_settings,
+    _gateway_edge_settings,
     _public_ip_settings,
     _instance_metadata_settings,
     _volume_settings,
