@@ -530,8 +530,8 @@ def _load_balancer_settings(stack: StackRecord) -> Iterator[SettingRow]:
 def _gateway_edge_settings(stack: StackRecord) -> Iterator[SettingRow]:
     """Each listener (or EKS Service port) with its TLS, the Gateway's name and
     certificate, access logs and replicas (review/gateway_edge.py)."""
-    for setting, value in gateway_edge_rows(stack.resources):
-        yield setting, value  # gateway_edge's rows are lists; the table takes pairs
+    # gateway_edge's rows are lists; the table takes pairs
+    yield from ((setting, value) for setting, value in gateway_edge_rows(stack.resources))
 
 
 def _public_ip_settings(stack: StackRecord) -> Iterator[SettingRow]:
