@@ -92,6 +92,7 @@ UNNAMED_TYPES = frozenset(
     {
         "aws:lb/listener:Listener",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     }
 )
 """AWS types this program registers that carry no physical name."""
