@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.compute_base import (
+    EC2_TYPE,
+    ComputeInputs,
+    GatewayComputeComponent,
+)
 from akeyless_gateway_org.components.gateway_network import GatewayNetwork, GatewayNetworkArgs
 from akeyless_gateway_org.components.gateway_runtime import AL2023_AMI_PARAMETER, ec2_user_data
 from akeyless_gateway_org.config.model import Ec2Site
-
-EC2_TYPE = "akeyless-gateway:compute:Ec2AutoScaling"
 
 
 @dataclass(frozen=True)

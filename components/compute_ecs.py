@@ -15,7 +15,11 @@ import pulumi
 import pulumi_aws as aws
 
 from akeyless_gateway_org.components.aws_names import short_name
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.compute_base import (
+    ECS_TYPE,
+    ComputeInputs,
+    GatewayComputeComponent,
+)
 from akeyless_gateway_org.components.gateway_network import GatewayNetwork, GatewayNetworkArgs
 from akeyless_gateway_org.components.gateway_runtime import (
     CONTAINER_NAME,
@@ -28,8 +32,6 @@ from akeyless_gateway_org.components.iam_documents import (
 from akeyless_gateway_org.components.iam_role import role_with_inline_policy
 from akeyless_gateway_org.config.fargate_sizes import fargate_size_problem
 from akeyless_gateway_org.config.model import EcsSite
-
-ECS_TYPE = "akeyless-gateway:compute:EcsFargate"
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.compute_base import (
+    EKS_TYPE,
+    ComputeInputs,
+    GatewayComputeComponent,
+)
 from akeyless_gateway_org.components.gateway_runtime import (
     GATEWAY_SERVICE_NAME,
     HELM_CHART,
@@ -29,7 +33,6 @@ from akeyless_gateway_org.components.gateway_runtime import (
 )
 from akeyless_gateway_org.config.model import EksSite
 
-EKS_TYPE = "akeyless-gateway:compute:EksHelm"
 CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
 """The invoke that reads the cluster's endpoint and certificate authority."""
 

@@ -20,12 +20,17 @@ from typing import Any, Generic, TypeVar
 
 import pulumi
 
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
-from akeyless_gateway_org.components.compute_ec2 import EC2_TYPE, ec2_gateway
-from akeyless_gateway_org.components.compute_ecs import ECS_TYPE, ecs_gateway
+from akeyless_gateway_org.components.compute_base import (
+    EC2_TYPE,
+    ECS_TYPE,
+    EKS_TYPE,
+    ComputeInputs,
+    GatewayComputeComponent,
+)
+from akeyless_gateway_org.components.compute_ec2 import ec2_gateway
+from akeyless_gateway_org.components.compute_ecs import ecs_gateway
 from akeyless_gateway_org.components.compute_eks import (
     CLUSTER_LOOKUP,
-    EKS_TYPE,
     eks_gateway,
     offline_cluster,
 )
