@@ -110,10 +110,12 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
             fake.requests.append((self.route, body))
             if self.route == "/auth":
                 self._auth(body)
-            elif self.route != "/target-get-details":
+            elif self.route not in ("/target-get-details", "/rotated-secret-update-aws"):
                 self._reply(404, {"error": "not found"})
             elif body.get("token") != "t-valid":
                 self._reply(401, {"error": "Unauthorized"})
+            elif self.route == "/rotated-secret-update-aws":
+                self._reply(200, {"name": body.get("name")})
             elif body.get("name") not in fake.targets:
                 self._reply(404, {"error": f"target {body.get('name')} not found"})
             else:

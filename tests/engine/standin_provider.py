@@ -217,10 +217,24 @@ class _World:
             document = {key: vars(value) for key, value in self.live.items()}
             self.path.write_text(json.dumps(document), encoding="utf-8")
 
+    def record_update(self, token: str, news: Mapping[str, Any]) -> None:
+        """Which fields the real provider's Update sends: every one set (terraform-provider-
+        akeyless akeyless/resource_rotated_secret_aws.go, resourceRotatedSecretAwsUpdate:
+        ``common.GetAkeylessPtr`` for each, ``api_id`` and ``api_key`` included). Names only,
+        never values, in ``<world>.updates.jsonl``."""
+        if self.path is None:
+            return
+        sent = sorted(key for key, value in news.items() if key != DEFAULTS_KEY and value)
+        with open(f"{self.path}.updates.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps({"type": token, "sent": sent}) + "\n")
+
     def __exit__(self, *_exc: object) -> None:
         if self.path is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
+
+
+ROTATED_SECRET_TYPE = "akeyless:index/rotatedSecretAws:RotatedSecretAws"
 
 
 def _scope(token: str, config: Mapping[str, Any]) -> str:
@@ -359,8 +373,11 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:
         token = _token(request)
         self._fail_if_told(token, request.urn, context)
-        outputs = self._outputs(token, request.urn, _dict(request.news))
+        news = _dict(request.news)
+        outputs = self._outputs(token, request.urn, news)
         with _World() as world:
+            if token == ROTATED_SECRET_TYPE:
+                world.record_update(token, news)
             if request.id in world.live:
                 world.live[request.id] = self._live(request.id, request.urn, token, _dict(outputs))
                 world.save()
