@@ -36,12 +36,17 @@ def test_the_repository_of_an_ecr_image_and_none_for_docker_hub() -> None:
 
 
 def test_the_ecs_execution_role_may_pull_that_repository_only() -> None:
-    common = {"partition": "aws", "region": "us-east-1", "account_id": "333333333333"}
-    private = ecs_execution_policy(
-        **common, log_group_name="/g", image_repository=private_ecr_repository(ECR_IMAGE)
-    )
-    assert pull_statements(private) == PULL
-    public = ecs_execution_policy(**common, log_group_name="/g")
+    def policy(image: str) -> dict[str, Any]:
+        return ecs_execution_policy(
+            partition="aws",
+            region="us-east-1",
+            account_id="333333333333",
+            log_group_name="/g",
+            image_repository=private_ecr_repository(image),
+        )
+
+    assert pull_statements(policy(ECR_IMAGE)) == PULL
+    public = policy("akeyless/gateway:5.0.1")
     assert pull_statements(public) == {}
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.conftest import DISTRIBUTED_EXAMPLE
 from tests.engine.harness import (
-    DISTRIBUTED_EXAMPLE,
     Engine,
     all_succeeded,
     orgctl,
