@@ -198,9 +198,10 @@ class _RotationScheduleProvider(_ReplacingProvider):
     UPDATE_ON = ("auto_rotate", "rotation_interval", "aws_region")
 
     def create(self, props: dict[str, Any]) -> CreateResult:
-        """Set the schedule (the secret was created with the same one; a stack deployed
-        before this resource existed gets it set once, unchanged)."""
-        _set_rotation_schedule(props)
+        """Record the schedule without a call: the secret was created with these same
+        settings (its own create sends them; ``ignore_changes`` only affects updates), and
+        a stack deployed before this resource existed holds the secret with the settings
+        its last update sent. Only a later change is sent, by :meth:`update`."""
         return CreateResult(id_=props["secret_name"], outs=props)
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:

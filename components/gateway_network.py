@@ -90,7 +90,7 @@ class GatewayNetworkArgs:
 class GatewayNetwork:
     """The load balancer, its listeners and target groups, and both security groups.
 
-    Its resources are children of ``parent`` named ``<name>-lb``, ``<name>-lb-sg``,
+    Its resources are children of ``parent`` named ``<name>-lb``, ``<name>-lb-security-group``,
     ``<name>-gateway-sg``, ``<name>-lb-ingress-<port>-<source>``, ``<name>-lb-egress-<port>``,
     ``<name>-tg-<port>`` and ``<name>-listener-<port>``. Targets of ``target_type``:
     ``instance`` (EC2) or ``ip`` (Fargate). For the Gateway: ``gateway_security_group``,
@@ -106,8 +106,16 @@ class GatewayNetwork:
         # forms on one group as conflicting (each overwrites the other's rules; "NOTE on
         # Security Groups and Security Group Rules", docs of aws.ec2.SecurityGroup), and the
         # egress rules must be separate (the two groups refer to each other).
+        #
+        # A new logical name (it was ``<name>-lb-sg``, with inline ingress): a deployment
+        # from before gets a new group beside the old one, the load balancer and the
+        # Gateway's group move to it in place, and the old group is deleted last. Keeping
+        # the old group would leave its inline rules on it (pulumi-aws keeps rules a config
+        # omits: ``ingress`` is optional and computed, "processed in attribute-as-blocks
+        # mode", docs of aws.ec2.SecurityGroup), and AWS refuses the same rule created again
+        # as a separate resource (InvalidPermission.Duplicate).
         lb_sg = aws.ec2.SecurityGroup(
-            f"{name}-lb-sg",
+            f"{name}-lb-security-group",
             vpc_id=args.vpc_id,
             description="Akeyless Gateway load balancer: ports 8000/8080 from allowed networks",
             tags=args.tags,

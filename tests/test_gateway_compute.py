@@ -165,7 +165,7 @@ def load_balancer_ingress(resources: list[RecordedResource]) -> list[dict[str, A
     group = next(
         g
         for g in by_type(resources, "aws:ec2/securityGroup:SecurityGroup")
-        if g.name.endswith("-lb-sg")
+        if g.name.endswith("-lb-security-group")
     )
     # pulumi-aws: inline rules and rule resources on one group conflict (components/
     # gateway_network.py), and its egress must be rule resources.
@@ -185,7 +185,7 @@ def test_load_balancer_admits_the_gateway_ports_only_from_allowed_networks(
     for rule in rules:
         assert rule["fromPort"] == rule["toPort"]
         assert rule["cidrIpv4"] == "10.0.0.0/8"
-        assert rule["securityGroupId"] == "<hub-compute-lb-sg.id: known after deploy>"
+        assert rule["securityGroupId"] == "<hub-compute-lb-security-group.id: known after deploy>"
     balancer = one(resources, "aws:lb/loadBalancer:LoadBalancer").raw_inputs
     assert balancer["internal"] is True and balancer["loadBalancerType"] == "network"
     for group in by_type(resources, "aws:lb/targetGroup:TargetGroup"):
@@ -198,7 +198,7 @@ def test_gateway_admits_only_its_load_balancer(centralized_org: OrgDeployment) -
     assert sorted(r["fromPort"] for r in rules) == [8000, 8080]
     for rule in rules:
         assert "cidrBlocks" not in rule
-        assert rule["securityGroups"] == ["<hub-compute-lb-sg.id: known after deploy>"]
+        assert rule["securityGroups"] == ["<hub-compute-lb-security-group.id: known after deploy>"]
 
 
 def test_allowed_security_groups_replace_cidrs(centralized_org: OrgDeployment) -> None:
@@ -221,14 +221,14 @@ def test_load_balancer_sends_only_to_the_gateway_on_its_ports(
     lb_group = next(
         g
         for g in by_type(resources, "aws:ec2/securityGroup:SecurityGroup")
-        if g.name.endswith("-lb-sg")
+        if g.name.endswith("-lb-security-group")
     )
     assert not lb_group.raw_inputs.get("egress")  # no inline egress: only the rules below
     rules = [r.raw_inputs for r in by_type(resources, EGRESS_RULE)]
     assert sorted((r["fromPort"], r["toPort"]) for r in rules) == [(8000, 8000), (8080, 8080)]
     for rule in rules:
         assert rule["ipProtocol"] == "tcp"
-        assert rule["securityGroupId"] == "<hub-compute-lb-sg.id: known after deploy>"
+        assert rule["securityGroupId"] == "<hub-compute-lb-security-group.id: known after deploy>"
         assert rule["referencedSecurityGroupId"] == (
             "<hub-compute-gateway-sg.id: known after deploy>"
         )
