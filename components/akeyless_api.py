@@ -250,6 +250,36 @@ def get_target_details(
     )
 
 
+def update_rotation_schedule(
+    *,
+    api_url: str,
+    token: str,
+    secret_name: str,
+    auto_rotate: str,
+    rotation_interval: str,
+    aws_region: str,
+    timeout_seconds: float = 30,
+    retry: RetryPolicy = API_RETRY,
+) -> None:
+    """Set a rotated AWS secret's schedule and region, and nothing else: never the key pair
+    it took over (``rotated-secret-update-aws`` updates only the fields a request carries)."""
+    import akeyless
+
+    api = _client(api_url, timeout_seconds)
+    body = akeyless.RotatedSecretUpdateAws(
+        name=secret_name,
+        auto_rotate=auto_rotate,
+        rotation_interval=rotation_interval,
+        aws_region=aws_region,
+        token=token,
+    )
+    _call(
+        f"cannot update the rotation of {secret_name!r} at {api_url}",
+        lambda: api.rotated_secret_update_aws(body),
+        retry=retry,
+    )
+
+
 def wait_for_gateway_health(
     health_url: str,
     *,

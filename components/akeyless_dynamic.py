@@ -10,6 +10,9 @@ program free of network calls, so the offline render stays offline:
 - :class:`GeneratedExternalId` reads the External ID Akeyless generated for a
   Target (nothing else returns it) as a secret output, for the member role's
   trust policy. ``pulumi refresh`` reads it again.
+- :class:`RotationSchedule` sets a rotated secret's interval, auto-rotation and region
+  through the Gateway, sending only those: the provider's own update of the secret would
+  send the key pair it took over again (``akeyless_objects.AccountSecrets``).
 
 Credentials never become inputs except a configured access key, which is a
 Pulumi secret; keys from the environment are read when the step runs.
@@ -34,12 +37,14 @@ from akeyless_gateway_org.components.akeyless_api import (
     AkeylessApiError,
     login_token,
     read_generated_external_id,
+    update_rotation_schedule,
     wait_for_gateway_health,
 )
 
 DYNAMIC_MODULE = "akeyless_gateway"
 GATEWAY_HEALTH_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GatewayHealth"
 EXTERNAL_ID_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GeneratedExternalId"
+ROTATION_SCHEDULE_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:RotationSchedule"
 
 
 class _ReplacingProvider(ResourceProvider):
@@ -94,18 +99,22 @@ def _env(name: str, what: str) -> str:
     return value
 
 
-def _read_external_id(props: dict[str, Any]) -> str:
+def _login(props: dict[str, Any]) -> str:
+    """A token for the deployment's own login (``login``, ``access_id``, ``access_key``)."""
     login = props["login"]
     access_id = props.get("access_id") or _env("AKEYLESS_ACCESS_ID", "Akeyless access ID")
     access_key = None
     if login == "api_key":
         access_key = props.get("access_key") or _env("AKEYLESS_ACCESS_KEY", "Akeyless access key")
-    token = login_token(
+    return login_token(
         api_url=props["api_url"], login=login, access_id=access_id, access_key=access_key
     )
+
+
+def _read_external_id(props: dict[str, Any]) -> str:
     return read_generated_external_id(
         api_url=props["api_url"],
-        token=token,
+        token=_login(props),
         target_name=props["target_name"],
         account_id=props["account_id"],
     )
@@ -171,3 +180,62 @@ class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExtern
         super().__init__(
             _ExternalIdProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret)
         )
+
+
+def _set_rotation_schedule(props: dict[str, Any]) -> None:
+    update_rotation_schedule(
+        api_url=props["api_url"],
+        token=_login(props),
+        secret_name=props["secret_name"],
+        auto_rotate=props["auto_rotate"],
+        rotation_interval=props["rotation_interval"],
+        aws_region=props["aws_region"],
+    )
+
+
+class _RotationScheduleProvider(_ReplacingProvider):
+    REPLACE_ON = ("secret_name",)
+    UPDATE_ON = ("auto_rotate", "rotation_interval", "aws_region")
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        """Record the schedule without a call: the secret was created with these same
+        settings (its own create sends them; ``ignore_changes`` only affects updates), and
+        a stack deployed before this resource existed holds the secret with the settings
+        its last update sent. Only a later change is sent, by :meth:`update`."""
+        return CreateResult(id_=props["secret_name"], outs=props)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _set_rotation_schedule(news)
+        return UpdateResult(outs=news)
+
+
+class RotationSchedule(Resource, module=DYNAMIC_MODULE, name="RotationSchedule"):
+    """The interval, auto-rotation and region of rotated secret ``secret_name``, set
+    through the Gateway at ``api_url``. Deleting it changes nothing (the secret goes with
+    its own resource)."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        api_url: pulumi.Input[str],
+        secret_name: pulumi.Input[str],
+        auto_rotate: str,
+        rotation_interval: str,
+        aws_region: str,
+        login: str,
+        access_id: str | None,
+        access_key: pulumi.Input[str] | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "api_url": api_url,
+            "secret_name": secret_name,
+            "auto_rotate": auto_rotate,
+            "rotation_interval": rotation_interval,
+            "aws_region": aws_region,
+            "login": login,
+            "access_id": access_id,
+            "access_key": pulumi.Output.secret(access_key) if access_key is not None else None,
+        }
+        super().__init__(_RotationScheduleProvider(), name, props, opts)

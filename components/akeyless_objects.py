@@ -26,7 +26,7 @@ from typing import Any
 
 import pulumi
 
-from akeyless_gateway_org.components.akeyless_dynamic import GatewayHealth
+from akeyless_gateway_org.components.akeyless_dynamic import GatewayHealth, RotationSchedule
 from akeyless_gateway_org.components.akeyless_names import (
     DynamicMode,
     dynamic_secret_name,
@@ -213,7 +213,9 @@ class GatewayApiArgs:
 class GatewayApi(pulumi.ComponentResource):
     """A provider for one Gateway's API, created once the Gateway is healthy.
 
-    Attribute ``provider``: pass it to every gateway-mediated Akeyless object.
+    Attribute ``provider``: pass it to every gateway-mediated Akeyless object; ``api_url``
+    (once healthy) and ``login``: for the API calls the provider cannot make
+    (``akeyless_dynamic``).
     """
 
     provider: AkeylessResource
@@ -229,6 +231,8 @@ class GatewayApi(pulumi.ComponentResource):
             timeout_seconds=args.health_timeout_seconds,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.api_url: pulumi.Output[str] = health.api_url
+        self.login = args.login
         self.provider = akeyless_provider(
             f"{name}-provider",
             api_url=health.api_url,
@@ -289,6 +293,9 @@ class AccountSecretsArgs:
     region: str
     target_name: pulumi.Input[str]
     capabilities: Capabilities
+    api_url: pulumi.Input[str]
+    """The Gateway's API, once healthy (``GatewayApi.api_url``)."""
+    login: DeployerLogin
     rotated_secret_keys: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """IAM user -> the current secret access key of its rotated key (a Pulumi secret)."""
 
@@ -330,9 +337,15 @@ class AccountSecrets(pulumi.ComponentResource):
         rotated = capabilities.rotated_access_keys
         if rotated.enabled:
             for user_name, access_key_id in rotated.access_keys.items():
-                pulumi_akeyless.RotatedSecretAws(
+                secret_name = rotated_secret_name(path, account, user_name)
+                settings = {
+                    "auto_rotate": "true",
+                    "rotation_interval": str(rotated.rotation_interval_days),
+                    "aws_region": args.region,
+                }
+                secret = pulumi_akeyless.RotatedSecretAws(
                     f"{name}-rotated-{user_name}",
-                    name=rotated_secret_name(path, account, user_name),
+                    name=secret_name,
                     target_name=args.target_name,
                     rotator_type="api-key",
                     # The Gateway rotates the key with its own identity; Akeyless takes
@@ -342,19 +355,42 @@ class AccountSecrets(pulumi.ComponentResource):
                     authentication_credentials="use-target-creds",
                     api_id=access_key_id,
                     api_key=pulumi.Output.secret(args.rotated_secret_keys[user_name]),
-                    auto_rotate="true",
-                    rotation_interval=str(rotated.rotation_interval_days),
-                    aws_region=args.region,
+                    **settings,
+                    # The pair is handed over once, at creation, and never again. The
+                    # provider's update sends every field it holds, api_id and api_key
+                    # included (terraform-provider-akeyless 2.x akeyless/
+                    # resource_rotated_secret_aws.go, resourceRotatedSecretAwsUpdate:
+                    # common.GetAkeylessPtr for each), and the engine fills an ignored
+                    # input with the old one (pulumi/pulumi v3.274.1 pkg/resource/deploy/
+                    # step_generator.go, processIgnoreChanges), so ignoring only the pair
+                    # still re-sent the stale key on any other change. So this resource
+                    # is never updated: every input but the name is ignored, and the
+                    # schedule and region are set by RotationSchedule, which sends only
+                    # those. A new name is a new secret (the provider: name is ForceNew).
                     # api_key is computed and not sensitive in the provider, and its read
-                    # fills api_id and api_key from the rotated value (terraform-provider-
-                    # akeyless akeyless/resource_rotated_secret_aws.go): keep it a secret in
-                    # state, and never push the handed-over pair back over a rotated one
-                    # (the provider's update sends both).
+                    # fills api_id and api_key from the rotated value: keep it a secret.
                     opts=pulumi.ResourceOptions(
                         parent=self,
                         additional_secret_outputs=["api_key"],
-                        ignore_changes=["api_id", "api_key"],
+                        ignore_changes=[
+                            "target_name",
+                            "rotator_type",
+                            "authentication_credentials",
+                            "api_id",
+                            "api_key",
+                            *settings,
+                        ],
                     ),
+                )
+                RotationSchedule(
+                    f"{name}-rotation-{user_name}",
+                    api_url=args.api_url,
+                    secret_name=secret_name,
+                    login=args.login.kind,
+                    access_id=args.login.access_id,
+                    access_key=args.login.access_key,
+                    **settings,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
                 )
         usc = capabilities.usc_secrets_manager
         if usc.enabled:

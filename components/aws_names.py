@@ -106,6 +106,7 @@ UNNAMED_TYPES = frozenset(
         # Its name is the DNS name (config/fields.py DnsName, or ACM's validation name).
         "aws:route53/record:Record",
         "aws:appautoscaling/target:Target",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     }
 )
 """AWS types this program registers that carry no physical name."""

@@ -14,6 +14,12 @@ import pulumi
 from akeyless_gateway_org.components.gateway_runtime import gateway_environment
 from akeyless_gateway_org.config.model import AutoscaledGateway, Autoscaling, GatewaySettings
 
+EC2_TYPE = "akeyless-gateway:compute:Ec2AutoScaling"
+ECS_TYPE = "akeyless-gateway:compute:EcsFargate"
+EKS_TYPE = "akeyless-gateway:compute:EksHelm"
+KIND_TYPES = (EC2_TYPE, ECS_TYPE, EKS_TYPE)
+"""The component type of each compute kind (``compute_kinds`` says which is which)."""
+
 LEGACY_COMPUTE_TYPE = "akeyless-gateway:compute:GatewayCompute"
 """The type of the one compute component before it was split per kind: every kind's
 component is an alias of it, so stacks deployed before keep their resources."""
@@ -83,5 +89,19 @@ class GatewayComputeComponent(pulumi.ComponentResource):
         # Same name and parent, old type: the engine resolves it to the old URN
         # (pulumi/pulumi v3.274.1 pkg/resource/deploy/step_generator.go, collapseAliasToUrn),
         # and the children inherit it (generateAliases -> inheritedChildAlias, above).
-        legacy = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=LEGACY_COMPUTE_TYPE)])
-        super().__init__(type_token, name, None, pulumi.ResourceOptions.merge(opts, legacy))
+        # The other kinds' types too: a site switching kind (ec2 to ecs) keeps its
+        # component, so the children both kinds build (the load balancer, its groups and
+        # listeners: ``gateway_network``) are updated or replaced in place, not created
+        # again beside the old ones under names the old ones still hold (ELB
+        # CreateLoadBalancer: DuplicateLoadBalancerName).
+        aliases = [
+            pulumi.Alias(type_=other)
+            for other in (LEGACY_COMPUTE_TYPE, *KIND_TYPES)
+            if other != type_token
+        ]
+        super().__init__(
+            type_token,
+            name,
+            None,
+            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=aliases)),
+        )

@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from akeyless_gateway_org.components.compute_base import (
+    EC2_TYPE,
     ComputeInputs,
     GatewayComputeComponent,
     gateway_size,
@@ -24,8 +25,6 @@ from akeyless_gateway_org.components.compute_base import (
 from akeyless_gateway_org.components.gateway_network import GatewayNetwork, GatewayNetworkArgs
 from akeyless_gateway_org.components.gateway_runtime import AL2023_AMI_PARAMETER, ec2_user_data
 from akeyless_gateway_org.config.model import Autoscaling, Ec2Site
-
-EC2_TYPE = "akeyless-gateway:compute:Ec2AutoScaling"
 
 
 @dataclass(frozen=True)

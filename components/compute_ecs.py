@@ -2,8 +2,9 @@
 
 A cluster, a task definition (Fargate size from ``config/fargate_sizes.py``; task role = the
 Gateway identity; the Gateway's ports), a log group with retention, an execution role that may
-only write that log group, and a service created after its listeners: a fixed task count, or
-Application Auto Scaling tracking the service's average CPU.
+only write that log group (and pull a private ECR image from its one repository), and a service
+created after its listeners: a fixed task count, or Application Auto Scaling tracking the
+service's average CPU.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pulumi_aws as aws
 
 from akeyless_gateway_org.components.aws_names import short_name
 from akeyless_gateway_org.components.compute_base import (
+    ECS_TYPE,
     ComputeInputs,
     GatewayComputeComponent,
     gateway_size,
@@ -32,9 +34,8 @@ from akeyless_gateway_org.components.iam_documents import (
 )
 from akeyless_gateway_org.components.iam_role import role_with_inline_policy
 from akeyless_gateway_org.config.fargate_sizes import fargate_size_problem
+from akeyless_gateway_org.config.fields import private_ecr_repository
 from akeyless_gateway_org.config.model import Autoscaling, EcsSite
-
-ECS_TYPE = "akeyless-gateway:compute:EcsFargate"
 
 
 @dataclass(frozen=True)
@@ -93,13 +94,15 @@ class EcsGateway(GatewayComputeComponent):
             f"{name}-execution",
             role_name=short_name(f"{args.resource_prefix}-ecs-execution", 64),
             path=args.iam_path,
-            description="Starts the Akeyless Gateway task: writes its logs (managed by Pulumi)",
+            description="Starts the Akeyless Gateway task: pulls its image, writes its logs "
+            "(managed by Pulumi)",
             trust_policy=json.dumps(ecs_execution_trust_policy(args.account_id)),
             policy=ecs_execution_policy(
                 partition=args.partition,
                 region=args.region,
                 account_id=args.account_id,
                 log_group_name=log_group_name,
+                image_repository=private_ecr_repository(args.image),
             ),
             permissions_boundary_arn=args.permissions_boundary_arn,
             tags=args.tags,

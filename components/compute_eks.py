@@ -21,7 +21,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
+from akeyless_gateway_org.components.compute_base import (
+    EKS_TYPE,
+    ComputeInputs,
+    GatewayComputeComponent,
+)
 from akeyless_gateway_org.components.gateway_network import validated_certificate
 from akeyless_gateway_org.components.gateway_runtime import (
     GATEWAY_SERVICE_NAME,
@@ -33,7 +37,6 @@ from akeyless_gateway_org.components.gateway_runtime import (
 )
 from akeyless_gateway_org.config.model import AccessLogs, DnsSettings, EksSite
 
-EKS_TYPE = "akeyless-gateway:compute:EksHelm"
 CLUSTER_LOOKUP = "aws:eks/getCluster:getCluster"
 """The invoke that reads the cluster's endpoint and certificate authority."""
 

@@ -20,12 +20,17 @@ from typing import Any, Generic, TypeVar
 
 import pulumi
 
-from akeyless_gateway_org.components.compute_base import ComputeInputs, GatewayComputeComponent
-from akeyless_gateway_org.components.compute_ec2 import EC2_TYPE, ec2_gateway
-from akeyless_gateway_org.components.compute_ecs import ECS_TYPE, ecs_gateway
+from akeyless_gateway_org.components.compute_base import (
+    EC2_TYPE,
+    ECS_TYPE,
+    EKS_TYPE,
+    ComputeInputs,
+    GatewayComputeComponent,
+)
+from akeyless_gateway_org.components.compute_ec2 import ec2_gateway
+from akeyless_gateway_org.components.compute_ecs import ecs_gateway
 from akeyless_gateway_org.components.compute_eks import (
     CLUSTER_LOOKUP,
-    EKS_TYPE,
     eks_gateway,
     offline_cluster,
 )
@@ -58,6 +63,10 @@ class ComputeKindSpec(Generic[SiteT]):
     """Who takes the Gateway identity role (``iam_documents.gateway_trust_policy``)."""
     needs_instance_profile: bool
     """Whether the identity role also gets an instance profile (EC2 instances)."""
+    pulls_image_as_identity: bool = False
+    """Whether the image is pulled with the identity role (EC2: the instance's only role),
+    so it needs the pull of a private ECR image. ECS pulls with the task execution role
+    (``compute_ecs``); EKS with the node's role, which this program does not manage."""
     offline_lookups: Mapping[str, OfflineLookup] = field(default_factory=dict)
     """Invoke token -> the offline render's stand-in (``review/render.py``)."""
 
@@ -71,6 +80,7 @@ COMPUTE_KINDS: Mapping[ComputeKind, ComputeKindSpec[Any]] = {
             ec2_gateway,
             ServicePrincipalTrust(EC2_SERVICE),
             needs_instance_profile=True,
+            pulls_image_as_identity=True,
         ),
         # ECS tasks of this account only: the confused-deputy conditions AWS documents for
         # task roles (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html,

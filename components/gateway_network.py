@@ -20,6 +20,7 @@ keep their URNs through that component's alias alone (``compute_base``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -36,6 +37,8 @@ from akeyless_gateway_org.policy.rules import INTERNET_INGRESS_RULE, TLS_POLICY,
 
 HTTPS_EGRESS_PORT = 443
 VALIDATION_RECORD_TTL = 60
+_RULE_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
+"""Characters of a CIDR kept out of a rule's logical name (10.0.0.0/8 -> 10-0-0-0-8)."""
 
 TargetType = Literal["instance", "ip"]
 
@@ -106,42 +109,73 @@ class GatewayNetworkArgs:
 class GatewayNetwork:
     """The load balancer, its listeners and target groups, and both security groups.
 
-    Its resources are children of ``parent`` named ``<name>-lb``, ``<name>-lb-sg``,
-    ``<name>-gateway-sg``, ``<name>-lb-egress-<port>``, ``<name>-tg-<port>`` and
-    ``<name>-listener-<port>``; with ``dns`` also ``<name>-certificate``,
-    ``<name>-certificate-record``, ``<name>-certificate-validation`` and ``<name>-alias``.
-    Targets of ``target_type``: ``instance`` (EC2) or ``ip`` (Fargate). For the Gateway:
-    ``gateway_security_group``, ``target_groups`` (port -> group), ``listeners`` (what a
-    service must wait for) and ``host`` (the load balancer's DNS name).
+    Its resources are children of ``parent`` named ``<name>-lb``, ``<name>-lb-security-group``,
+    ``<name>-gateway-sg``, ``<name>-lb-ingress-<port>-<source>``, ``<name>-lb-egress-<port>``,
+    ``<name>-tg-<port>`` and ``<name>-listener-<port>``; with ``dns`` also
+    ``<name>-certificate``, ``<name>-certificate-record``, ``<name>-certificate-validation``
+    and ``<name>-alias``. Targets of ``target_type``: ``instance`` (EC2) or ``ip``
+    (Fargate). For the Gateway: ``gateway_security_group``, ``target_groups`` (port ->
+    group), ``listeners`` (what a service must wait for) and ``host`` (the load balancer's
+    DNS name).
     """
 
     def __init__(
         self, name: str, args: GatewayNetworkArgs, target_type: TargetType, parent: pulumi.Resource
     ) -> None:
         child = pulumi.ResourceOptions(parent=parent)
-        ipv4 = [cidr for cidr in args.allowed_cidrs if ":" not in cidr]
-        ipv6 = [cidr for cidr in args.allowed_cidrs if ":" in cidr]
-        # An internet-wide source passed validation only as an explicit exception;
-        # the tag tells the policy pack so, on the one resource it concerns.
-        lb_sg_name = f"{name}-lb-sg"
-        open_to_internet = admits_the_internet(args.allowed_cidrs)
-        exception = exception_tag(INTERNET_INGRESS_RULE, lb_sg_name) if open_to_internet else {}
+        # Its rules are all separate resources, none inline: pulumi-aws documents the two
+        # forms on one group as conflicting (each overwrites the other's rules; "NOTE on
+        # Security Groups and Security Group Rules", docs of aws.ec2.SecurityGroup), and the
+        # egress rules must be separate (the two groups refer to each other).
+        #
+        # A new logical name (it was ``<name>-lb-sg``, with inline ingress): a deployment
+        # from before gets a new group beside the old one, the load balancer and the
+        # Gateway's group move to it in place, and the old group is deleted last. Keeping
+        # the old group would leave its inline rules on it (pulumi-aws keeps rules a config
+        # omits: ``ingress`` is optional and computed, "processed in attribute-as-blocks
+        # mode", docs of aws.ec2.SecurityGroup), and AWS refuses the same rule created again
+        # as a separate resource (InvalidPermission.Duplicate).
         lb_sg = aws.ec2.SecurityGroup(
-            lb_sg_name,
+            f"{name}-lb-security-group",
             vpc_id=args.vpc_id,
             # Unchanged with services on: a security group's description forces its
             # replacement (pulumi-aws ec2/security_group.py: "description ... cannot be changed").
             description="Akeyless Gateway load balancer: ports 8000/8080 from allowed networks",
-            ingress=_gateway_ports_from(
-                args.ports,
-                "allowed networks",
-                cidr_blocks=ipv4 or None,
-                ipv6_cidr_blocks=ipv6 or None,
-                security_groups=list(args.allowed_security_group_ids) or None,
-            ),
-            tags={**args.tags, **exception},
+            tags=args.tags,
             opts=child,
         )
+        sources: list[tuple[str, dict[str, str]]] = [
+            *(
+                (cidr, {"cidr_ipv6" if ":" in cidr else "cidr_ipv4": cidr})
+                for cidr in args.allowed_cidrs
+            ),
+            *(
+                (group, {"referenced_security_group_id": group})
+                for group in args.allowed_security_group_ids
+            ),
+        ]
+        for port in (p.port for p in args.ports):
+            for source, source_args in sources:
+                rule_name = f"{name}-lb-ingress-{port}-{_RULE_NAME_UNSAFE.sub('-', source)}"
+                # An internet-wide source passed validation only as an explicit exception;
+                # the tag tells the policy pack so, on the one rule it concerns.
+                exception = (
+                    exception_tag(INTERNET_INGRESS_RULE, rule_name)
+                    if "referenced_security_group_id" not in source_args
+                    and admits_the_internet([source])
+                    else {}
+                )
+                aws.vpc.SecurityGroupIngressRule(
+                    rule_name,
+                    security_group_id=lb_sg.id,
+                    description=f"Gateway port {port} from allowed networks",
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    tags={**args.tags, **exception},
+                    opts=child,
+                    **source_args,
+                )
         self.gateway_security_group = aws.ec2.SecurityGroup(
             f"{name}-gateway-sg",
             vpc_id=args.vpc_id,
@@ -164,8 +198,7 @@ class GatewayNetwork:
         # pulumi-aws drops AWS's default allow-all egress, and an NLB with security
         # groups applies their outbound rules to forwarded traffic and health checks
         # (ELB User Guide, "Security groups for your Network Load Balancer"): without
-        # these the targets never turn healthy. Separate rules, since the two groups
-        # refer to each other.
+        # these the targets never turn healthy.
         for port in (p.port for p in args.ports):
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-lb-egress-{port}",
@@ -199,8 +232,9 @@ class GatewayNetwork:
             port = gateway_port.port
             self.target_groups[port] = aws.lb.TargetGroup(
                 f"{name}-tg-{port}",
-                # What forces a replacement is in the name's hash, so a replacement
-                # gets a new name and can exist beside the old one.
+                # What forces a replacement (terraform-provider-aws internal/service/elbv2/
+                # target_group.go, ForceNew: port, protocol, target_type, vpc_id) is in the
+                # name's hash, so a replacement gets a new name and can exist beside the old.
                 name=load_balancer_name(
                     f"{args.resource_prefix}-{port}",
                     identity=f"{args.vpc_id}/{target_type}/TCP/{port}",
@@ -213,7 +247,17 @@ class GatewayNetwork:
                     protocol="HTTP", port=str(GATEWAY_HEALTH_PORT), path="/health"
                 ),
                 tags=args.tags,
-                opts=child,
+                # Replaced (a new VPC or target type) while its listener still forwards to
+                # it, the old group can only go after the listener has moved to the new one
+                # (ELB DeleteTargetGroup refuses a group in use: ResourceInUse). The bridge
+                # asks to delete first for any resource named by the program
+                # (pulumi-terraform-bridge pkg/tfbridge/schema.go,
+                # nameRequiresDeleteBeforeReplace; pulumi-aws gives target groups no
+                # UniqueNameFields), and the option overrides it (pulumi/pulumi v3.274.1
+                # pkg/resource/deploy/step_generator.go: "The user can override the
+                # provider's decision"). Both can exist at once: what forces a replacement
+                # is in the name's hash, so the new group has a new name.
+                opts=pulumi.ResourceOptions(parent=parent, delete_before_replace=False),
             )
             # TLS ends at the load balancer: the target group stays TCP, the
             # Gateway behind it serves plain HTTP (ELB User Guide, "TLS listeners").
@@ -309,22 +353,15 @@ def _access_logs(logs: AccessLogs | None) -> aws.lb.LoadBalancerAccessLogsArgs |
 
 
 def _gateway_ports_from(
-    ports: Sequence[GatewayPort],
-    sources: str,
-    *,
-    cidr_blocks: Sequence[str] | None = None,
-    ipv6_cidr_blocks: Sequence[str] | None = None,
-    security_groups: Sequence[pulumi.Input[str]] | None = None,
+    ports: Sequence[GatewayPort], sources: str, *, security_groups: Sequence[pulumi.Input[str]]
 ) -> list[aws.ec2.SecurityGroupIngressArgs]:
-    """Ingress on each Gateway port, and only those, from the given sources."""
+    """Ingress on each Gateway port, and only those, from the given security groups."""
     return [
         aws.ec2.SecurityGroupIngressArgs(
             description=f"Gateway port {port.port} from {sources}",
             protocol="tcp",
             from_port=port.port,
             to_port=port.port,
-            cidr_blocks=cidr_blocks,
-            ipv6_cidr_blocks=ipv6_cidr_blocks,
             security_groups=security_groups,
         )
         for port in ports

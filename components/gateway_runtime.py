@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akeyless_gateway_org.components.akeyless_names import GATEWAY_API_PORT, GATEWAY_HEALTH_PORT
-from akeyless_gateway_org.config.fields import image_repository_and_tag
+from akeyless_gateway_org.config.fields import image_repository_and_tag, private_ecr_repository
 from akeyless_gateway_org.config.model import AccessLogs, AutoscaledGateway, GatewaySettings
 from akeyless_gateway_org.policy.rules import TLS_POLICY
 
@@ -120,6 +120,20 @@ def gateway_environment(
     }
 
 
+def _registry_login(image: str) -> list[str]:
+    """For a private ECR image, Docker's login to its registry with the instance's role
+    (Amazon ECR User Guide, "Private registry authentication": ``aws ecr
+    get-login-password | docker login --username AWS --password-stdin <registry>``; the AWS
+    CLI ships in Amazon Linux 2023). A public image needs none."""
+    repository = private_ecr_repository(image)
+    if repository is None:
+        return []
+    return [
+        f"aws ecr get-login-password --region {repository.region} | docker login "
+        f"--username AWS --password-stdin {repository.registry}"
+    ]
+
+
 def ec2_user_data(environment: Mapping[str, str], image: str, services: Sequence[str] = ()) -> str:
     """Install Docker on Amazon Linux 2023 and run the pinned image, restarting always.
 
@@ -138,6 +152,7 @@ def ec2_user_data(environment: Mapping[str, str], image: str, services: Sequence
             f"cat > {ENV_FILE} <<'GATEWAY_ENV'",
             env_lines,
             "GATEWAY_ENV",
+            *_registry_login(image),
             f"docker run -d --name {CONTAINER_NAME} --restart always "
             f"--env-file {ENV_FILE} {ports} {shlex.quote(image)}",
             "",

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from akeyless_gateway_org.config.fields import account_of_arn
+from akeyless_gateway_org.config.fields import EcrRepository, account_of_arn
 from akeyless_gateway_org.config.model import Capabilities, DynamicIamUser
 
 Statement = dict[str, Any]
@@ -239,13 +239,40 @@ def ecs_execution_trust_policy(account_id: str) -> PolicyDocument:
     )
 
 
-def ecs_execution_policy(
-    *, partition: str, region: str, account_id: str, log_group_name: str
-) -> PolicyDocument:
-    """What ECS needs to start the Gateway task: write its logs, nothing else.
+def ecr_pull_statements(repository: EcrRepository | None) -> list[Statement]:
+    """Pulling the Gateway's image from its private ECR repository, and nothing else; no
+    statement for a public image.
 
-    The image comes from a public registry, so no ECR or secret access is granted.
+    A pull needs ``ecr:GetAuthorizationToken`` (the registry login), then
+    ``ecr:BatchGetImage`` and ``ecr:GetDownloadUrlForLayer`` on the repository (Amazon ECR
+    User Guide, "Pulling an image from a private repository", and "Private repository
+    policies": the pull actions). GetAuthorizationToken takes no resource: the Service
+    Authorization Reference lists no resource type for it ("Actions, resources, and
+    condition keys for Amazon Elastic Container Registry"), so ``*`` is its only form.
     """
+    if repository is None:
+        return []
+    return [
+        _allow("GatewayImageRegistryLogin", ["ecr:GetAuthorizationToken"], "*"),
+        _allow(
+            "GatewayImagePull",
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            [repository.arn],
+        ),
+    ]
+
+
+def ecs_execution_policy(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    log_group_name: str,
+    image_repository: EcrRepository | None = None,
+) -> PolicyDocument:
+    """What ECS needs to start the Gateway task: write its logs and, for a private ECR
+    image, pull that one repository (ECS pulls with the task execution role: Amazon ECS
+    Developer Guide, "Amazon ECS task execution IAM role"). No secret access."""
     log_group = f"arn:{partition}:logs:{region}:{account_id}:log-group:{log_group_name}"
     return policy_document(
         [
@@ -253,7 +280,8 @@ def ecs_execution_policy(
                 "GatewayTaskLogs",
                 ["logs:CreateLogStream", "logs:PutLogEvents"],
                 [f"{log_group}:log-stream:*"],
-            )
+            ),
+            *ecr_pull_statements(image_repository),
         ]
     )
 

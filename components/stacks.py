@@ -61,6 +61,7 @@ from akeyless_gateway_org.components.gateway_runtime import (
 from akeyless_gateway_org.components.iam_documents import (
     ServiceAccountSubject,
     distributed_gateway_policy,
+    ecr_pull_statements,
     hub_gateway_policy,
     member_role_policy,
     permissions_boundary_arn,
@@ -70,7 +71,13 @@ from akeyless_gateway_org.components.member_access_role import (
     MemberAccessRole,
     MemberAccessRoleArgs,
 )
-from akeyless_gateway_org.config.fields import AkeylessAccessId, HttpUrl, partition_of, sts_url
+from akeyless_gateway_org.config.fields import (
+    AkeylessAccessId,
+    HttpUrl,
+    partition_of,
+    private_ecr_repository,
+    sts_url,
+)
 from akeyless_gateway_org.config.model import EksSite
 from akeyless_gateway_org.config.stack_config import (
     ROTATED_SECRETS_KEY,
@@ -219,6 +226,10 @@ def gateway_identity_args(config: GatewayStackConfig) -> GatewayIdentityArgs:
             regions=config.regions,
             gateway_role_arn=own_arn,
         )
+    if compute_kind(config.compute).pulls_image_as_identity:
+        # The pull of a private ECR image, where the kind pulls with this role.
+        pull = ecr_pull_statements(private_ecr_repository(config.gateway.image))
+        policy = {**policy, "Statement": [*policy["Statement"], *pull]}
     return GatewayIdentityArgs(
         account_id=config.account_id,
         partition=partition,
@@ -446,6 +457,8 @@ class _AccountComponent(pulumi.ComponentResource):
                 region=config.region,
                 target_name=target.name,
                 capabilities=config.capabilities,
+                api_url=gateway.api_url,
+                login=self.login,
                 rotated_secret_keys=self.rotated_secret_keys,
             ),
             pulumi.ResourceOptions(parent=self, providers=[gateway.provider], depends_on=[after]),

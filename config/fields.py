@@ -11,6 +11,7 @@ import os
 import re
 import unicodedata
 import urllib.parse
+from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any
 
@@ -403,6 +404,37 @@ def image_repository_and_tag(image: str) -> tuple[str, str]:
     )
     reference = match["tag"] or ""
     return repository, f"{reference}@{match['digest']}" if match["digest"] else reference
+
+
+@dataclass(frozen=True)
+class EcrRepository:
+    """A private ECR repository an image is pulled from."""
+
+    registry: str
+    """``<account>.dkr.ecr.<region>.amazonaws.com`` (``.com.cn`` in China)."""
+    account_id: str
+    region: str
+    name: str
+    """The repository, e.g. ``akeyless/gateway``."""
+
+    @property
+    def partition(self) -> str:
+        return "aws-cn" if self.registry.endswith(".cn") else "aws"
+
+    @property
+    def arn(self) -> str:
+        return f"arn:{self.partition}:ecr:{self.region}:{self.account_id}:repository/{self.name}"
+
+
+def private_ecr_repository(image: str) -> EcrRepository | None:
+    """The private ECR repository of a validated Gateway image, or None (Docker Hub: a
+    public image, pulled without credentials)."""
+    match = _IMAGE.fullmatch(image)
+    registry = match["registry"] if match else None
+    if match is None or registry is None or not _ECR_PRIVATE.match(registry):
+        return None
+    account_id, _dkr, _ecr, region = registry.split(".")[:4]
+    return EcrRepository(registry, account_id, region, match["repository"])
 
 
 GatewayImage = Annotated[str, AfterValidator(_gateway_image)]

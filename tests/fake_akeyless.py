@@ -167,10 +167,12 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
             }
             if self.route == "/auth":
                 self._auth(body)
-            elif self.route not in objects:
+            elif self.route not in (*objects, "/rotated-secret-update-aws"):
                 self._reply(404, {"error": "not found"})
             elif body.get("token") != "t-valid":
                 self._reply(401, {"error": "Unauthorized"})
+            elif self.route == "/rotated-secret-update-aws":
+                self._reply(200, {"name": body.get("name")})
             elif body.get("name") not in objects[self.route]:
                 self._reply(404, {"error": f"{body.get('name')} not found"})
             else:

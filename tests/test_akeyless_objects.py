@@ -19,6 +19,7 @@ from akeyless_gateway_org.components.akeyless_dynamic import (
     GATEWAY_HEALTH_TYPE,
     _ExternalIdProvider,
     _GatewayHealthProvider,
+    _RotationScheduleProvider,
 )
 from akeyless_gateway_org.components.akeyless_objects import (
     GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
@@ -398,6 +399,11 @@ def test_steps_are_replaced_when_what_they_check_changes() -> None:
     target = {"api_url": "u", "target_name": "n", "target_id": "1", "target_inputs": "a"}
     renamed = _ExternalIdProvider().diff("x", target, {**target, "target_name": "m"})
     assert renamed.changes and renamed.replaces == ["target_name"]
+    schedule = {"secret_name": "s", "rotation_interval": "30", "auto_rotate": "true"}
+    longer = _RotationScheduleProvider().diff(
+        "x", schedule, {**schedule, "rotation_interval": "45"}
+    )
+    assert longer.changes and longer.replaces == []
 
 
 # --- what real Akeyless and the provider require (issue 12) --------------------------
@@ -414,7 +420,16 @@ def test_a_rotated_keys_secret_half_is_a_secret_in_and_out(centralized_org: OrgD
     assert rotated.raw_inputs["apiKey"] == "wJalrXUtnFEMI-current"
     assert rotated.inputs["apiKey"] == "[secret]"
     assert rotated.additional_secret_outputs == ["apiKey"]
-    assert rotated.ignore_changes == ["apiId", "apiKey"]  # a handover, read back once rotated
+    # Handed over once: the secret is never updated (its provider's update re-sends the
+    # pair), every input but its name ignored; RotationSchedule sets the schedule alone.
+    assert sorted(rotated.ignore_changes) == sorted(set(rotated.raw_inputs) - {"name"})
+    schedule = one(resources, "pulumi-python:dynamic/akeyless_gateway:RotationSchedule")
+    assert schedule.raw_inputs["secret_name"] == rotated.raw_inputs["name"]
+    assert (schedule.raw_inputs["rotation_interval"], schedule.raw_inputs["auto_rotate"]) == (
+        rotated.raw_inputs["rotationInterval"],
+        "true",
+    )
+    assert not {"api_id", "api_key", "apiId", "apiKey"} & set(schedule.raw_inputs)
     assert "wJalrXUtnFEMI-current" not in json.dumps([r.inputs for r in resources])
 
 

@@ -160,15 +160,32 @@ def ingress_of(resources: list[RecordedResource], suffix: str) -> list[dict[str,
     return rules
 
 
+def load_balancer_ingress(resources: list[RecordedResource]) -> list[dict[str, Any]]:
+    """The load balancer group's ingress: separate rule resources, none inline."""
+    group = next(
+        g
+        for g in by_type(resources, "aws:ec2/securityGroup:SecurityGroup")
+        if g.name.endswith("-lb-security-group")
+    )
+    # pulumi-aws: inline rules and rule resources on one group conflict (components/
+    # gateway_network.py), and its egress must be rule resources.
+    assert "ingress" not in group.raw_inputs and "egress" not in group.raw_inputs
+    return [
+        rule.raw_inputs
+        for rule in by_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    ]
+
+
 def test_load_balancer_admits_the_gateway_ports_only_from_allowed_networks(
     centralized_org: OrgDeployment,
 ) -> None:
     resources = hub_resources(centralized_org)
-    rules = ingress_of(resources, "-lb-sg")
+    rules = load_balancer_ingress(resources)
     assert sorted(r["fromPort"] for r in rules) == [8000, 8080]
     for rule in rules:
         assert rule["fromPort"] == rule["toPort"]
-        assert rule["cidrBlocks"] == ["10.0.0.0/8"]
+        assert rule["cidrIpv4"] == "10.0.0.0/8"
+        assert rule["securityGroupId"] == "<hub-compute-lb-security-group.id: known after deploy>"
     balancer = one(resources, "aws:lb/loadBalancer:LoadBalancer").raw_inputs
     assert balancer["internal"] is True and balancer["loadBalancerType"] == "network"
     for group in by_type(resources, "aws:lb/targetGroup:TargetGroup"):
@@ -181,16 +198,18 @@ def test_gateway_admits_only_its_load_balancer(centralized_org: OrgDeployment) -
     assert sorted(r["fromPort"] for r in rules) == [8000, 8080]
     for rule in rules:
         assert "cidrBlocks" not in rule
-        assert rule["securityGroups"] == ["<hub-compute-lb-sg.id: known after deploy>"]
+        assert rule["securityGroups"] == ["<hub-compute-lb-security-group.id: known after deploy>"]
 
 
 def test_allowed_security_groups_replace_cidrs(centralized_org: OrgDeployment) -> None:
     gateway = centralized_org.gateway.model_copy(
         update={"allowed_cidrs": (), "allowed_security_group_ids": ("sg-0123abcd",)}
     )
-    for rule in ingress_of(hub_resources(centralized_org, gateway=gateway), "-lb-sg"):
-        assert rule["securityGroups"] == ["sg-0123abcd"]
-        assert "cidrBlocks" not in rule
+    rules = load_balancer_ingress(hub_resources(centralized_org, gateway=gateway))
+    assert sorted(r["fromPort"] for r in rules) == [8000, 8080]
+    for rule in rules:
+        assert rule["referencedSecurityGroupId"] == "sg-0123abcd"
+        assert "cidrIpv4" not in rule
 
 
 def test_load_balancer_sends_only_to_the_gateway_on_its_ports(
@@ -202,14 +221,14 @@ def test_load_balancer_sends_only_to_the_gateway_on_its_ports(
     lb_group = next(
         g
         for g in by_type(resources, "aws:ec2/securityGroup:SecurityGroup")
-        if g.name.endswith("-lb-sg")
+        if g.name.endswith("-lb-security-group")
     )
     assert not lb_group.raw_inputs.get("egress")  # no inline egress: only the rules below
     rules = [r.raw_inputs for r in by_type(resources, EGRESS_RULE)]
     assert sorted((r["fromPort"], r["toPort"]) for r in rules) == [(8000, 8000), (8080, 8080)]
     for rule in rules:
         assert rule["ipProtocol"] == "tcp"
-        assert rule["securityGroupId"] == "<hub-compute-lb-sg.id: known after deploy>"
+        assert rule["securityGroupId"] == "<hub-compute-lb-security-group.id: known after deploy>"
         assert rule["referencedSecurityGroupId"] == (
             "<hub-compute-gateway-sg.id: known after deploy>"
         )

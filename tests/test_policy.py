@@ -390,7 +390,13 @@ def test_an_allowed_internet_exception_marks_only_the_load_balancer_group() -> N
         for resource in stack.resources
         if EXCEPTION_TAG_PREFIX in json.dumps(resource.raw_inputs.get("tags"))
     ]
-    assert marked == ["hub-compute-lb-sg"]
+    # The load balancer group's rules are separate resources: each rule from an internet
+    # half carries the exception, and nothing else does.
+    assert sorted(marked) == [
+        f"hub-compute-lb-ingress-{port}-{source}"
+        for port in (8000, 8080)
+        for source in ("0-0-0-0-1", "128-0-0-0-1")
+    ]
 
 
 @pytest.mark.parametrize("where", ["org", "account"])

@@ -176,13 +176,9 @@ def test_each_service_adds_exactly_its_port_everywhere(production_org: OrgDeploy
     assert [m["containerPort"] for m in container["portMappings"]] == ports
     service = one(resources, "aws:ecs/service:Service").raw_inputs
     assert sorted(lb["containerPort"] for lb in service["loadBalancers"]) == sorted(ports)
-    lb_sg = next(
-        r.raw_inputs
-        for r in by_type(resources, "aws:ec2/securityGroup:SecurityGroup")
-        if r.name.endswith("-lb-sg")
-    )
-    assert [(i["fromPort"], i["cidrBlocks"]) for i in lb_sg["ingress"]] == [
-        (port, ["10.0.0.0/8"]) for port in ports
+    ingress = by_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert sorted((r.raw_inputs["fromPort"], r.raw_inputs["cidrIpv4"]) for r in ingress) == [
+        (port, "10.0.0.0/8") for port in sorted(ports)
     ]
     egress = by_type(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
     assert sorted(r.raw_inputs["fromPort"] for r in egress) == sorted(ports)

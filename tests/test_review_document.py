@@ -176,8 +176,15 @@ def test_hub_ec2_stack_trust_policies_rules_and_user_data(centralized: Rendered)
     assert '"Sid": "AssumeMemberRoles"' in policies
     assert '```json\n{\n  "Version": "2012-10-17"' in policies  # pretty, not one line
     rules = section(centralized.markdown, "hub", 4)
-    assert "| SG hub-compute-lb-sg | ingress | tcp | 8000 | CIDR 10.0.0.0/8 |" in rules
-    assert "| SG hub-compute-gateway-sg | ingress | tcp | 8080 | SG hub-compute-lb-sg |" in rules
+    assert (
+        "| SG hub-compute-lb-security-group (rule hub-compute-lb-ingress-8000-10-0-0-0-8) "
+        "| ingress | tcp "
+        "| 8000 | CIDR 10.0.0.0/8 |"
+    ) in rules
+    assert (
+        "| SG hub-compute-gateway-sg | ingress | tcp | 8080 | SG hub-compute-lb-security-group |"
+        in rules
+    )
     assert "| SG hub-compute-gateway-sg | egress | tcp | 443 | CIDR 0.0.0.0/0 |" in rules
     template = next(
         r for r in resources_of(centralized, "hub") if r["name"] == "hub-compute-launch-template"
@@ -235,9 +242,11 @@ def test_distributed_ecs_stack_shows_the_container_environment(distributed: Rend
     assert '(["service ecs-tasks.amazonaws.com"])' in trust
     assert "StringEquals aws:SourceAccount = 333333333333" in trust
     rules = section(distributed.markdown, stack, 4)
-    assert "| SG account-333333333333-compute-lb-sg | ingress | tcp | 8000 | CIDR 10.0.0.0/8 |" in (
-        rules
-    )
+    assert (
+        "| SG account-333333333333-compute-lb-security-group "
+        "(rule account-333333333333-compute-lb-ingress-"
+        "8000-10-0-0-0-8) | ingress | tcp | 8000 | CIDR 10.0.0.0/8 |"
+    ) in (rules)
     workloads = section(distributed.markdown, stack, 6)
     task = next(r for r in resources_of(distributed, stack) if r["name"].endswith("-compute-task"))
     for variable in json.loads(task["inputs"]["containerDefinitions"])[0]["environment"]:

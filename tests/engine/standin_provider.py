@@ -3,10 +3,15 @@
 The real engine launches it as ``pulumi-resource-<NAME>`` (a script in the plugin folder that
 ``tests/engine/plugins.py`` installs) and reads the port it listens on from its first line of
 stdout (sdk/go/common/resource/plugin/plugin.go, ``newPlugin``). It replaces only the cloud: it
-accepts every resource and invoke, returns the inputs as outputs plus deterministic computed
-outputs (IDs, ARNs, a load balancer's DNS name, an auth method's access ID), and keeps nothing:
-the engine's state is the only record, so ``up`` twice is a no-op and ``refresh`` reads back
-what the state holds.
+returns the inputs as outputs plus deterministic computed outputs (IDs, ARNs, a load
+balancer's DNS name, an auth method's access ID), and fails where the real providers fail by
+the rules of ``standin_rules.py``, each citing its source: ``Check`` autonames and rejects
+missing required inputs, ``Diff`` reports the replacements the real provider forces (and
+delete-before-replace where the bridge asks for it), ``Create`` refuses a name already taken
+and ``Delete`` a resource another live one refers to. What is live is shared by every
+stand-in process in the file ``STANDIN_WORLD`` names (the harness sets it per engine); the
+engine's state is otherwise the only record, so ``up`` twice is a no-op and ``refresh`` reads
+back what the state holds.
 
 Served with the gRPC stubs the Python SDK ships (``pulumi.runtime.proto``), as
 ``pulumi/dynamic/__main__.py`` serves the dynamic provider. The protocol is
@@ -25,6 +30,7 @@ import sys
 import time
 from collections.abc import Mapping
 from concurrent import futures
+from pathlib import Path
 from threading import Event
 from typing import Any
 
@@ -32,6 +38,20 @@ import grpc
 from google.protobuf import empty_pb2, struct_pb2  # type: ignore[import-untyped]
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
+
+from tests.engine.standin_rules import (
+    DEFAULTS_KEY,
+    MISSING_REQUIRED,
+    Live,
+    autoname,
+    autonamed,
+    delete_before_replace,
+    delete_refused,
+    missing_required,
+    name_taken,
+    referring_keys,
+    replaced_properties,
+)
 
 # The sentinel the engine sends for a value not known during a preview
 # (sdk/go/common/resource/plugin/rpc.go, UnknownStringValue).
@@ -202,6 +222,72 @@ def _injected_failure(token: str, account: str) -> str | None:
     return THROTTLED
 
 
+WORLD_VARIABLE = "STANDIN_WORLD"
+"""A JSON file of what the stand-ins created and have not deleted (id -> :class:`Live`),
+shared by every provider process, as AWS and Akeyless are. Unset: ``standin-world.json``
+beside the file backend's folder (``PULUMI_BACKEND_URL``, which the CLI passes on to its
+plugins), so each test's deployment has a cloud of its own."""
+
+
+def _world_path() -> Path | None:
+    if configured := os.environ.get(WORLD_VARIABLE):
+        return Path(configured)
+    backend = os.environ.get("PULUMI_BACKEND_URL", "")
+    if backend.startswith("file://"):
+        return Path(backend.removeprefix("file://").split("?")[0]).parent / "standin-world.json"
+    return None
+
+
+class _World:
+    """The live resources, read and written under an exclusive lock for one change."""
+
+    def __init__(self) -> None:
+        self.path = _world_path()
+        self.live: dict[str, Live] = {}
+
+    def __enter__(self) -> _World:
+        if self.path is None:
+            return self
+        self._lock = open(f"{self.path}.lock", "a+", encoding="utf-8")
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        if self.path.exists():
+            document = json.loads(self.path.read_text(encoding="utf-8") or "{}")
+            self.live = {key: Live(**value) for key, value in document.items()}
+        return self
+
+    def save(self) -> None:
+        if self.path is not None:
+            document = {key: vars(value) for key, value in self.live.items()}
+            self.path.write_text(json.dumps(document), encoding="utf-8")
+
+    def record_update(self, token: str, news: Mapping[str, Any]) -> None:
+        """Which fields the real provider's Update sends: every one set (terraform-provider-
+        akeyless akeyless/resource_rotated_secret_aws.go, resourceRotatedSecretAwsUpdate:
+        ``common.GetAkeylessPtr`` for each, ``api_id`` and ``api_key`` included). Names only,
+        never values, in ``<world>.updates.jsonl``."""
+        if self.path is None:
+            return
+        sent = sorted(key for key, value in news.items() if key != DEFAULTS_KEY and value)
+        with open(f"{self.path}.updates.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps({"type": token, "sent": sent}) + "\n")
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.path is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+
+
+ROTATED_SECRET_TYPE = "akeyless:index/rotatedSecretAws:RotatedSecretAws"
+
+
+def _scope(token: str, config: Mapping[str, Any]) -> str:
+    return "akeyless" if token.startswith("akeyless:") else _account(config)
+
+
+def _token(request: Any) -> str:
+    return str(request.type or request.urn.split("::")[-2].split("$")[-1])
+
+
 def _dict(message: struct_pb2.Struct) -> dict[str, Any]:
     return MessageToDict(message) if message is not None else {}
 
@@ -238,20 +324,54 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
     # --- resources -------------------------------------------------------------------
 
     def Check(self, request: Any, context: Any) -> provider_pb2.CheckResponse:
-        return provider_pb2.CheckResponse(inputs=request.news)
+        """The bridge's Check: autoname ``name`` when the program gives none (keeping the one
+        in the old inputs, which ``__defaults`` says was autonamed: pulumi-terraform-bridge
+        pkg/tfbridge/provider.go Check -> MakeTerraformInputs), then the schema's required
+        inputs (``standin_rules.required_inputs``)."""
+        token = _token(request)
+        news, olds = _dict(request.news), _dict(request.olds)
+        if token.startswith(("aws:", "akeyless:")) and autonamed(token):
+            defaults = [key for key in news.get(DEFAULTS_KEY) or [] if key != "name"]
+            # The upgrade fixture's states (tests/engine/fixtures/upgrade) were written by
+            # stand-ins that never autonamed: a real state always holds the name its create
+            # autonamed, which Check keeps, so a resource of such a state keeps having none.
+            unnamed_before = bool(olds) and "name" not in olds
+            if news.get("name") in (None, "") and not unnamed_before:
+                if "name" in (olds.get(DEFAULTS_KEY) or []) and olds.get("name"):
+                    news["name"] = olds["name"]
+                else:
+                    news["name"] = autoname(token, _name(request.urn), bytes(request.randomSeed))
+                defaults.append("name")
+            news[DEFAULTS_KEY] = defaults
+        failures = [
+            provider_pb2.CheckFailure(property=name, reason=MISSING_REQUIRED.format(name=name))
+            for name in missing_required(token, news)
+        ]
+        return provider_pb2.CheckResponse(inputs=_struct(news), failures=failures)
 
     def Diff(self, request: Any, context: Any) -> provider_pb2.DiffResponse:
         olds = _dict(request.old_inputs) if request.HasField("old_inputs") else _dict(request.olds)
-        return self._diff(olds, _dict(request.news))
+        return self._diff(olds, _dict(request.news), _token(request))
 
     @staticmethod
-    def _diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> provider_pb2.DiffResponse:
-        changed = sorted(key for key in set(olds) | set(news) if olds.get(key) != news.get(key))
+    def _diff(
+        olds: Mapping[str, Any], news: Mapping[str, Any], token: str = ""
+    ) -> provider_pb2.DiffResponse:
+        """Changed inputs; those the real provider forces new as replacements
+        (``standin_rules.REPLACE_ON``), delete-before-replace as the bridge decides it."""
+        changed = sorted(
+            key
+            for key in set(olds) | set(news)
+            if key != DEFAULTS_KEY and olds.get(key) != news.get(key)
+        )
+        replaces = replaced_properties(token, olds, news) if changed else []
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if changed
             else provider_pb2.DiffResponse.DIFF_NONE,
             diffs=changed,
+            replaces=replaces,
+            deleteBeforeReplace=bool(replaces) and delete_before_replace(token, news),
         )
 
     def _outputs(self, token: str, urn: str, inputs: dict[str, Any]) -> struct_pb2.Struct:
@@ -266,13 +386,32 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Create(self, request: Any, context: Any) -> provider_pb2.CreateResponse:
         inputs = _dict(request.properties)
-        token = request.type or request.urn.split("::")[-2].split("$")[-1]
+        token = _token(request)
         self._fail_if_told(token, request.urn, context)
         if token == CERTIFICATE_VALIDATION and (failure := validation_failure(inputs)):
             context.abort(grpc.StatusCode.UNKNOWN, f"creating {_name(request.urn)}: {failure}")
-        return provider_pb2.CreateResponse(
-            id=f"{_name(request.urn)}-{_digest(request.urn, 8)}",
-            properties=self._outputs(token, request.urn, inputs),
+        # A replacement is a second resource under the same URN: its ID differs by inputs.
+        identity = request.urn + json.dumps(inputs, sort_keys=True)
+        id_ = f"{_name(request.urn)}-{_digest(identity, 8)}"
+        outputs = self._outputs(token, request.urn, inputs)
+        with _World() as world:
+            live = self._live(id_, request.urn, token, _dict(outputs))
+            if taken := name_taken(world.live, live):
+                context.abort(grpc.StatusCode.UNKNOWN, f"creating {_name(request.urn)}: {taken}")
+            world.live[id_] = live
+            world.save()
+        return provider_pb2.CreateResponse(id=id_, properties=outputs)
+
+    def _live(self, id_: str, urn: str, token: str, outputs: Mapping[str, Any]) -> Live:
+        name = outputs.get("name") if autonamed(token) else None
+        return Live(
+            id=id_,
+            urn=urn,
+            token=token,
+            scope=_scope(token, self.config),
+            name=str(name) if name else None,
+            # Only what other resources are found by and refer with: no secret lands here.
+            properties={key: outputs[key] for key in referring_keys(token) if key in outputs},
         )
 
     def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
@@ -281,14 +420,29 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:
-        token = request.type or request.urn.split("::")[-2].split("$")[-1]
+        token = _token(request)
         self._fail_if_told(token, request.urn, context)
-        return provider_pb2.UpdateResponse(
-            properties=self._outputs(token, request.urn, _dict(request.news))
-        )
+        news = _dict(request.news)
+        outputs = self._outputs(token, request.urn, news)
+        with _World() as world:
+            if token == ROTATED_SECRET_TYPE:
+                world.record_update(token, news)
+            if request.id in world.live:
+                world.live[request.id] = self._live(request.id, request.urn, token, _dict(outputs))
+                world.save()
+        return provider_pb2.UpdateResponse(properties=outputs)
 
     def Delete(self, request: Any, context: Any) -> empty_pb2.Empty:
         time.sleep(float(_faults().get("delay_seconds", 0)))
+        with _World() as world:
+            doomed = world.live.get(request.id)
+            if doomed is not None:
+                if refused := delete_refused(world.live, doomed):
+                    context.abort(
+                        grpc.StatusCode.UNKNOWN, f"deleting {_name(request.urn)}: {refused}"
+                    )
+                del world.live[request.id]
+                world.save()
         return empty_pb2.Empty()
 
     def Invoke(self, request: Any, context: Any) -> provider_pb2.InvokeResponse:
