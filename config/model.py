@@ -46,6 +46,7 @@ from akeyless_gateway_org.config.fields import (
     OrgUnitId,
     PolicyArn,
     PolicyName,
+    PrintableText,
     Region,
     RoleArn,
     RoleName,
@@ -58,6 +59,7 @@ from akeyless_gateway_org.config.fields import (
     UserNamePrefix,
     VpcId,
     account_of_arn,
+    gateway_host_problem,
     partition_of,
     region_of_arn,
 )
@@ -65,6 +67,7 @@ from akeyless_gateway_org.config.privileged import (
     privileged_group,
     privileged_policy,
     privileged_role,
+    privileged_user,
 )
 from akeyless_gateway_org.policy.networks import admits_the_internet
 
@@ -261,6 +264,12 @@ class Capabilities(CapabilitySettings):
             for index, arn in enumerate(assume.role_arns)
             if privileged_role(arn, also=own_role_names)
         ]
+        rotated = self.rotated_access_keys
+        found += [
+            (f"rotated_access_keys.access_keys.{user}", f"user {user} looks privileged")
+            for user in rotated.user_names
+            if rotated.enabled and privileged_user(user)
+        ]
         return [
             (
                 where,
@@ -367,6 +376,12 @@ class AkeylessSettings(StrictModel):
     )
     gateway_health_timeout_seconds: int = Field(
         900, ge=10, le=3600, description="How long to wait for a Gateway's GET /health."
+    )
+    allow_plaintext_gateway_login_in_lab: bool = Field(
+        False,
+        description="LAB ONLY: let the deployment send its Akeyless login to a Gateway over "
+        "plain http:// (anyone on the network path can replay it). Off: every Gateway "
+        "the deployment logs in at needs TLS (tls_certificate_arn, https:// gateway_url).",
     )
 
     @model_validator(mode="after")
@@ -607,6 +622,12 @@ class SiteBase(StrictModel):
                     f"got {self.gateway_health_url}",
                 )
             )
+        # The deployment sends its Akeyless login to these (login at the API, the health
+        # poll before it): the deployer names them, not the org file (config/fields.py).
+        for name in ("gateway_url", "gateway_health_url"):
+            url = getattr(self, name)
+            if url is not None and (host_problem := gateway_host_problem(url)) is not None:
+                found.append((name, host_problem))
         if self.gateway_url is not None:
             scheme = self.gateway_url.split("://", 1)[0]
             if scheme != self.api_scheme:
@@ -700,6 +721,17 @@ class EksSite(SiteBase):
         for name in ("eks_cluster_name", "eks_oidc_provider_arn", "gateway_url"):
             if getattr(self, name) is None:
                 found.append((name, "required when compute is eks"))
+        provider = self.eks_oidc_provider_arn
+        # The IRSA role trusts this provider: one of another account would let that
+        # account's cluster hand out the Gateway's identity.
+        if provider is not None and account_id not in (None, account_of_arn(provider)):
+            found.append(
+                (
+                    "eks_oidc_provider_arn",
+                    f"{provider} is in account {account_of_arn(provider)}; the Gateway's "
+                    f"role is in {account_id} and trusts only its own account's provider",
+                )
+            )
         if self.eks_service == "load_balancer" and not gateway.allowed_cidrs:
             found.append(
                 (
@@ -816,7 +848,9 @@ class AccountSpec(StrictModel):
     """
 
     id: AccountId
-    name: str | None = Field(None, description="Human-readable label used in reports.")
+    name: PrintableText | None = Field(
+        None, description="Human-readable label used in reports (printable text, 256 at most)."
+    )
     regions: tuple[Region, ...] | None = Field(
         None, description="Overrides the organization's regions for this account."
     )
@@ -879,6 +913,21 @@ AnyAccountSpec = Annotated[
 """An account as the org file has it: bare, or with exactly its compute kind's site fields."""
 
 
+def default_auth_method_scope(data: Any) -> Any:
+    """Raw input with the distributed pattern's default scope filled in (``per_account``).
+
+    Distributed: each Gateway reaches only its own account's objects, so the auth
+    method is per account unless the input says otherwise (which
+    ``config/cross_checks.py`` then rejects, naming the field). Org files and stack
+    files alike.
+    """
+    if isinstance(data, Mapping) and data.get("pattern") == "distributed":
+        akeyless = data.get("akeyless")
+        if isinstance(akeyless, Mapping) and "auth_method_scope" not in akeyless:
+            return {**data, "akeyless": {**akeyless, "auth_method_scope": "per_account"}}
+    return data
+
+
 class OrgDeployment(StrictModel):
     """A whole organization deployment, as written in the org file."""
 
@@ -921,14 +970,7 @@ class OrgDeployment(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _scope_per_pattern(cls, data: Any) -> Any:
-        # Distributed: each Gateway reaches only its own account's objects, so the
-        # auth method is per account unless the file says otherwise (which the
-        # consistency check then rejects, naming the field).
-        if isinstance(data, Mapping) and data.get("pattern") == "distributed":
-            akeyless = data.get("akeyless")
-            if isinstance(akeyless, Mapping) and "auth_method_scope" not in akeyless:
-                data = {**data, "akeyless": {**akeyless, "auth_method_scope": "per_account"}}
-        return data
+        return default_auth_method_scope(data)
 
     def capabilities_of(self, account: AccountSpec) -> Capabilities:
         """The organization defaults with the account's own capabilities laid over them."""

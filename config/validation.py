@@ -17,7 +17,8 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from akeyless_gateway_org.config.fields import MAX_USER_TAGS, account_of_arn, bounded, shown
+from akeyless_gateway_org.config.cross_checks import GrantScope, RuleScope, cross_field_problems
+from akeyless_gateway_org.config.fields import MAX_USER_TAGS, bounded, shown
 from akeyless_gateway_org.config.model import (
     SITE_FIELDS,
     Ec2Site,
@@ -263,25 +264,6 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         problems.append(Problem("hub", "required for the centralized pattern"))
     if org.pattern == "distributed" and org.hub is not None:
         problems.append(Problem("hub", "only the centralized pattern has a hub; remove it"))
-    if org.pattern == "centralized" and org.organization_id is None:
-        problems.append(
-            Problem(
-                "organization_id",
-                "required for the centralized pattern: without it the hub could assume a role "
-                "of that name in any AWS account (discovery prints it: orgctl accounts)",
-            )
-        )
-    if org.pattern == "distributed" and org.akeyless.auth_method_scope == "shared":
-        problems.append(
-            Problem(
-                "akeyless.auth_method_scope",
-                "the distributed pattern needs per_account: with one shared auth method every "
-                "account's Gateway could read every other account's secrets",
-            )
-        )
-    own_roles = frozenset(
-        {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
-    )
     if not org.accounts and org.discovery.source == "file":
         problems.append(Problem("accounts", "list at least one account"))
     if not org.regions:
@@ -356,25 +338,6 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             if not account.regions:
                 problems.append(Problem(f"{where}.regions", "list at least one region, or omit it"))
             problems += _duplicates(f"{where}.regions", account.regions, "region")
-        capabilities_path = (
-            f"{where}.capabilities"
-            if account.capabilities.dynamic_assume_role is not None
-            else "default_capabilities"
-        )
-        problems += [
-            Problem(f"{where}.capabilities.{field}", message)
-            for field, message in org.capabilities_of(account).privileged_grants(own_roles)
-        ]
-        role_arns = org.capabilities_of(account).dynamic_assume_role.role_arns
-        for arn_index, arn in enumerate(role_arns):
-            if account_of_arn(arn) != account.id:
-                problems.append(
-                    Problem(
-                        f"{capabilities_path}.dynamic_assume_role.role_arns[{arn_index}]",
-                        f"{arn} is outside account {account.id} ({where}); "
-                        "a Gateway assumes only roles in the account it serves",
-                    )
-                )
     if org.hub is not None:
         problems += [
             Problem(f"hub.{name}", message)
@@ -384,6 +347,7 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 region=next(iter(org.regions), None),
             )
         ]
+    problems += [Problem(path, message) for path, message in cross_field_problems(rule_scope(org))]
     sites = [org.hub] if org.hub is not None else list(org.accounts)
     # An account without a site is reported above as an ec2 site lacking its network.
     networked = any(not isinstance(site, SiteBase) or site.has_load_balancer for site in sites)
@@ -392,6 +356,41 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         for name, message in org.gateway.problems(networked=networked)
     ]
     return problems
+
+
+def rule_scope(org: OrgDeployment) -> RuleScope:
+    """The org file as the shared cross-field rules read it (``config/cross_checks.py``)."""
+    sites: list[tuple[str, SiteBase]] = []
+    if org.hub is not None:
+        sites.append(("hub.", org.hub))
+    elif org.pattern == "distributed":
+        sites += [
+            (f"accounts[{index}].", account)
+            for index, account in enumerate(org.accounts)
+            if isinstance(account, SiteBase)
+        ]
+    grants = []
+    for index, account in enumerate(org.accounts):
+        capabilities = org.capabilities_of(account)
+        grants.append(GrantScope(f"accounts[{index}].capabilities", account.id, capabilities))
+    accounts = {org.management_account_id, *(account.id for account in org.accounts)}
+    if org.hub is not None:
+        accounts.add(org.hub.account_id)
+    return RuleScope(
+        pattern=org.pattern,
+        akeyless=org.akeyless,
+        own_role_names=frozenset(
+            {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
+        ),
+        runs_hub=org.pattern == "centralized",
+        organization_id=org.organization_id,
+        sites=sites,
+        grants=grants,
+        image=org.gateway.image,
+        organization_accounts=frozenset(accounts),
+        bootstrap_role_name=org.bootstrap_role_name,
+        preview_role_name=org.preview_role_name,
+    )
 
 
 def _duplicates(path: str, values: Sequence[str], what: str) -> list[Problem]:

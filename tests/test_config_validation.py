@@ -40,7 +40,11 @@ def test_defaults_fill_what_is_left_out() -> None:
         {
             "pattern": "distributed",
             "management_account_id": "111111111111",
-            "akeyless": {"login": "api_key", "login_access_id": "p-deployer01"},
+            "akeyless": {
+                "login": "api_key",
+                "login_access_id": "p-deployer01",
+                "allow_plaintext_gateway_login_in_lab": True,
+            },
             "gateway": {"allowed_cidrs": ["10.0.0.0/8"]},
             "accounts": [
                 {

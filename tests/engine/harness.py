@@ -106,6 +106,9 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
         "AWS_SECRET_ACCESS_KEY": FAKE_AWS_SECRET,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
+        # The deployer's list of Gateways it may log in at (config/fields.py): the fake, and
+        # the distributed example's EKS Gateway.
+        "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": "127.0.0.1,gateway.staging.example.internal",
     }
     return Engine(bin_dir, home, env)
 
