@@ -33,7 +33,7 @@ class GrantScope:
     """What a Gateway may hand out in one account."""
 
     where: str
-    """The field path of these capabilities (``accounts[2].capabilities``, or ``settings``)."""
+    """The field path of these capabilities (``accounts[2].capabilities``; empty: top level)."""
     account_id: str
     capabilities: Capabilities
 
@@ -54,8 +54,10 @@ class RuleScope:
     grants: Sequence[GrantScope] = ()
     image: str | None = None
     """The Gateway image, where the input runs a Gateway."""
-    organization_accounts: frozenset[str] = field(default_factory=frozenset)
-    """The accounts the input knows to be the organization's."""
+    registry_accounts: frozenset[str] = field(default_factory=frozenset)
+    """Accounts whose private ECR registries are the organization's own: the management
+    account and the hub, which every stack of the deployment knows (a stack does not know
+    the other accounts, and the rule must read the same from every way in)."""
     bootstrap_role_name: str | None = None
     preview_role_name: str | None = None
 
@@ -97,14 +99,14 @@ def cross_field_problems(scope: RuleScope) -> list[tuple[str, str]]:
     found += _image_problems(scope)
     for grant in scope.grants:
         found += [
-            (f"{grant.where}.{name}", message)
+            (_joined(grant.where, name), message)
             for name, message in grant.capabilities.privileged_grants(scope.own_role_names)
         ]
         for index, arn in enumerate(grant.capabilities.dynamic_assume_role.role_arns):
             if account_of_arn(arn) != grant.account_id:
                 found.append(
                     (
-                        f"{grant.where}.dynamic_assume_role.role_arns[{index}]",
+                        _joined(grant.where, f"dynamic_assume_role.role_arns[{index}]"),
                         f"{arn} is outside account {grant.account_id}; "
                         "a Gateway assumes only roles in the account it serves",
                     )
@@ -112,21 +114,26 @@ def cross_field_problems(scope: RuleScope) -> list[tuple[str, str]]:
     return found
 
 
+def _joined(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
 def _image_problems(scope: RuleScope) -> list[tuple[str, str]]:
-    """A private ECR image of an account outside the organization must be pinned by digest:
-    whoever owns that registry could otherwise push another image under the same tag."""
+    """A private ECR image from a registry other than the organization's own (management
+    account, hub) must be pinned by digest: whoever owns that registry could otherwise push
+    another image under the same tag, and the Gateway runs it with its identity."""
     if scope.image is None:
         return []
     registry_account = ecr_registry_account(scope.image)
-    if registry_account is None or registry_account in scope.organization_accounts:
+    if registry_account is None or registry_account in scope.registry_accounts:
         return []
     if image_digest(scope.image) is not None:
         return []
     return [
         (
             "gateway.image",
-            f"comes from the ECR registry of account {registry_account}, which is not one of "
-            "the organization's accounts here; pin it by digest (...:5.0.1@sha256:<digest>) or "
-            "mirror it into an account of the organization",
+            f"comes from the ECR registry of account {registry_account}, not the management "
+            "account's or the hub's; pin it by digest (...:5.0.1@sha256:<digest>) or mirror it "
+            "there",
         )
     ]

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -913,6 +914,29 @@ AnyAccountSpec = Annotated[
 """An account as the org file has it: bare, or with exactly its compute kind's site fields."""
 
 
+MAX_ACCOUNTS = 2000
+"""Accounts one org file (or one discovery) may reach. The render of the limit takes minutes,
+not hours (README, "Bounds"; ``python -m benchmarks.render_bench --accounts 2000``); split a
+larger organization into several org files by OU."""
+
+
+def accounts_limit_problem(count: int) -> str | None:
+    """Why ``count`` accounts are too many for one deployment, or None."""
+    if count <= MAX_ACCOUNTS:
+        return None
+    return (
+        f"{count} accounts; one org file reaches at most {MAX_ACCOUNTS} (split the organization "
+        "into several org files, e.g. by OU with discovery.include_ous)"
+    )
+
+
+def _at_most_max_accounts(value: Any) -> Any:
+    # Checked before the items are: 45,000 accounts would take seconds to validate first.
+    if isinstance(value, list | tuple) and (problem := accounts_limit_problem(len(value))):
+        raise ValueError(problem)
+    return value
+
+
 def default_auth_method_scope(data: Any) -> Any:
     """Raw input with the distributed pattern's default scope filled in (``per_account``).
 
@@ -956,7 +980,7 @@ class OrgDeployment(StrictModel):
     )
     default_capabilities: Capabilities = Capabilities()
     discovery: AccountSelection = AccountSelection()
-    accounts: tuple[AnyAccountSpec, ...] = Field(
+    accounts: Annotated[tuple[AnyAccountSpec, ...], BeforeValidator(_at_most_max_accounts)] = Field(
         (),
         description="Member accounts (centralized) or Gateway accounts (distributed); with "
         "discovery from organizations, per-account settings of discovered accounts.",

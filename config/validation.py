@@ -9,6 +9,7 @@ member, ...).
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from akeyless_gateway_org.config.model import (
     OrgDeployment,
     Selector,
     SiteBase,
+    accounts_limit_problem,
     tagged_variants,
 )
 from akeyless_gateway_org.config.org_file import OrgFileError, read_org_yaml
@@ -47,6 +49,8 @@ class Problem:
 
 MAX_PROBLEMS_LISTED = 50
 """A message lists this many problems at most; ``problems`` keeps them all."""
+MAX_MESSAGE_CHARS = 8000
+"""And at most this many characters of them: a hostile file gets a short answer."""
 
 
 class ConfigError(InvalidInput):
@@ -55,20 +59,39 @@ class ConfigError(InvalidInput):
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        listed = self.problems[:MAX_PROBLEMS_LISTED]
-        lines = "\n".join(f"  - {problem}" for problem in listed)
-        if len(self.problems) > len(listed):
-            lines += f"\n  - ... and {len(self.problems) - len(listed)} more"
+        shown_lines: list[str] = []
+        size = 0
+        for problem in self.problems[:MAX_PROBLEMS_LISTED]:
+            line = f"  - {problem}"
+            if size + len(line) > MAX_MESSAGE_CHARS:
+                break
+            shown_lines.append(line)
+            size += len(line) + 1
+        lines = "\n".join(shown_lines)
+        if len(self.problems) > len(shown_lines):
+            lines += f"\n  - ... and {len(self.problems) - len(shown_lines)} more"
         super().__init__(
             f"{bounded(source)} is invalid ({len(self.problems)} problem(s)):\n{lines}"
         )
+
+
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_:/@+=\[\]-][A-Za-z0-9_.:/@+=\[\]-]{0,63}")
+
+
+def _segment(part: str) -> str:
+    """A path segment as the message shows it: a key from the input (an unknown key, a tag
+    key) only through the one bounded quote, ``shown``, unless it is a short plain name."""
+    return part if _PLAIN_SEGMENT.fullmatch(part) else shown(part)
 
 
 def field_path(location: Sequence[int | str]) -> str:
     """``("accounts", 3, "id")`` -> ``accounts[3].id``."""
     path = ""
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{_segment(part)}" if path else _segment(part)
     return path
 
 
@@ -264,6 +287,8 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         problems.append(Problem("hub", "required for the centralized pattern"))
     if org.pattern == "distributed" and org.hub is not None:
         problems.append(Problem("hub", "only the centralized pattern has a hub; remove it"))
+    if limit := accounts_limit_problem(len(org.accounts)):  # discovery may find more
+        problems.append(Problem("accounts", limit))
     if not org.accounts and org.discovery.source == "file":
         problems.append(Problem("accounts", "list at least one account"))
     if not org.regions:
@@ -373,9 +398,8 @@ def rule_scope(org: OrgDeployment) -> RuleScope:
     for index, account in enumerate(org.accounts):
         capabilities = org.capabilities_of(account)
         grants.append(GrantScope(f"accounts[{index}].capabilities", account.id, capabilities))
-    accounts = {org.management_account_id, *(account.id for account in org.accounts)}
-    if org.hub is not None:
-        accounts.add(org.hub.account_id)
+    # The registries every stack knows to be the organization's (config/cross_checks.py).
+    registries = {org.management_account_id} | ({org.hub.account_id} if org.hub else set())
     return RuleScope(
         pattern=org.pattern,
         akeyless=org.akeyless,
@@ -387,7 +411,7 @@ def rule_scope(org: OrgDeployment) -> RuleScope:
         sites=sites,
         grants=grants,
         image=org.gateway.image,
-        organization_accounts=frozenset(accounts),
+        registry_accounts=frozenset(registries),
         bootstrap_role_name=org.bootstrap_role_name,
         preview_role_name=org.preview_role_name,
     )
