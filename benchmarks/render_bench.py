@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -30,7 +31,7 @@ SMOKE_ARGS = ["--accounts", "3"]
 
 def org_document(accounts: int) -> dict[str, object]:
     """The centralized example with ``accounts`` members instead of its three."""
-    document = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    document: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
     template = document["accounts"][0]
     members = []
     for index in range(accounts):

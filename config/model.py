@@ -149,7 +149,10 @@ class DynamicIamUser(StrictModel):
         (), description="Managed policies the Gateway may attach to the temporary users."
     )
     group_names: tuple[GroupName, ...] = Field(
-        (), description="Groups the Gateway may add the temporary users to."
+        (),
+        description="Groups the Gateway may add the temporary users to. IAM limits only the "
+        "group, never the user, so the Gateway can add any user of the account: each group "
+        "must hold only what a temporary user may have.",
     )
     console_access: bool = Field(
         False,

@@ -389,11 +389,9 @@ def rule_scope(org: OrgDeployment) -> RuleScope:
     if org.hub is not None:
         sites.append(("hub.", org.hub))
     elif org.pattern == "distributed":
-        sites += [
-            (f"accounts[{index}].", account)
-            for index, account in enumerate(org.accounts)
-            if isinstance(account, SiteBase)
-        ]
+        for index, account in enumerate(org.accounts):
+            if isinstance(account, SiteBase):
+                sites.append((f"accounts[{index}].", account))
     grants = []
     for index, account in enumerate(org.accounts):
         capabilities = org.capabilities_of(account)
