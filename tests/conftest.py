@@ -31,10 +31,11 @@ ENGINE_TESTS = Path(__file__).resolve().parent / "engine"
 
 # The deployer's list of Gateway hosts it may log in at (config/fields.py): the distributed
 # example's EKS Gateway, as a deployer of that organization would list it, and the hosts the
-# tests' own sites name. Set before any example is loaded; tests of the list itself set and
+# tests' own sites name (127.0.0.1: the fake Akeyless the engine tests use as the Gateway).
+# Set before any example is loaded; tests of the list itself set and
 # clear it with monkeypatch.
 GATEWAY_HOSTS = {
-    "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": "gateway.staging.example.internal,gw.example,gw"
+    "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": "gateway.staging.example.internal,gw.example,gw,127.0.0.1"
 }
 os.environ.update(GATEWAY_HOSTS)
 

@@ -24,7 +24,7 @@ from akeyless_gateway_org.config.stack_config import CapabilityStackConfig
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.project import PROJECT_DIR
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, GATEWAY_HOSTS
 from tests.engine.plugins import install_plugins
 from tests.fake_akeyless import FakeAkeyless
 
@@ -106,9 +106,9 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
         "AWS_SECRET_ACCESS_KEY": FAKE_AWS_SECRET,
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
-        # The deployer's list of Gateways it may log in at (config/fields.py): the fake, and
-        # the distributed example's EKS Gateway.
-        "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": "127.0.0.1,gateway.staging.example.internal",
+        # The deployer's list of Gateways it may log in at (config/fields.py), as the tests'
+        # own process has it: the fake, and the distributed example's EKS Gateway.
+        **GATEWAY_HOSTS,
     }
     return Engine(bin_dir, home, env)
 
