@@ -101,6 +101,17 @@ def test_the_login_is_never_sent_in_clear_without_the_lab_key() -> None:
     assert isinstance(parse_org(data), OrgDeployment)
 
 
+def test_a_member_logs_in_at_the_hub_only_over_tls_unless_the_lab_says_so() -> None:
+    from akeyless_gateway_org.components.stacks import login_url
+
+    plain = "http://internal-hub-lb.elb.us-east-1.amazonaws.com:8000/api/v2"
+    with pytest.raises(ValueError, match="in clear"):
+        login_url(plain, "hub", "gatewayUrl", allow_plaintext_in_lab=False)
+    assert login_url(plain, "hub", "gatewayUrl", allow_plaintext_in_lab=True) == plain
+    secure = plain.replace("http://", "https://")
+    assert login_url(secure, "hub", "gatewayUrl", allow_plaintext_in_lab=False) == secure
+
+
 def test_an_external_id_that_sts_would_not_take_never_reaches_a_trust() -> None:
     target = "/aws-org/aws/333333333333/target"
     role = "arn:aws:iam::333333333333:role/akeyless/akeyless-gateway-member"
