@@ -47,15 +47,16 @@ PRIVILEGED_ROLE_NAMES = frozenset(
 )
 
 PRIVILEGED_ROLE_PREFIXES = (
-    # CloudFormation deploys with these and they hold AdministratorAccess by default:
-    # CDK bootstrap's `cdk-<qualifier>-cfn-exec-role-<account>-<region>`
-    # (https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html) and self-managed
-    # StackSets' `stacksets-exec-<hash>` of Control Tower / service-managed StackSets
-    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/stacksets-prereqs-self-managed.html).
+    # CloudFormation deploys with these, and they are administrators of their account:
+    # service-managed StackSets create `stacksets-exec-<id>` in every member account
+    # (AWS CloudFormation User Guide, "StackSets" with AWS Organizations), IAM Identity
+    # Center's permission-set roles are `AWSReservedSSO_<set>_<id>`.
     "stacksets-exec-",
     "AWSReservedSSO_",
 )
 
+# CDK bootstrap's `cdk-<qualifier>-cfn-exec-role-<account>-<region>`, AdministratorAccess
+# by default (https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-env.html).
 _CDK_EXECUTION_ROLE = re.compile(r"^cdk-[a-z0-9]+-cfn-exec-role-")
 
 _PRIVILEGED_WORDS = ("admin", "root", "poweruser", "fullaccess")
