@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 
 import urllib3
 
+from akeyless_gateway_org.config.fields import external_id_problem
 from akeyless_gateway_org.errors import RunFailure
 from akeyless_gateway_org.faults import RetryPolicy, classify
 
@@ -168,6 +169,11 @@ def read_generated_external_id(
             f"{where} has no generated External ID; is it an AWS Target created with "
             "generate_external_id=true?"
         )
+    # The answer goes into the member role's trust policy: whatever a Gateway (or whoever
+    # answers at its URL) returns must at least be an External ID STS would take.
+    problem = external_id_problem(str(external_id))
+    if problem is not None:
+        raise AkeylessApiError(f"the External ID read for {where} {problem}")
     return str(external_id)
 
 

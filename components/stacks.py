@@ -75,6 +75,7 @@ from akeyless_gateway_org.config.fields import (
     AkeylessAccessId,
     HttpUrl,
     partition_of,
+    plaintext_login_problem,
     private_ecr_repository,
     sts_url,
 )
@@ -146,6 +147,18 @@ def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
 def checked_url(url: Any, stack: str, output: str) -> str:
     """A URL exported by ``stack``, refused unless http(s)://<host>[:port][/path]."""
     return checked_output(url, HttpUrl, f"the {stack} stack's {output} output")
+
+
+def login_url(url: Any, stack: str, output: str, *, allow_plaintext_in_lab: bool) -> str:
+    """A Gateway API URL exported by ``stack`` that this stack logs in at: checked as
+    :func:`checked_url`, and refused over plain http unless the lab key allows it."""
+    checked = checked_url(url, stack, output)
+    if _AFTER_DEPLOY.fullmatch(checked):
+        return checked
+    problem = plaintext_login_problem(checked, allowed_in_lab=allow_plaintext_in_lab)
+    if problem is not None:
+        raise ValueError(f"the {stack} stack's {output} output: {problem}")
+    return checked
 
 
 def rotated_secret_keys(config: CapabilityStackConfig) -> dict[str, pulumi.Output[str]]:
@@ -539,8 +552,10 @@ class MemberStack(_AccountComponent):
     ) -> None:
         super().__init__("akeyless-gateway:centralized:Member", name, config, opts)
         hub = EarlierPhase(config, HUB_STACK)
+        lab = config.akeyless.allow_plaintext_gateway_login_in_lab
         hub_gateway_url = hub.value(
-            GATEWAY_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_URL)
+            GATEWAY_URL,
+            lambda url: login_url(url, HUB_STACK, GATEWAY_URL, allow_plaintext_in_lab=lab),
         )
         hub_health_url = hub.value(
             GATEWAY_HEALTH_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_HEALTH_URL)

@@ -16,9 +16,10 @@ from functools import cache
 from typing import Annotated, Any
 
 import botocore.session
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from akeyless_gateway_org.policy.rules import EXCEPTION_TAG_PREFIX
+from akeyless_gateway_org.terminal import unsafe_character
 
 PARTITIONS = ("aws", "aws-us-gov", "aws-cn")
 
@@ -50,9 +51,12 @@ _IAM_NAME = r"[A-Za-z0-9_+=,.@-]"
 # Akeyless takes a role ARN list as one comma-separated string, so a comma in an ARN
 # would split it into two. Paths and role ARNs here use the name characters less `,`.
 _SAFE_SEGMENT = r"[A-Za-z0-9_+=.@-]"
-_IAM_PATH = re.compile(rf"^/(?:{_SAFE_SEGMENT}+/)*$")
+# A segment of dots only (`.`, `..`) reads as "this folder" / "the parent folder" to
+# whoever joins paths, and `/aws-org/../*` in a role rule would not mean what it says.
+_NOT_DOTS = r"(?!\.+/)"
+_IAM_PATH = re.compile(rf"^/(?:{_NOT_DOTS}{_SAFE_SEGMENT}+/)*$")
 _ROLE_ARN = re.compile(
-    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:{_SAFE_SEGMENT}+/)*{_SAFE_SEGMENT}{{1,64}}$"
+    rf"^arn:{_PARTITION}:iam::\d{{12}}:role/(?:{_NOT_DOTS}{_SAFE_SEGMENT}+/)*{_SAFE_SEGMENT}{{1,64}}$"
 )
 # A temporary-user prefix of at least 3 characters ending in a separator, so it
 # cannot be the start of an ordinary user name (`a` covers `admin`; `tmp.` does not).
@@ -70,7 +74,7 @@ _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _SECRET_PREFIX = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,256}$")
 _ACCESS_KEY_ID = re.compile(r"^AKIA[A-Z0-9]{16}$")
 _AKEYLESS_ACCESS_ID = re.compile(r"^p-[a-z0-9]{6,32}$")
-_AKEYLESS_PATH = re.compile(r"^(?:/[A-Za-z0-9_.@-]+)+$")
+_AKEYLESS_PATH = re.compile(r"^(?:/(?!\.+(?:/|$))[A-Za-z0-9_.@-]+)+$")
 _VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SUBNET_ID = re.compile(r"^subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _SECURITY_GROUP_ID = re.compile(r"^sg-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
@@ -251,7 +255,7 @@ IamPath = Annotated[
     _matching(
         _IAM_PATH,
         "an IAM path: '/' or '/segment/.../', segments of letters, digits and _+=.@- "
-        "(no wildcards, policy variables or commas)",
+        "(no wildcards, policy variables or commas, no '.' or '..' segments)",
     ),
 ]
 RoleArn = Annotated[
@@ -287,7 +291,11 @@ AkeylessAccessId = Annotated[
 ]
 AkeylessPath = Annotated[
     str,
-    _matching(_AKEYLESS_PATH, "an Akeyless path like /aws-org (starts with '/', no trailing '/')"),
+    _matching(
+        _AKEYLESS_PATH,
+        "an Akeyless path like /aws-org (starts with '/', no trailing '/', no '.' or '..' "
+        "segments)",
+    ),
 ]
 HttpsUrl = Annotated[str, _matching(_HTTPS_URL, "an https:// URL")]
 HostedZoneId = Annotated[
@@ -331,6 +339,84 @@ def _akeyless_api_url(value: str) -> str:
 
 
 AkeylessApiUrl = Annotated[HttpsUrl, AfterValidator(_akeyless_api_url)]
+
+GATEWAY_HOSTS_VARIABLE = "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS"
+"""Comma-separated Gateway hosts the deployer allows for ``gateway_url`` and
+``gateway_health_url``. The deployment logs in at a Gateway's URL, so, as for
+``api_url``, only the deployer (not an org file from a pull request) may name one."""
+
+
+def allowed_gateway_hosts(created: frozenset[str] = frozenset()) -> frozenset[str]:
+    """The hosts a Gateway URL may name: the deployer's list and the ones ``created`` by
+    the stack itself (its load balancer, a DNS name it manages)."""
+    extra = os.environ.get(GATEWAY_HOSTS_VARIABLE, "")
+    listed = {host.strip().lower() for host in extra.split(",") if host.strip()}
+    return frozenset(listed) | {host.lower() for host in created}
+
+
+def gateway_host_problem(url: str, created: frozenset[str] = frozenset()) -> str | None:
+    """Why the deployment must not send its login to ``url``, or None when its host is allowed.
+
+    ``created``: hosts this stack creates itself (a stack-created name counts as allowed).
+    """
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host in allowed_gateway_hosts(created):
+        return None
+    return (
+        f"host {shown(host)} is not a Gateway the deployer allows: the deployment sends its "
+        f"Akeyless login there; list it in the deployer's environment variable "
+        f"{GATEWAY_HOSTS_VARIABLE}, or leave the URL out to use the load balancer the stack creates"
+    )
+
+
+def plaintext_login_problem(url: str, *, allowed_in_lab: bool) -> str | None:
+    """Why an authenticated call to the Gateway at ``url`` must not be made, or None.
+
+    The deployment's login (a signed STS GetCallerIdentity with its session token,
+    or an access key) is a bearer credential: over plain HTTP anyone on the path can
+    replay it. Port 8000 is plain HTTP unless TLS is terminated in front of it
+    (README, "HTTP or HTTPS, honestly").
+    """
+    if url.startswith("https://") or allowed_in_lab:
+        return None
+    return (
+        f"the deployment would send its Akeyless login to {shown(url)} in clear: give the "
+        "Gateway TLS (tls_certificate_arn and an https:// gateway_url), or, in a lab only, "
+        "set akeyless.allow_plaintext_gateway_login_in_lab: true"
+    )
+
+
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9+=,.@:/_-]{2,1224}$")
+
+
+def external_id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be the External ID of a member role's trust, or None.
+
+    STS takes an External ID of 2-1224 characters of ``[\\w+=,.@:/-]``
+    (https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html,
+    ExternalId). Akeyless publishes no narrower format: the SDK types
+    ``generated_external_id`` as a plain string (akeylesslabs/akeyless-python
+    ``docs/AWSGatewayCloudIdentityExternalIdOpt.md``), so this is the check. ASCII only
+    (Python's ``\\w`` would admit any Unicode letter); whatever else the answer holds
+    never reaches a trust policy.
+    """
+    if _EXTERNAL_ID.fullmatch(value):
+        return None
+    return f"is not an External ID STS accepts (2-1224 of A-Za-z0-9+=,.@:/_-), got {shown(value)}"
+
+
+def _printable(value: str) -> str:
+    unsafe = [char for char in value if unsafe_character(char) or not char.isprintable()]
+    if unsafe:
+        raise ValueError(
+            "must be printable text: no control, formatting or bidirectional characters, "
+            f"got {shown(unsafe[0])}"
+        )
+    return value
+
+
+PrintableText = Annotated[str, Field(max_length=256), AfterValidator(_printable)]
+"""Free text from input (an account's name): shown on terminals, in reports and reviews."""
 HttpUrl = Annotated[str, _matching(_HTTP_URL, "an http:// or https:// URL")]
 VpcId = Annotated[str, _matching(_VPC_ID, "a VPC ID like vpc-0123456789abcdef0")]
 SubnetId = Annotated[str, _matching(_SUBNET_ID, "a subnet ID like subnet-0123456789abcdef0")]
@@ -435,6 +521,19 @@ def private_ecr_repository(image: str) -> EcrRepository | None:
         return None
     account_id, _dkr, _ecr, region = registry.split(".")[:4]
     return EcrRepository(registry, account_id, region, match["repository"])
+
+
+def ecr_registry_account(image: str) -> str | None:
+    """The account of a validated image's private ECR registry, None for Docker Hub."""
+    match = _IMAGE.fullmatch(image)
+    registry = match["registry"] if match else None
+    return registry.split(".", 1)[0] if registry and _ECR_PRIVATE.match(registry) else None
+
+
+def image_digest(image: str) -> str | None:
+    """The ``sha256:...`` digest a validated image is pinned by, if any."""
+    match = _IMAGE.fullmatch(image)
+    return match["digest"] if match else None
 
 
 GatewayImage = Annotated[str, AfterValidator(_gateway_image)]

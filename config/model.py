@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -50,6 +51,7 @@ from akeyless_gateway_org.config.fields import (
     OrgUnitId,
     PolicyArn,
     PolicyName,
+    PrintableText,
     Region,
     RoleArn,
     RoleName,
@@ -64,6 +66,7 @@ from akeyless_gateway_org.config.fields import (
     UserNamePrefix,
     VpcId,
     account_of_arn,
+    gateway_host_problem,
     partition_of,
     region_of_arn,
 )
@@ -71,6 +74,7 @@ from akeyless_gateway_org.config.privileged import (
     privileged_group,
     privileged_policy,
     privileged_role,
+    privileged_user,
 )
 from akeyless_gateway_org.policy.networks import admits_the_internet
 
@@ -159,7 +163,10 @@ class DynamicIamUser(StrictModel):
         (), description="Managed policies the Gateway may attach to the temporary users."
     )
     group_names: tuple[GroupName, ...] = Field(
-        (), description="Groups the Gateway may add the temporary users to."
+        (),
+        description="Groups the Gateway may add the temporary users to. IAM limits only the "
+        "group, never the user, so the Gateway can add any user of the account: each group "
+        "must hold only what a temporary user may have.",
     )
     console_access: bool = Field(
         False,
@@ -275,6 +282,12 @@ class Capabilities(CapabilitySettings):
             for index, arn in enumerate(assume.role_arns)
             if privileged_role(arn, also=own_role_names)
         ]
+        rotated = self.rotated_access_keys
+        found += [
+            (f"rotated_access_keys.access_keys.{user}", f"user {user} looks privileged")
+            for user in rotated.user_names
+            if rotated.enabled and privileged_user(user)
+        ]
         return [
             (
                 where,
@@ -381,6 +394,12 @@ class AkeylessSettings(StrictModel):
     )
     gateway_health_timeout_seconds: int = Field(
         900, ge=10, le=3600, description="How long to wait for a Gateway's GET /health."
+    )
+    allow_plaintext_gateway_login_in_lab: bool = Field(
+        False,
+        description="LAB ONLY: let the deployment send its Akeyless login to a Gateway over "
+        "plain http:// (anyone on the network path can replay it). Off: every Gateway "
+        "the deployment logs in at needs TLS (tls_certificate_arn, https:// gateway_url).",
     )
 
     @model_validator(mode="after")
@@ -799,6 +818,14 @@ class SiteBase(StrictModel):
                     f"got {self.gateway_health_url}",
                 )
             )
+        # The deployment sends its Akeyless login to these (login at the API, the health
+        # poll before it): the deployer names them, not the org file (config/fields.py).
+        # The name the stack itself creates (``dns``) is one it may log in at.
+        created = frozenset({self.dns.name.lower()}) if self.dns is not None else frozenset()
+        for name in ("gateway_url", "gateway_health_url"):
+            url = getattr(self, name)
+            if url is not None and (host_problem := gateway_host_problem(url, created)):
+                found.append((name, host_problem))
         host = (urlsplit(self.gateway_url).hostname or "") if self.gateway_url else ""
         if self.terminates_tls and (
             host == AWS_OWNED_DOMAIN
@@ -909,6 +936,17 @@ class EksSite(SiteBase):
         # points dns.name at it, or the file names the URL (tls_certificate_arn: above).
         if self.gateway_url is None and self.dns is None and self.tls_certificate_arn is None:
             found.append(("gateway_url", "required when compute is eks without dns"))
+        provider = self.eks_oidc_provider_arn
+        # The IRSA role trusts this provider: one of another account would let that
+        # account's cluster hand out the Gateway's identity.
+        if provider is not None and account_id not in (None, account_of_arn(provider)):
+            found.append(
+                (
+                    "eks_oidc_provider_arn",
+                    f"{provider} is in account {account_of_arn(provider)}; the Gateway's "
+                    f"role is in {account_id} and trusts only its own account's provider",
+                )
+            )
         if self.eks_service == "load_balancer" and not gateway.allowed_cidrs:
             found.append(
                 (
@@ -1025,7 +1063,9 @@ class AccountSpec(StrictModel):
     """
 
     id: AccountId
-    name: str | None = Field(None, description="Human-readable label used in reports.")
+    name: PrintableText | None = Field(
+        None, description="Human-readable label used in reports (printable text, 256 at most)."
+    )
     regions: tuple[Region, ...] | None = Field(
         None, description="Overrides the organization's regions for this account."
     )
@@ -1088,6 +1128,44 @@ AnyAccountSpec = Annotated[
 """An account as the org file has it: bare, or with exactly its compute kind's site fields."""
 
 
+MAX_ACCOUNTS = 2000
+"""Accounts one org file (or one discovery) may reach. The render of the limit takes minutes,
+not hours (README, "Bounds"; ``python -m benchmarks.accounts_limit_bench --accounts 2000``); split a
+larger organization into several org files by OU."""
+
+
+def accounts_limit_problem(count: int) -> str | None:
+    """Why ``count`` accounts are too many for one deployment, or None."""
+    if count <= MAX_ACCOUNTS:
+        return None
+    return (
+        f"{count} accounts; one org file reaches at most {MAX_ACCOUNTS} (split the organization "
+        "into several org files, e.g. by OU with discovery.include_ous)"
+    )
+
+
+def _at_most_max_accounts(value: Any) -> Any:
+    # Checked before the items are: 45,000 accounts would take seconds to validate first.
+    if isinstance(value, list | tuple) and (problem := accounts_limit_problem(len(value))):
+        raise ValueError(problem)
+    return value
+
+
+def default_auth_method_scope(data: Any) -> Any:
+    """Raw input with the distributed pattern's default scope filled in (``per_account``).
+
+    Distributed: each Gateway reaches only its own account's objects, so the auth
+    method is per account unless the input says otherwise (which
+    ``config/cross_checks.py`` then rejects, naming the field). Org files and stack
+    files alike.
+    """
+    if isinstance(data, Mapping) and data.get("pattern") == "distributed":
+        akeyless = data.get("akeyless")
+        if isinstance(akeyless, Mapping) and "auth_method_scope" not in akeyless:
+            return {**data, "akeyless": {**akeyless, "auth_method_scope": "per_account"}}
+    return data
+
+
 class OrgDeployment(StrictModel):
     """A whole organization deployment, as written in the org file."""
 
@@ -1116,7 +1194,7 @@ class OrgDeployment(StrictModel):
     )
     default_capabilities: Capabilities = Capabilities()
     discovery: AccountSelection = AccountSelection()
-    accounts: tuple[AnyAccountSpec, ...] = Field(
+    accounts: Annotated[tuple[AnyAccountSpec, ...], BeforeValidator(_at_most_max_accounts)] = Field(
         (),
         description="Member accounts (centralized) or Gateway accounts (distributed); with "
         "discovery from organizations, per-account settings of discovered accounts.",
@@ -1130,14 +1208,7 @@ class OrgDeployment(StrictModel):
     @model_validator(mode="before")
     @classmethod
     def _scope_per_pattern(cls, data: Any) -> Any:
-        # Distributed: each Gateway reaches only its own account's objects, so the
-        # auth method is per account unless the file says otherwise (which the
-        # consistency check then rejects, naming the field).
-        if isinstance(data, Mapping) and data.get("pattern") == "distributed":
-            akeyless = data.get("akeyless")
-            if isinstance(akeyless, Mapping) and "auth_method_scope" not in akeyless:
-                data = {**data, "akeyless": {**akeyless, "auth_method_scope": "per_account"}}
-        return data
+        return default_auth_method_scope(data)
 
     def capabilities_of(self, account: AccountSpec) -> Capabilities:
         """The organization defaults with the account's own capabilities laid over them."""

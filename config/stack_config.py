@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 
+from akeyless_gateway_org.config.cross_checks import GrantScope, RuleScope, cross_field_problems
 from akeyless_gateway_org.config.fields import (
     AccountId,
     OrganizationId,
@@ -58,11 +59,13 @@ from akeyless_gateway_org.config.model import (
     EcsSite,
     EksSite,
     FixedSizeGateway,
+    GatewaySettings,
     IamSettings,
     Pattern,
     Selector,
     SiteBase,
     StrictModel,
+    default_auth_method_scope,
     tagged_variants,
 )
 from akeyless_gateway_org.config.validation import ConfigError, Problem, problems_of
@@ -121,6 +124,44 @@ class StackConfigBase(StrictModel):
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, description="Tags on every taggable resource."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scope_per_pattern(cls, data: Any) -> Any:
+        return default_auth_method_scope(data)
+
+    @model_validator(mode="after")
+    def _holds_the_shared_rules(self) -> Self:
+        """The org file's cross-field rules (``config/cross_checks.py``), on this stack."""
+        found = cross_field_problems(self.rule_scope())
+        if found:
+            raise ValueError("; ".join(f"{name}: {message}" for name, message in found))
+        return self
+
+    def rule_scope(self) -> RuleScope:
+        """This stack as the shared cross-field rules read it."""
+        capabilities = getattr(self, "capabilities", None)
+        gateway = getattr(self, "gateway", None)
+        hub_account = getattr(self, "hub_account_id", None)
+        return RuleScope(
+            pattern=self.pattern,
+            akeyless=self.akeyless,
+            own_role_names=frozenset(
+                {self.bootstrap_role_name, self.iam.gateway_role_name, self.iam.member_role_name}
+            ),
+            runs_hub=self.stack_kind == "hub",
+            organization_id=getattr(self, "organization_id", None),
+            sites=[("", self)] if isinstance(self, SiteBase) else [],
+            grants=[GrantScope("", self.account_id, capabilities)]
+            if isinstance(capabilities, Capabilities) and self.stack_kind != "hub"
+            else [],
+            image=gateway.image if isinstance(gateway, GatewaySettings) else None,
+            registry_accounts=frozenset(
+                {self.management_account_id}
+                | ({self.account_id} if self.stack_kind == "hub" else set())
+                | ({hub_account} if hub_account else set())
+            ),
+        )
 
     @model_validator(mode="after")
     def _can_log_in(self) -> Self:
@@ -195,12 +236,19 @@ class CapabilityStackConfig(CapabilitySettings, RoleStackConfig):
         "Akeyless takes over with the key ID; never in the settings object, only the secure "
         f"config value {ROTATED_SECRETS_KEY} (a JSON object).",
     )
+    unsafe_allow_privileged_grants: bool = Field(
+        False,
+        description="UNSAFE: let dynamic secrets hand out administrator-like policies, groups "
+        "or roles (config/privileged.py). Anyone who may read such a secret becomes admin.",
+    )
 
     @property
     def capabilities(self) -> Capabilities:
         """This stack's capabilities, as the permission documents and secrets take them."""
         granted = {name: getattr(self, name) for name in CapabilitySettings.model_fields}
-        return Capabilities(**granted)
+        return Capabilities(
+            **granted, unsafe_allow_privileged_grants=self.unsafe_allow_privileged_grants
+        )
 
 
 class HubStackConfig(GatewayStackConfig):

@@ -77,6 +77,8 @@ def _config(
     assert account is not None, f"a {kind} stack is one account's"
     granted = org.capabilities_of(account)
     capabilities = {name: getattr(granted, name) for name in CapabilitySettings.model_fields}
+    if granted.unsafe_allow_privileged_grants:  # the org file's explicit "I accept that"
+        capabilities["unsafe_allow_privileged_grants"] = True
     if kind == "member":
         return stack_config({**common, **hub, **capabilities})
     return stack_config({**common, **capabilities, **_gateway_settings(org, account)})

@@ -9,6 +9,7 @@ member, ...).
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,13 +18,15 @@ from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from akeyless_gateway_org.config.fields import MAX_USER_TAGS, account_of_arn, bounded, shown
+from akeyless_gateway_org.config.cross_checks import GrantScope, RuleScope, cross_field_problems
+from akeyless_gateway_org.config.fields import MAX_USER_TAGS, bounded, shown
 from akeyless_gateway_org.config.model import (
     SITE_FIELDS,
     Ec2Site,
     OrgDeployment,
     Selector,
     SiteBase,
+    accounts_limit_problem,
     tagged_variants,
 )
 from akeyless_gateway_org.config.org_file import OrgFileError, read_org_yaml
@@ -46,6 +49,8 @@ class Problem:
 
 MAX_PROBLEMS_LISTED = 50
 """A message lists this many problems at most; ``problems`` keeps them all."""
+MAX_MESSAGE_CHARS = 8000
+"""And at most this many characters of them: a hostile file gets a short answer."""
 
 
 class ConfigError(InvalidInput):
@@ -54,20 +59,39 @@ class ConfigError(InvalidInput):
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
         self.problems = tuple(problems)
-        listed = self.problems[:MAX_PROBLEMS_LISTED]
-        lines = "\n".join(f"  - {problem}" for problem in listed)
-        if len(self.problems) > len(listed):
-            lines += f"\n  - ... and {len(self.problems) - len(listed)} more"
+        shown_lines: list[str] = []
+        size = 0
+        for problem in self.problems[:MAX_PROBLEMS_LISTED]:
+            line = f"  - {problem}"
+            if size + len(line) > MAX_MESSAGE_CHARS:
+                break
+            shown_lines.append(line)
+            size += len(line) + 1
+        lines = "\n".join(shown_lines)
+        if len(self.problems) > len(shown_lines):
+            lines += f"\n  - ... and {len(self.problems) - len(shown_lines)} more"
         super().__init__(
             f"{bounded(source)} is invalid ({len(self.problems)} problem(s)):\n{lines}"
         )
+
+
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_:/@+=\[\]-][A-Za-z0-9_.:/@+=\[\]-]{0,63}")
+
+
+def _segment(part: str) -> str:
+    """A path segment as the message shows it: a key from the input (an unknown key, a tag
+    key) only through the one bounded quote, ``shown``, unless it is a short plain name."""
+    return part if _PLAIN_SEGMENT.fullmatch(part) else shown(part)
 
 
 def field_path(location: Sequence[int | str]) -> str:
     """``("accounts", 3, "id")`` -> ``accounts[3].id``."""
     path = ""
     for part in location:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{_segment(part)}" if path else _segment(part)
     return path
 
 
@@ -263,25 +287,8 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         problems.append(Problem("hub", "required for the centralized pattern"))
     if org.pattern == "distributed" and org.hub is not None:
         problems.append(Problem("hub", "only the centralized pattern has a hub; remove it"))
-    if org.pattern == "centralized" and org.organization_id is None:
-        problems.append(
-            Problem(
-                "organization_id",
-                "required for the centralized pattern: without it the hub could assume a role "
-                "of that name in any AWS account (discovery prints it: orgctl accounts)",
-            )
-        )
-    if org.pattern == "distributed" and org.akeyless.auth_method_scope == "shared":
-        problems.append(
-            Problem(
-                "akeyless.auth_method_scope",
-                "the distributed pattern needs per_account: with one shared auth method every "
-                "account's Gateway could read every other account's secrets",
-            )
-        )
-    own_roles = frozenset(
-        {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
-    )
+    if limit := accounts_limit_problem(len(org.accounts)):  # discovery may find more
+        problems.append(Problem("accounts", limit))
     if not org.accounts and org.discovery.source == "file":
         problems.append(Problem("accounts", "list at least one account"))
     if not org.regions:
@@ -356,25 +363,6 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
             if not account.regions:
                 problems.append(Problem(f"{where}.regions", "list at least one region, or omit it"))
             problems += _duplicates(f"{where}.regions", account.regions, "region")
-        capabilities_path = (
-            f"{where}.capabilities"
-            if account.capabilities.dynamic_assume_role is not None
-            else "default_capabilities"
-        )
-        problems += [
-            Problem(f"{where}.capabilities.{field}", message)
-            for field, message in org.capabilities_of(account).privileged_grants(own_roles)
-        ]
-        role_arns = org.capabilities_of(account).dynamic_assume_role.role_arns
-        for arn_index, arn in enumerate(role_arns):
-            if account_of_arn(arn) != account.id:
-                problems.append(
-                    Problem(
-                        f"{capabilities_path}.dynamic_assume_role.role_arns[{arn_index}]",
-                        f"{arn} is outside account {account.id} ({where}); "
-                        "a Gateway assumes only roles in the account it serves",
-                    )
-                )
     if org.hub is not None:
         problems += [
             Problem(f"hub.{name}", message)
@@ -384,6 +372,7 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 region=next(iter(org.regions), None),
             )
         ]
+    problems += [Problem(path, message) for path, message in cross_field_problems(rule_scope(org))]
     sites = [org.hub] if org.hub is not None else list(org.accounts)
     # An account without a site is reported above as an ec2 site lacking its network.
     networked = any(not isinstance(site, SiteBase) or site.has_load_balancer for site in sites)
@@ -392,6 +381,38 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
         for name, message in org.gateway.problems(networked=networked)
     ]
     return problems
+
+
+def rule_scope(org: OrgDeployment) -> RuleScope:
+    """The org file as the shared cross-field rules read it (``config/cross_checks.py``)."""
+    sites: list[tuple[str, SiteBase]] = []
+    if org.hub is not None:
+        sites.append(("hub.", org.hub))
+    elif org.pattern == "distributed":
+        for index, account in enumerate(org.accounts):
+            if isinstance(account, SiteBase):
+                sites.append((f"accounts[{index}].", account))
+    grants = []
+    for index, account in enumerate(org.accounts):
+        capabilities = org.capabilities_of(account)
+        grants.append(GrantScope(f"accounts[{index}].capabilities", account.id, capabilities))
+    # The registries every stack knows to be the organization's (config/cross_checks.py).
+    registries = {org.management_account_id} | ({org.hub.account_id} if org.hub else set())
+    return RuleScope(
+        pattern=org.pattern,
+        akeyless=org.akeyless,
+        own_role_names=frozenset(
+            {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
+        ),
+        runs_hub=org.pattern == "centralized",
+        organization_id=org.organization_id,
+        sites=sites,
+        grants=grants,
+        image=org.gateway.image,
+        registry_accounts=frozenset(registries),
+        bootstrap_role_name=org.bootstrap_role_name,
+        preview_role_name=org.preview_role_name,
+    )
 
 
 def _duplicates(path: str, values: Sequence[str], what: str) -> list[Problem]:

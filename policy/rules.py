@@ -425,6 +425,117 @@ def exceptions_name_their_resource(resource: Resource) -> list[str]:
     return found
 
 
+IDENTITY_POLICY_TYPES = frozenset(
+    {"aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:iam/userPolicy:UserPolicy"}
+)
+
+
+def _actions(statement: Mapping[str, Any]) -> list[str]:
+    return [str(action).lower() for action in _as_list(statement.get("Action"))]
+
+
+def _resources(statement: Mapping[str, Any]) -> list[str]:
+    return [str(resource) for resource in _as_list(statement.get("Resource"))]
+
+
+def _condition_keys(statement: Mapping[str, Any]) -> set[str]:
+    condition = statement.get("Condition") or {}
+    return {
+        str(key).lower()
+        for block in (condition.values() if isinstance(condition, Mapping) else [])
+        if isinstance(block, Mapping)
+        for key in block
+    }
+
+
+def privileged_statements(document: Mapping[str, Any]) -> list[str]:
+    """What an identity policy document grants that makes its holder an administrator.
+
+    ``*`` (or ``*:*``) actions, every IAM action (``iam:*``), or ``iam:PassRole`` on
+    every role: each lets the holder grant itself anything (IAM User Guide,
+    "Security best practices": grant least privilege; PassRole on ``*`` hands any
+    role, admin ones included, to a service the holder controls).
+    """
+    found = []
+    for statement in _statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions, resources = _actions(statement), _resources(statement)
+        if any(action in ("*", "*:*") for action in actions):
+            found.append("allows every action ('*')")
+        elif "iam:*" in actions:
+            found.append("allows every IAM action ('iam:*')")
+        elif (
+            any(a in ("iam:passrole", "iam:pass*", "iam:p*") for a in actions) and "*" in resources
+        ):
+            found.append("allows iam:PassRole on every role ('*')")
+    return found
+
+
+def no_privileged_identity_policies(resource: Resource) -> list[str]:
+    if resource.type not in IDENTITY_POLICY_TYPES:
+        return []
+    document = policy_document(resource.props.get("policy"))
+    return privileged_statements(document) if document is not None else []
+
+
+def assume_role_stays_in_the_organization(resource: Resource) -> list[str]:
+    """``sts:AssumeRole`` on a role of any account needs ``aws:ResourceOrgID``
+    (or ``aws:ResourceAccount``): otherwise a role of that name in an account outside the
+    organization, trusting this one, is reachable too
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid)."""
+    if resource.type not in IDENTITY_POLICY_TYPES:
+        return []
+    document = policy_document(resource.props.get("policy"))
+    found = []
+    for statement in _statements(document) if document is not None else []:
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = _actions(statement)
+        if not any(a in ("*", "sts:*", "sts:assumerole", "sts:assume*") for a in actions):
+            continue
+        any_account = [
+            arn for arn in _resources(statement) if arn == "*" or _account_of(arn) is None
+        ]
+        scoped = _condition_keys(statement) & {"aws:resourceorgid", "aws:resourceaccount"}
+        if any_account and not scoped:
+            found.append(
+                f"may sts:AssumeRole {any_account[0]} in any account without an "
+                "aws:ResourceOrgID (or aws:ResourceAccount) condition"
+            )
+    return found
+
+
+AKEYLESS_ROLE_TYPE = "akeyless:index/role:Role"
+
+
+def akeyless_role_rules_within_the_account_folder(resource: Resource) -> list[str]:
+    """A per-account access role (``<path>/roles/gateway-<account>``) reaches only
+    ``<path>/aws/<account>/``: a wider rule lets that account's Gateway read every
+    account's targets and secrets. No rule path has a ``.`` or ``..`` segment."""
+    if resource.type != AKEYLESS_ROLE_TYPE:
+        return []
+    name = str(resource.props.get("name") or "")
+    found = []
+    rules = [rule for rule in _as_list(resource.props.get("rules")) if isinstance(rule, Mapping)]
+    for rule in rules:
+        path = str(rule.get("path") or "")
+        if any(segment in (".", "..") for segment in path.split("/")):
+            found.append(f"rule path {path!r} has a '.' or '..' segment")
+    head, _, unit = name.rpartition("/roles/gateway-")
+    if not head or not unit.isdigit():
+        return found
+    folder = f"{head}/aws/{unit}/"
+    for rule in rules:
+        path = str(rule.get("path") or "")
+        if not path.startswith(folder):
+            found.append(
+                f"the access role of account {unit} has a rule on {path!r}, outside its "
+                f"folder {folder}"
+            )
+    return found
+
+
 Rule = Callable[[Resource], list[str]]
 
 RULES: dict[str, tuple[str, Rule]] = {
@@ -460,6 +571,18 @@ RULES: dict[str, tuple[str, Rule]] = {
     "s3-buckets-not-public": (
         "No S3 bucket is made public (access-log buckets included).",
         buckets_not_public,
+    ),
+    "no-privileged-identity-policies": (
+        "No identity policy grants '*', 'iam:*' or iam:PassRole on every role.",
+        no_privileged_identity_policies,
+    ),
+    "assume-role-within-organization": (
+        "sts:AssumeRole on roles of any account is limited by aws:ResourceOrgID.",
+        assume_role_stays_in_the_organization,
+    ),
+    "akeyless-role-within-account-folder": (
+        "A per-account Akeyless access role's rules stay inside that account's folder.",
+        akeyless_role_rules_within_the_account_folder,
     ),
     "required-tags": ("Taggable resources carry the required tags.", required_tags_present),
     EXCEPTION_RULE: (

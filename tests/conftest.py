@@ -30,6 +30,16 @@ DISTRIBUTED_EXAMPLE = PROJECT_DIR / "config" / "org.distributed.example.yaml"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ENGINE_TESTS = Path(__file__).resolve().parent / "engine"
 
+# The deployer's list of Gateway hosts it may log in at (config/fields.py): the distributed
+# example's EKS Gateway, as a deployer of that organization would list it, and the hosts the
+# tests' own sites name (127.0.0.1: the fake Akeyless the engine tests use as the Gateway).
+# Set before any example is loaded; tests of the list itself set and
+# clear it with monkeypatch.
+GATEWAY_HOSTS = {
+    "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": "gateway.staging.example.internal,gateway.prod.example.com,gw.example,gw,127.0.0.1"
+}
+os.environ.update(GATEWAY_HOSTS)
+
 
 def load_script(name: str) -> Any:
     """A runnable script of ``scripts/`` as a module, for its tests (scripts are no package)."""
@@ -143,6 +153,7 @@ def run_orgctl(
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
         "AWS_EC2_METADATA_DISABLED": "true",
+        **GATEWAY_HOSTS,
         **(env or {}),
     }
     from akeyless_gateway_org import cli as orgctl

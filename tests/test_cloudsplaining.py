@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from cloudsplaining.command.scan_policy_file import scan_policy
 
-from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.model import DynamicIamUser, OrgDeployment
 from tests.test_iam_documents import (
     full_distributed_policy,
     full_member_policy,
@@ -24,14 +24,18 @@ from tests.test_iam_documents import (
 )
 
 TEMP_USERS = "the temporary users of iam_user dynamic secrets only (user/<prefix>*, path / only)"
+GROUP_MEMBERSHIP = (
+    "the groups in dynamic_iam_user.group_names only, but ANY user of the account: IAM "
+    "authorizes AddUserToGroup/RemoveUserFromGroup on the group alone and has no condition "
+    "key for the user (Service Authorization Reference, IAM actions), so the Gateway can put "
+    "any user into those groups; each must hold only what a temporary user may have "
+    "(administrator-like groups are refused by config/privileged.py)"
+)
 ACCEPTED: dict[tuple[str, str], str] = {
     ("CredentialsExposure", "sts:AssumeRole"): (
         "the Gateway's job: its own role, the member roles (External ID) and the listed roles"
     ),
-    ("PrivilegeEscalation", "iam:addusertogroup"): (
-        "only the groups in dynamic_iam_user.group_names; administrator-like groups are "
-        "refused by config/privileged.py"
-    ),
+    ("PrivilegeEscalation", "iam:addusertogroup"): GROUP_MEMBERSHIP,
     ("DataExfiltration", "secretsmanager:GetSecretValue"): (
         "the Universal Secrets Connector reads secrets under its prefix only"
     ),
@@ -46,10 +50,10 @@ ACCEPTED: dict[tuple[str, str], str] = {
             "iam:DeleteUser",
             "iam:AttachUserPolicy",
             "iam:DetachUserPolicy",
-            "iam:AddUserToGroup",
-            "iam:RemoveUserFromGroup",
         )
     },
+    ("ResourceExposure", "iam:AddUserToGroup"): GROUP_MEMBERSHIP,
+    ("ResourceExposure", "iam:RemoveUserFromGroup"): GROUP_MEMBERSHIP,
 }
 """Findings of the strict scan that are the capabilities themselves, with why each is safe.
 Rotated secrets' CreateAccessKey/DeleteAccessKey on the listed users are the same finding."""
@@ -95,3 +99,20 @@ def test_every_capability_at_once_has_only_accepted_findings_in_the_strict_scan(
     for policy in (full_distributed_policy(), full_member_policy()):
         assert findings(policy, strict=False) <= {("CredentialsExposure", "sts:AssumeRole")}
         assert findings(policy, strict=True) - ACCEPTED.keys() == set()
+
+
+def test_the_group_membership_finding_is_explained_truthfully() -> None:
+    """Group membership is not limited to the temporary users (issue 21, finding 7): the
+    generated grant names groups only, with no condition on the user, so the reason and the
+    setting's own description say who can really be added."""
+    policy = full_member_policy()
+    (statement,) = [s for s in policy["Statement"] if "iam:AddUserToGroup" in s["Action"]]
+    assert all(":group/" in arn for arn in statement["Resource"]) and "Condition" not in statement
+    for key in (
+        ("PrivilegeEscalation", "iam:addusertogroup"),
+        ("ResourceExposure", "iam:AddUserToGroup"),
+        ("ResourceExposure", "iam:RemoveUserFromGroup"),
+    ):
+        assert "ANY user of the account" in ACCEPTED[key], key
+    description = DynamicIamUser.model_fields["group_names"].description or ""
+    assert "any user of the account" in description

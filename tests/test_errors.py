@@ -98,6 +98,7 @@ def test_every_verb_is_a_registered_command() -> None:
         "verify",
         "report",
         "secrets",
+        "pr-comment",
     ]
     for name, command in COMMANDS.items():
         assert command.name == name and command.help

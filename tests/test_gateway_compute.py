@@ -365,14 +365,14 @@ def test_eks_helm_release_is_pinned_and_annotated(distributed_org: OrgDeployment
 def test_eks_release_runs_the_configured_image(distributed_org: OrgDeployment) -> None:
     """Whatever the chart's default image, ``gateway.image`` is what runs."""
     gateway = distributed_org.gateway.model_copy(
-        update={"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway:5.0.2"}
+        update={"image": "111111111111.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway:5.0.2"}
     )
     release = one(
         stack(distributed_org, EKS_ACCOUNT, gateway=gateway), "kubernetes:helm.sh/v3:Release"
     )
     values = release.raw_inputs["values"]["gateway"]
     assert values["deployment"]["image"] == {
-        "repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway",
+        "repository": "111111111111.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway",
         "tag": "5.0.2",
     }
     assert values["service"]["type"] == "ClusterIP"  # the chart's own Service stays inside

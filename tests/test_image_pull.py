@@ -11,8 +11,8 @@ from akeyless_gateway_org.config.fields import private_ecr_repository
 from akeyless_gateway_org.config.model import OrgDeployment
 from tests.test_components import by_type, stack
 
-ECR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/akeyless/gateway:5.0.1"
-REPOSITORY_ARN = "arn:aws:ecr:eu-west-1:123456789012:repository/akeyless/gateway"
+ECR_IMAGE = "222222222222.dkr.ecr.eu-west-1.amazonaws.com/akeyless/gateway:5.0.1"
+REPOSITORY_ARN = "arn:aws:ecr:eu-west-1:222222222222:repository/akeyless/gateway"
 PULL = {
     "GatewayImageRegistryLogin": (["ecr:GetAuthorizationToken"], "*"),
     "GatewayImagePull": (["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], [REPOSITORY_ARN]),
@@ -30,7 +30,7 @@ def pull_statements(document: dict[str, Any]) -> dict[str, Any]:
 def test_the_repository_of_an_ecr_image_and_none_for_docker_hub() -> None:
     repository = private_ecr_repository(ECR_IMAGE)
     assert repository is not None and repository.arn == REPOSITORY_ARN
-    assert repository.registry == "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+    assert repository.registry == "222222222222.dkr.ecr.eu-west-1.amazonaws.com"
     assert private_ecr_repository("akeyless/gateway:5.0.1") is None
     assert private_ecr_repository("docker.io/akeyless/gateway:5.0.1") is None
 
@@ -57,7 +57,7 @@ def test_ec2_user_data_logs_in_to_the_registry_before_docker_run() -> None:
     assert login < run
     assert lines[login] == (
         "aws ecr get-login-password --region eu-west-1 | docker login --username AWS "
-        "--password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+        "--password-stdin 222222222222.dkr.ecr.eu-west-1.amazonaws.com"
     )
     assert "docker login" not in ec2_user_data({"A": "1"}, "akeyless/gateway:5.0.1")
 

@@ -208,7 +208,7 @@ def test_the_akeyless_api_url_must_be_an_akeyless_host(monkeypatch: pytest.Monke
         "akeyless/gateway:5.0.1",
         "docker.io/akeyless/gateway:5.0.1",
         "akeyless/gateway:5.0.1@sha256:" + "ab" * 32,
-        "123456789012.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway:5.0.1",
+        "222222222222.dkr.ecr.us-east-1.amazonaws.com/akeyless/gateway:5.0.1",  # the hub's
     ],
 )
 def test_a_pinned_gateway_image_is_accepted(image: str) -> None:

@@ -91,8 +91,43 @@ def k8s_service(annotations: dict[str, str]) -> Resource:
     )
 
 
+def identity_policy(*statements: dict[str, Any]) -> Resource:
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    return Resource("aws:iam/rolePolicy:RolePolicy", "p", {"policy": json.dumps(document)})
+
+
+ANY_MEMBER_ROLE = "arn:aws:iam::*:role/akeyless/akeyless-gateway-member"
+IN_ORG = {"StringEquals": {"aws:ResourceOrgID": "o-a1b2c3d4e5"}}
+
+
+def akeyless_role(name: str, *paths: str) -> Resource:
+    rules = [{"capabilities": ["read"], "path": path, "ruleType": "item-rule"} for path in paths]
+    return Resource("akeyless:index/role:Role", "role", {"name": name, "rules": rules})
+
+
 # rule -> (compliant resource, violating resource)
 CASES: dict[str, tuple[Resource, Resource]] = {
+    "no-privileged-identity-policies": (
+        identity_policy({"Effect": "Allow", "Action": "iam:PassRole", "Resource": HUB_ROLE}),
+        identity_policy({"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "*"}),
+    ),
+    "assume-role-within-organization": (
+        identity_policy(
+            {
+                "Effect": "Allow",
+                "Action": "sts:AssumeRole",
+                "Resource": ANY_MEMBER_ROLE,
+                "Condition": IN_ORG,
+            }
+        ),
+        identity_policy(
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ANY_MEMBER_ROLE}
+        ),
+    ),
+    "akeyless-role-within-account-folder": (
+        akeyless_role("/aws-org/roles/gateway-333333333333", "/aws-org/aws/333333333333/*"),
+        akeyless_role("/aws-org/roles/gateway-333333333333", "/aws-org/*"),
+    ),
     "no-iam-access-keys": (
         Resource("aws:iam/role:Role", "r", {"tags": TAGS}),
         Resource("aws:iam/accessKey:AccessKey", "k", {"user": "u"}),
@@ -243,6 +278,12 @@ MORE_VIOLATIONS: list[tuple[str, Resource]] = [
             "rule",
             {"ipProtocol": "-1", "cidrIpv6": "2000::/3"},
         ),
+    ),
+    ("no-privileged-identity-policies", identity_policy({"Effect": "Allow", "Action": "*"})),
+    ("no-privileged-identity-policies", identity_policy({"Effect": "Allow", "Action": "iam:*"})),
+    (
+        "akeyless-role-within-account-folder",  # the same prefix, one level up
+        akeyless_role("/aws-org/roles/gateway-333333333333", "/aws-org/aws/333333333333/../*"),
     ),
     (
         EXCEPTION_RULE,  # the old, per-organization form: one tag listing rules

@@ -49,8 +49,15 @@ def test_the_comment_is_posted_without_running_pull_request_code() -> None:
     comment = workflow("pr-comment.yml")
     assert comment["permissions"] == {}
     steps = steps_of(comment)
-    assert not any("checkout" in str(step.get("uses", "")) for step in steps)
-    assert not any("run" in step for step in steps)
+    # The only checkout is the base repository's default branch: its code builds the comment.
+    checkouts = [step for step in steps if "checkout" in str(step.get("uses", ""))]
+    assert [step["with"]["ref"] for step in checkouts] == [
+        "${{ github.event.repository.default_branch }}"
+    ]
+    assert "head_sha" not in str(checkouts) and "head.sha" not in str(checkouts)
+    runs = " ".join(str(step.get("run", "")) for step in steps)
+    assert "orgctl pr-comment" in runs and "--require-hashes" in runs
+    assert "orgctl render" not in runs and "orgctl preview" not in runs
     script = next(s for s in steps if "github-script" in str(s.get("uses", "")))["with"]["script"]
     # Only the bot's own marker comment is edited; the PR number is validated.
     assert MARKER in script and "github-actions[bot]" in script and "/^[0-9]{1,10}$/" in script
@@ -58,13 +65,13 @@ def test_the_comment_is_posted_without_running_pull_request_code() -> None:
 
 def test_the_live_preview_runs_only_in_the_protected_environment_with_the_preview_role() -> None:
     live = workflow("live-preview.yml")
-    (job,) = live["jobs"].values()
+    job = live["jobs"]["preview"]
     assert job["environment"] == "live-preview"
     assert job["permissions"]["id-token"] == "write"
     assert live["permissions"] == {"contents": "read"}
     text = (WORKFLOWS / "live-preview.yml").read_text(encoding="utf-8")
     assert "PULUMI_CONFIG_PASSPHRASE" not in text and "aws-access-key-id" not in text
-    runs = " ".join(str(step.get("run", "")) for step in steps_of(live))
+    runs = " ".join(str(step.get("run", "")) for step in job["steps"])
     assert "--preview-role" in runs and "--stack-owner" in runs
     pulumi = next(s for s in steps_of(live) if "pulumi/actions" in str(s.get("uses", "")))
     assert pulumi["with"]["pulumi-version-file"] == ".pulumi-version"

@@ -26,7 +26,7 @@ from akeyless_gateway_org.config.stack_config import CapabilityStackConfig
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.project import PROJECT_DIR
-from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, GATEWAY_HOSTS
 from tests.engine.plugins import install_plugins
 from tests.fake_akeyless import FakeAkeyless
 
@@ -124,6 +124,9 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
         # Only the preflight's GetCallerIdentity goes there: the Akeyless login signs for
         # the global endpoint itself (components/akeyless_api.py).
         "AWS_ENDPOINT_URL_STS": sts_endpoint(),
+        # The deployer's list of Gateways it may log in at (config/fields.py), as the tests'
+        # own process has it: the fake, and the distributed example's EKS Gateway.
+        **GATEWAY_HOSTS,
     }
     return Engine(bin_dir, home, env)
 

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from akeyless_gateway_org.cli.base import EXIT_FAILED, EXIT_INVALID
 from akeyless_gateway_org.cli.commands import COMMANDS
 from akeyless_gateway_org.errors import OrgError
+from akeyless_gateway_org.terminal import printable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,14 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.verb].run(args)
     except OrgError as error:
-        print(f"error: {error}", file=sys.stderr)
+        # Messages quote input (names, paths, CLI output): shown, never obeyed, by the terminal.
+        print(printable(f"error: {error}"), file=sys.stderr)
         return error.exit_status
     except (FileExistsError, NotADirectoryError, IsADirectoryError, FileNotFoundError) as error:
         # A path given on the command line of the wrong kind (e.g. --out naming a file).
-        print(f"error: {error.filename}: {error.strerror}", file=sys.stderr)
+        print(printable(f"error: {error.filename}: {error.strerror}"), file=sys.stderr)
         return EXIT_INVALID
     except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(printable(f"error: {error}"), file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -9,6 +9,7 @@ import sys
 from akeyless_gateway_org.cli.base import EXIT_OK, add_config_argument
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.discovery import resolve_accounts
+from akeyless_gateway_org.terminal import printable
 
 
 class AccountsCommand:
@@ -26,6 +27,8 @@ class AccountsCommand:
             print(json.dumps({"source": org.discovery.source, "accounts": rows}, indent=2))
         else:
             for account in org.accounts:
-                print(f"{account.id}  {account.name or ''}".rstrip())
+                print(
+                    printable(f"{account.id}  {account.name or ''}".rstrip(), keep_newlines=False)
+                )
             print(f"{len(org.accounts)} account(s) from {org.discovery.source}", file=sys.stderr)
         return EXIT_OK

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from akeyless_gateway_org.cli.accounts import AccountsCommand
 from akeyless_gateway_org.cli.base import Command
+from akeyless_gateway_org.cli.comment import PrCommentCommand
 from akeyless_gateway_org.cli.deploy import DeployCommand
 from akeyless_gateway_org.cli.render import RenderCommand
 from akeyless_gateway_org.cli.report import ReportCommand
@@ -22,5 +23,6 @@ _IN_HELP_ORDER: tuple[Command, ...] = (
     VerifyCommand(),
     ReportCommand(),
     SecretsCommand(),
+    PrCommentCommand(),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _IN_HELP_ORDER}

@@ -37,6 +37,7 @@ from akeyless_gateway_org.run.orchestrator import (
 )
 from akeyless_gateway_org.run.protocol import Verb
 from akeyless_gateway_org.run.shards import PHASES, InvalidShard, Shard
+from akeyless_gateway_org.terminal import printable
 
 
 class DeployCommand:
@@ -205,7 +206,7 @@ class DeployCommand:
         except DeploymentAborted as error:  # the run wrote its report on every ending
             aborted, result = error, error.result
         if aborted is not None:
-            print(f"error: {aborted}; report: {report_path}", file=sys.stderr)
+            print(printable(f"error: {aborted}; report: {report_path}"), file=sys.stderr)
             return EXIT_FAILED
         if getattr(args, "pr_comment", None) is not None:
             write_comment(
@@ -226,10 +227,10 @@ def _print_summary(result: DeploymentResult, report: Path, *, prune: bool) -> No
         file=sys.stderr,
     )
     for stack in failed:
-        print(f"  failed: {stack.name}: {stack.error}", file=sys.stderr)
+        print(printable(f"  failed: {stack.name}: {stack.error}"), file=sys.stderr)
     for stack in result.stacks:
         for warning in stack.warnings:
-            print(f"  warning: {stack.name}: {warning}", file=sys.stderr)
+            print(printable(f"  warning: {stack.name}: {warning}"), file=sys.stderr)
     if result.removed and not prune:
         print(
             f"  left the selection (not destroyed; pass --prune): {', '.join(result.removed)}",

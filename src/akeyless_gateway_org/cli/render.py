@@ -20,6 +20,7 @@ from akeyless_gateway_org.cli.base import (
 )
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.discovery import resolve_accounts
+from akeyless_gateway_org.terminal import printable
 
 
 class RenderCommand:
@@ -93,7 +94,7 @@ class RenderCommand:
             )
         violations = policy_violations(stacks)
         for violation in violations:
-            print(f"policy violation: {violation}", file=sys.stderr)
+            print(printable(f"policy violation: {violation}"), file=sys.stderr)
         if violations:
             print(
                 f"error: {len(violations)} policy violation(s), listed in {md_path}",

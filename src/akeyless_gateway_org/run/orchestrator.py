@@ -560,7 +560,10 @@ def _with_deploy_role(request: DeploymentRequest) -> OrgDeployment:
         raise InvalidRequest(f"the preview role is for preview only, not {request.verb}")
     if request.org.preview_role_name is None:
         raise InvalidRequest("use_preview_role needs preview_role_name in the org file")
-    return request.org.model_copy(update={"bootstrap_role_name": request.org.preview_role_name})
+    # The preview role becomes the one every stack assumes; it is no longer a second role.
+    return request.org.model_copy(
+        update={"bootstrap_role_name": request.org.preview_role_name, "preview_role_name": None}
+    )
 
 
 def run_deployment(

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.text import Text
 
 from akeyless_gateway_org.run.orchestrator import DeploymentEvent
+from akeyless_gateway_org.terminal import printable
 
 STYLES = {
     "queued": "dim",
@@ -91,13 +92,14 @@ class LiveProgress:
         elif event.status in ("failed", "retrying"):
             detail = f"  {event.error}"
         account = " ".join(part for part in (event.account, event.account_name) if part)
-        # Text, never markup: CLI messages hold brackets ("[urn=...]", "[secret]").
+        # Text, never markup: CLI messages hold brackets ("[urn=...]", "[secret]"); and
+        # printable: an account name or a CLI message must not drive the terminal.
         line = Text.assemble(
             (f"{event.status:<9}", STYLES.get(event.status, "")),
-            f" {event.stack:<22} {account}{detail}",
+            printable(f" {event.stack:<22} {account}{detail}"),
         )
         for warning in event.warnings:
-            line.append(f"\n          warning: {warning}", style="yellow")
+            line.append(printable(f"\n          warning: {warning}"), style="yellow")
         self.console.print(line, highlight=False)
         if event.status in DONE and event.phase in self.phases:
             self.progress.advance(self.phases[event.phase])
