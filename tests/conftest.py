@@ -36,7 +36,9 @@ ENGINE_TESTS = Path(__file__).resolve().parent / "engine"
 # Set before any example is loaded; tests of the list itself set and
 # clear it with monkeypatch.
 GATEWAY_HOSTS = {
-    "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": "gateway.staging.example.internal,gateway.prod.example.com,gw.example,gw,127.0.0.1"
+    "AKEYLESS_GATEWAY_ORG_GATEWAY_HOSTS": (
+        "gateway.staging.example.internal,gateway.prod.example.com,gw.example,gw,127.0.0.1"
+    )
 }
 os.environ.update(GATEWAY_HOSTS)
 
