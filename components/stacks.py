@@ -91,6 +91,12 @@ GATEWAY_ACCESS_IDS = "gatewayAccessIds"
 GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
 GATEWAY_TRANSPORT = "gatewayTransport"
+FINGERPRINT_OUTPUT = "orgctlFingerprint"
+"""Every stack: what its last ``up`` by orgctl was built from (akeyless_gateway_org.run.
+incremental), as orgctl handed it to the program in :data:`FINGERPRINT_VARIABLE`."""
+FINGERPRINT_VARIABLE = "ORGCTL_STACK_FINGERPRINT"
+"""Set by orgctl for an ``up`` only (JSON): a ``pulumi up`` by hand exports no fingerprint,
+so orgctl's next run runs that stack again."""
 
 
 # The offline render's stand-in for a value only the cloud assigns

@@ -59,15 +59,27 @@ class StackRunner(Protocol):
     def existing_stacks(self) -> list[str]:
         """The short names of the project's stacks in the backend, as of ``prepare``."""
 
-    def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
+    def build_inputs(self) -> Mapping[str, str]:
+        """After ``prepare``: what every stack of the run is built with, for the stacks'
+        fingerprints (``run.incremental.BUILD_PARTS``: digests of the program's source, the
+        locked dependencies and the policy packs; the Pulumi CLI's version)."""
+
+    def run(
+        self, spec: StackSpec, verb: Verb, *, fingerprint: Mapping[str, str] | None = None
+    ) -> StackOutcome:
         """Write the stack's config and run ``verb``; raise StackLocked, StackTransient or
         StackFailed. Locks and pending operations left by an update that provably no longer
-        runs are cleared first, and said so in the outcome's warnings (or the error)."""
+        runs are cleared first, and said so in the outcome's warnings (or the error).
+
+        ``fingerprint`` (``up`` only): recorded with the update, as the stack output
+        ``run.incremental.FINGERPRINT_OUTPUT``, which ``outputs`` then returns."""
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         """The stack's current outputs in the backend, each secret one as ``[secret]``.
 
-        Reads, never changes, the stack; raise StackFailed when it does not exist.
+        Reads, never changes, the stack; raise StackFailed when it does not exist. One
+        cheap read: the orchestrator makes it for every stack an ``up`` or ``preview``
+        might leave unchanged.
         """
 
     def destroy_removed(self, stack: str) -> StackOutcome:
