@@ -87,6 +87,12 @@ class DeployCommand:
                 help="reach every account through the org file's read-only preview_role_name",
             )
         if verb in ("preview", "up"):
+            parser.add_argument(
+                "--all",
+                dest="run_all",
+                action="store_true",
+                help="run every stack, also one unchanged since its last up (its fingerprint)",
+            )
             packs = parser.add_mutually_exclusive_group()
             packs.add_argument(
                 "--policy-pack",
@@ -163,6 +169,7 @@ class DeployCommand:
             yes=getattr(args, "yes", False),
             prune=getattr(args, "prune", False),
             use_preview_role=getattr(args, "preview_role", False),
+            run_all=getattr(args, "run_all", False),
             retry_attempts=args.retry_attempts,
             retry_backoff_seconds=args.retry_backoff,
             report_path=report_path,
@@ -196,9 +203,11 @@ class DeployCommand:
 
 def _print_summary(result: DeploymentResult, report: Path, *, prune: bool) -> None:
     failed = result.failed
+    counts = result.counts()
     print(
-        f"{result.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
-        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run"
+        f"{result.verb}: {counts.get('succeeded', 0)} succeeded, "
+        f"{counts.get('unchanged', 0)} unchanged, {len(failed)} failed, "
+        f"{counts.get('not_run', 0)} not run"
         f"{' (interrupted)' if result.interrupted else ''}; report: {report}",
         file=sys.stderr,
     )

@@ -115,12 +115,15 @@ def _counts(stack: StackRecord) -> list[str]:
 def _summary(stacks: Sequence[StackRecord], title: str) -> list[str]:
     changed = [s for s in stacks if s.changed]
     failed = [s for s in stacks if s.status == "failed"]
+    unchanged = [s for s in stacks if s.status == "unchanged"]
     lines = [
         MARKER,
         f"## {title}",
         "",
         f"{len(stacks)} stacks: {len(changed)} with changes, "
-        f"{len(stacks) - len(changed) - len(failed)} without, {len(failed)} failed.",
+        f"{len(stacks) - len(changed) - len(failed) - len(unchanged)} without, "
+        + (f"{len(unchanged)} not previewed (unchanged), " if unchanged else "")
+        + f"{len(failed)} failed.",
         "",
         "| stack | account | + | ~ | - | ± | status |",
         "|---|---|---:|---:|---:|---:|---|",
@@ -154,6 +157,25 @@ def _details(stack: StackRecord) -> list[str]:
     return lines
 
 
+def _unchanged_note(stacks: Sequence[StackRecord]) -> str:
+    """The stacks a live preview left out, and why: their fingerprint (run/incremental.py)."""
+    if not stacks:
+        return ""
+    reasons: dict[str, list[str]] = {}
+    for stack in stacks:
+        reasons.setdefault(stack.reason or "unchanged", []).append(f"`{stack.name}`")
+    shown = 50  # the run report lists every stack
+    lines = [
+        f"Not previewed, unchanged: {', '.join(names[:shown])}"
+        + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        + f" ({plain(reason)})."
+        for reason, names in reasons.items()
+    ]
+    return (
+        "\n".join(lines) + " Their drift, if any, is `orgctl drift`'s; `--all` previews them too.\n"
+    )
+
+
 def render_comment(
     stacks: Sequence[StackRecord],
     *,
@@ -162,8 +184,9 @@ def render_comment(
 ) -> str:
     """The comment, at most ``max_chars`` long; details trimmed first, then noted."""
     head = "\n".join(_summary(stacks, title)) + "\n\n"
-    quiet = [s.name for s in stacks if not s.changed and s.status != "failed"]
+    quiet = [s.name for s in stacks if not s.changed and s.status not in ("failed", "unchanged")]
     tail = f"No changes: {', '.join(f'`{n}`' for n in quiet)}.\n" if quiet else ""
+    tail += _unchanged_note([s for s in stacks if s.status == "unchanged"])
     sections = [
         (stack.name, "\n".join(_details(stack)) + "\n")
         for stack in stacks
