@@ -88,7 +88,9 @@ def test_the_cli_maps_each_family_to_its_exit_status(
 
 
 def test_every_verb_is_a_registered_command() -> None:
-    assert list(COMMANDS) == ["render", "accounts", "preview", "up", "refresh", "destroy"]
+    assert list(COMMANDS) == [
+        *("render", "accounts", "preview", "up", "refresh", "destroy", "drift"),
+    ]
     for name, command in COMMANDS.items():
         assert command.name == name and command.help
 

@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     )
     from akeyless_gateway_org.errors import InvalidInput, OrgError, RunFailure
     from akeyless_gateway_org.records import ResourceStep, StackRecord, Status
+    from akeyless_gateway_org.run.drift import (
+        DriftEvent,
+        DriftRequest,
+        DriftResult,
+        StackDrift,
+        check_drift,
+    )
     from akeyless_gateway_org.run.orchestrator import (
         ConfirmationRequired,
         DeploymentAborted,
@@ -53,6 +60,8 @@ if TYPE_CHECKING:
     )
     from akeyless_gateway_org.run.protocol import (
         VERBS,
+        PropertyDrift,
+        ResourceDrift,
         StackFailed,
         StackLocked,
         StackOutcome,
@@ -89,8 +98,17 @@ _HOME: dict[str, tuple[str, ...]] = {
         "write_report",
     ),
     "akeyless_gateway_org.records": ("ResourceStep", "StackRecord", "Status"),
+    "akeyless_gateway_org.run.drift": (
+        "DriftEvent",
+        "DriftRequest",
+        "DriftResult",
+        "StackDrift",
+        "check_drift",
+    ),
     "akeyless_gateway_org.run.protocol": (
         "VERBS",
+        "PropertyDrift",
+        "ResourceDrift",
         "StackFailed",
         "StackLocked",
         "StackOutcome",
@@ -122,16 +140,22 @@ __all__ = [
     "DeploymentRequest",
     "DeploymentResult",
     "DiscoveryError",
+    "DriftEvent",
+    "DriftRequest",
+    "DriftResult",
     "InvalidInput",
     "InvalidRequest",
     "OrgError",
     "OrganizationsUnavailable",
     "ProjectNotFound",
+    "PropertyDrift",
     "PulumiCliMissing",
+    "ResourceDrift",
     "ResourceStep",
     "RunFailure",
     "SelectionError",
     "SetupFailed",
+    "StackDrift",
     "StackFailed",
     "StackLocked",
     "StackOutcome",
@@ -140,6 +164,7 @@ __all__ = [
     "StackTransient",
     "Status",
     "Verb",
+    "check_drift",
     "load_org_file",
     "load_report",
     "parse_org",

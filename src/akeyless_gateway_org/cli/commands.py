@@ -9,6 +9,7 @@ from __future__ import annotations
 from akeyless_gateway_org.cli.accounts import AccountsCommand
 from akeyless_gateway_org.cli.base import Command
 from akeyless_gateway_org.cli.deploy import DeployCommand
+from akeyless_gateway_org.cli.drift import DriftCommand
 from akeyless_gateway_org.cli.render import RenderCommand
 from akeyless_gateway_org.run.protocol import VERBS
 
@@ -16,5 +17,6 @@ _IN_HELP_ORDER: tuple[Command, ...] = (
     RenderCommand(),
     AccountsCommand(),
     *(DeployCommand(verb) for verb in VERBS),
+    DriftCommand(),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _IN_HELP_ORDER}

@@ -17,8 +17,10 @@ from types import FrameType
 from akeyless_gateway_org.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
+    add_backend_arguments,
     add_config_argument,
     count,
+    default_report,
     seconds,
     write_comment,
 )
@@ -31,7 +33,6 @@ from akeyless_gateway_org.run.orchestrator import (
     InvalidRequest,
     load_report,
     run_deployment,
-    utc_now,
 )
 from akeyless_gateway_org.run.protocol import Verb
 
@@ -68,15 +69,7 @@ class DeployCommand:
         parser.add_argument(
             "--json", action="store_true", help="NDJSON events on stdout, no live view"
         )
-        parser.add_argument(
-            "--backend-url", help="s3://... or https://api.pulumi.com (default: local)"
-        )
-        parser.add_argument(
-            "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
-        )
-        parser.add_argument(
-            "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
-        )
+        add_backend_arguments(parser)
         if verb == "preview":
             parser.add_argument(
                 "--pr-comment", type=Path, metavar="FILE", help="write the preview as a PR comment"
@@ -160,7 +153,7 @@ class DeployCommand:
             policy_packs=packs,
             break_locks_older_than=getattr(args, "break_locks_older_than", None),
         )
-        report_path = args.report or _default_report(self.verb, runner.state_dir)
+        report_path = args.report or default_report(self.verb, runner.state_dir)
         options = DeploymentOptions(
             parallel=args.parallel,
             max_failures=args.max_failures,
@@ -250,12 +243,6 @@ def _interrupts(stop: threading.Event, cancel: threading.Event, cancel_first: bo
             )
 
     signal.signal(signal.SIGINT, handler)
-
-
-def _default_report(verb: str, state_dir: Path) -> Path:
-    """``<state dir>/reports/<verb>-<UTC time>.json``."""
-    stamp = utc_now().replace("-", "").replace(":", "").split(".")[0] + "Z"
-    return state_dir / "reports" / f"{verb}-{stamp}.json"
 
 
 def _check_paths(args: argparse.Namespace) -> None:

@@ -628,7 +628,9 @@ def run_deployment(
 
         runner = AutomationRunner()
     options = request.options
-    org = resolve_accounts(_with_deploy_role(request), _organizations_client(request))
+    org = resolve_accounts(
+        _with_deploy_role(request), organizations_client(request.org, request.environment)
+    )
     plan = plan_stacks(org)
     _check_only(plan, options)
     if request.verb == "destroy" and not options.yes:
@@ -722,10 +724,9 @@ def _finish(run: _Run, result: DeploymentResult, *, announce: bool) -> None:
     )
 
 
-def _organizations_client(request: DeploymentRequest) -> Any | None:
-    """An Organizations client on the request's own AWS identity, when it carries one."""
-    env = request.environment
-    if request.org.discovery.source == "file" or not (
+def organizations_client(org: OrgDeployment, env: Mapping[str, str]) -> Any | None:
+    """An Organizations client on a request's own AWS identity (``env``), when it carries one."""
+    if org.discovery.source == "file" or not (
         env.get("AWS_PROFILE") or env.get("AWS_ACCESS_KEY_ID")
     ):
         return None  # the process's default credentials, as boto3 finds them

@@ -46,6 +46,28 @@ class StackOutcome:
     """Something the operator must know although the stack succeeded (a stale lock removed)."""
 
 
+@dataclass(frozen=True)
+class PropertyDrift:
+    """One property of a resource that differs between the state and the cloud."""
+
+    name: str
+    state: Any
+    """As the stack's state holds it (secrets as ``[secret]``)."""
+    cloud: Any
+    """As the provider reads it now (secrets as ``[secret]``)."""
+
+
+@dataclass(frozen=True)
+class ResourceDrift:
+    """A resource whose cloud side differs from the stack's state."""
+
+    type: str
+    name: str
+    op: str
+    """What a refresh would do to the state: ``update`` (changed) or ``delete`` (gone)."""
+    properties: Sequence[PropertyDrift] = ()
+
+
 class StackRunner(Protocol):
     """Runs one stack operation; thread-safe. See ``scripts.pulumi_runner``."""
 
@@ -81,6 +103,11 @@ class StackRunner(Protocol):
         cheap read: the orchestrator makes it for every stack an ``up`` or ``preview``
         might leave unchanged.
         """
+
+    def drift(self, stack: str) -> Sequence[ResourceDrift]:
+        """Each resource of the stack whose cloud side differs from its state: a refresh
+        preview, which reads every resource from its provider and never writes the state.
+        Raise StackFailed when it cannot be checked."""
 
     def destroy_removed(self, stack: str) -> StackOutcome:
         """Destroy a stack whose account left the selection, then remove it."""

@@ -53,6 +53,8 @@ from akeyless_gateway_org.project import (
 from akeyless_gateway_org.records import SECRET_MASK, ResourceStep
 from akeyless_gateway_org.run.backend_locks import RunLease, StackLock, stack_locks, this_host
 from akeyless_gateway_org.run.protocol import (
+    PropertyDrift,
+    ResourceDrift,
     StackFailed,
     StackLocked,
     StackOutcome,
@@ -670,7 +672,11 @@ class AutomationRunner:
         args = ["up", "--yes", "--skip-preview"]
         for pack in packs:
             args += ["--policy-pack", pack]
-        extra = {FINGERPRINT_VARIABLE: json.dumps(dict(fingerprint))} if fingerprint else {}
+        # --event-log exists only with PULUMI_DEBUG_COMMANDS (pkg/cmd/pulumi/operations/up.go),
+        # which the Automation API sets on every command (Stack._run_pulumi_cmd_sync).
+        extra = {"PULUMI_DEBUG_COMMANDS": "true"}
+        if fingerprint:
+            extra[FINGERPRINT_VARIABLE] = json.dumps(dict(fingerprint))
         with tempfile.TemporaryDirectory(prefix="orgctl-up-") as folder:
             event_log = Path(folder) / "events.jsonl"
             self._cli(stack, [*args, "--event-log", str(event_log)], extra)
@@ -827,6 +833,41 @@ class AutomationRunner:
             return self._read_outputs(stack)
         except auto.errors.CommandError as error:
             raise StackFailed(self._failure(error)) from None
+
+    def drift(self, stack: str) -> list[ResourceDrift]:
+        """``pulumi refresh --preview-only``: "Only show a preview of the refresh, but don't
+        perform the refresh itself" (pkg/cmd/pulumi/operations/refresh.go; ``PreviewOnly`` in
+        the update options, operations/io.go), through ``Stack.preview_refresh``. Each
+        resource whose read differs from the state ends with a ``resOutputsEvent`` of op
+        ``update`` (its ``diffs`` the differing properties) or ``delete`` (gone)."""
+        found: list[ResourceDrift] = []
+
+        def collect(event: auto.events.EngineEvent) -> None:
+            done = event.res_outputs_event
+            if done is None:
+                return
+            meta = done.metadata
+            op = str(getattr(meta.op, "value", meta.op))
+            if op not in ("update", "delete"):
+                return
+            old = (meta.old.outputs if meta.old else None) or {}
+            new = (meta.new.outputs if meta.new else None) or {}
+            found.append(
+                ResourceDrift(
+                    type=meta.type,
+                    name=meta.urn.split("::")[-1],
+                    op=op,
+                    properties=tuple(
+                        PropertyDrift(key, old.get(key), new.get(key)) for key in meta.diffs or ()
+                    ),
+                )
+            )
+
+        try:
+            self._select(stack).preview_refresh(on_event=collect)
+        except auto.errors.CommandError as error:
+            raise StackFailed(self._failure(error)) from None
+        return found
 
     def destroy_removed(self, stack: str) -> StackOutcome:
         try:
