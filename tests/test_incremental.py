@@ -27,9 +27,11 @@ from akeyless_gateway_org.run.orchestrator import (
     DeploymentResult,
     run_deployment,
 )
+from akeyless_gateway_org.run.progress import LiveProgress
 from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, example_document
 from tests.fake_pulumi import calls, install_fake_pulumi, operations, set_behaviour
+from tests.test_runtime import live_console
 
 BUILD = {"program": "p1", "dependencies": "d1", "pulumi": "v3.274.1", "policy": "k1"}
 HUB_OUTPUTS = {"gatewayUrl": "https://gw.example.com/api/v2", "gatewayHealthUrl": "https://h"}
@@ -226,6 +228,12 @@ def test_a_preview_leaves_out_unchanged_stacks_and_previews_what_follows_a_previ
 
 
 def test_the_pr_comment_and_the_live_view_say_which_stacks_were_left_unchanged() -> None:
+    console, out = live_console()
+    with LiveProgress(console) as live:
+        live(DeploymentEvent("phase_started", phase=0, kind="org", total=1))
+        live(DeploymentEvent("unchanged", stack="org", phase=0, reason="nothing changed"))
+    assert "unchanged org" in " ".join(out.getvalue().split())
+    assert "nothing changed" in out.getvalue() and "1/1" in out.getvalue()
     stacks = [
         StackRecord("org", "org", "1", 0, status="unchanged", reason="nothing changed"),
         StackRecord("hub", "hub", "2", 1, status="succeeded", changes={"update": 1}),
