@@ -248,3 +248,13 @@ def test_the_pr_comment_and_the_live_view_say_which_stacks_were_left_unchanged()
 def test_the_fingerprint_is_not_among_the_reported_outputs(fake: Path, tmp_path: Path) -> None:
     result = run(fake, tmp_path, org())
     assert all(FINGERPRINT_OUTPUT not in stack.outputs for stack in result.stacks)
+
+
+def test_a_preview_through_the_read_only_role_compares_with_what_up_deployed(
+    fake: Path, tmp_path: Path
+) -> None:
+    """The preview role is how a preview reaches the accounts, not what an up deploys."""
+    deployment = org().model_copy(update={"preview_role_name": "akeyless-gateway-preview"})
+    assert run(fake, tmp_path, deployment).ok
+    result = run(fake, tmp_path, deployment, "preview", use_preview_role=True)
+    assert set(statuses(result).values()) == {"unchanged"}

@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -400,6 +400,9 @@ class _Run:
     def decide(self, spec: StackSpec) -> tuple[Decision, dict[str, str]]:
         """Whether an ``up``/``preview`` runs the stack, and its fingerprint now."""
         reads = earlier_reads(spec)
+        if self.options.use_preview_role:  # compared with what an up deploys: the bootstrap role
+            update = {"bootstrap_role_name": self.request.org.bootstrap_role_name}
+            spec = replace(spec, config=spec.config.model_copy(update=update))
         expected = fingerprint(
             spec, self.build_inputs, {read.stack: self.outputs_of(read.stack) for read in reads}
         )
