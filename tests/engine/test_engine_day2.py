@@ -93,6 +93,36 @@ def test_one_accounts_tags_changed_run_exactly_its_stack_in_3_cli_starts_and_2_t
     counting.per_stack()
 
 
+def test_a_failed_up_records_no_fingerprint_so_the_next_up_runs_the_stack_again(
+    deployed: tuple[Counting, Path, Path], tmp_path: Path
+) -> None:
+    """The member's AWS calls denied (pulumi-aws's AccessDenied text) while its tags change:
+    the up fails, and the next one, without the fault, runs it instead of skipping it."""
+    counting, org, state = deployed
+    document = yaml.safe_load(org.read_text(encoding="utf-8"))
+    (account,) = [a for a in document["accounts"] if str(a["id"]) == MEMBER]
+    account["tags"] = {"cost-center": "cc-failed"}
+    changed = tmp_path / "org.yaml"
+    changed.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"deny": [MEMBER]}))
+    failed = orgctl(
+        counting.engine,
+        "up",
+        changed,
+        state,
+        "--only",
+        MEMBER,
+        "--retry-attempts",
+        "1",
+        env={"STANDIN_FAULTS": str(faults)},
+    )
+    assert failed.statuses() == {MEMBER_STACK: "failed"}, failed.explain()
+    again = orgctl(counting.engine, "up", changed, state, "--only", MEMBER)
+    assert again.statuses() == {MEMBER_STACK: "succeeded"}, again.explain()
+    counting.per_stack()
+
+
 def test_drift_finds_a_resource_changed_behind_pulumis_back_and_writes_nothing(
     deployed: tuple[Counting, Path, Path], tmp_path: Path
 ) -> None:
