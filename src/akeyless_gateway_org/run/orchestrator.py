@@ -25,7 +25,9 @@ StackSets' failure tolerance). A locked stack is retried with backoff, and so is
 failed transiently (``faults.classify``: throttling, a 5xx, a timeout or reset), by the
 options' retry policy; a permanent failure is never retried. With ``report_path`` the run's
 report is written atomically at the start (the plan), after every stack's end and at the end,
-so a run killed at any moment leaves one that ``resume_from`` can pick up.
+so a run killed at any moment leaves one that ``resume_from`` can pick up. ``up`` and ``preview``
+leave a stack ``unchanged`` when nothing it is built from changed since its last successful
+``up`` (its fingerprint, ``run.incremental``), unless ``run_all``.
 
 How a stack is run is a :class:`akeyless_gateway_org.run.protocol.StackRunner`;
 ``run.pulumi_runner`` runs them with ``pulumi.automation``. Each stack's progress is a
