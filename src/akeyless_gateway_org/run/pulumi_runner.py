@@ -38,7 +38,7 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 
 from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
-from akeyless_gateway_org.components.stacks import FINGERPRINT_VARIABLE
+from akeyless_gateway_org.components.stacks import FINGERPRINT_OUTPUT, FINGERPRINT_VARIABLE
 from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_entries
 from akeyless_gateway_org.config.stacks import StackSpec
 from akeyless_gateway_org.errors import InvalidInput, RunFailure
@@ -830,9 +830,15 @@ class AutomationRunner:
         if not known:  # selecting it would create an empty stack
             raise StackFailed(f"no stack {self.qualified(stack)} in {self.backend_url}")
         try:
-            return self._read_outputs(stack)
+            outputs = self._read_outputs(stack)
         except auto.errors.CommandError as error:
             raise StackFailed(self._failure(error)) from None
+        if stack_locks(self.backend_url, self.qualified(stack)):
+            # An update holds or left its lock: the fingerprint may have been saved before
+            # the update ended, so the stack is not taken as unchanged (it runs, and a dead
+            # lock and its pending operations are recovered first: _recover).
+            outputs.pop(FINGERPRINT_OUTPUT, None)
+        return outputs
 
     def drift(self, stack: str) -> list[ResourceDrift]:
         """``pulumi refresh --preview-only``: "Only show a preview of the refresh, but don't
