@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pulumi
 
 from akeyless_gateway_org.components import stacks
@@ -51,10 +54,18 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
     return account
 
 
+def export_fingerprint(text: str | None) -> None:
+    """The fingerprint orgctl handed this ``up`` (``ORGCTL_STACK_FINGERPRINT``), as the
+    stack output ``orgctlFingerprint``: kept in the state, wherever the state lives."""
+    if text:
+        pulumi.export(stacks.FINGERPRINT_OUTPUT, json.loads(text))
+
+
 def main() -> None:
     """Entry point of ``__main__.py``: bad config or a missing SDK ends the run clearly."""
     try:
         build_stack(read_stack_config())
+        export_fingerprint(os.environ.get(stacks.FINGERPRINT_VARIABLE))
     except OrgError as error:
         # Bad config, a missing SDK, or (outside a preview) an earlier phase not deployed yet.
         raise pulumi.RunError(str(error)) from None

@@ -103,6 +103,12 @@ GATEWAY_TRANSPORT = "gatewayTransport"
 GATEWAY_ROLE_ARN = "gatewayRoleArn"
 MEMBER_ROLE_ARN = "memberRoleArn"
 TARGET_NAME = "targetName"
+FINGERPRINT_OUTPUT = "orgctlFingerprint"
+"""Every stack: what its last ``up`` by orgctl was built from (akeyless_gateway_org.run.
+incremental), as orgctl handed it to the program in :data:`FINGERPRINT_VARIABLE`."""
+FINGERPRINT_VARIABLE = "ORGCTL_STACK_FINGERPRINT"
+"""Set by orgctl for an ``up`` only (JSON): a ``pulumi up`` by hand exports no fingerprint,
+so orgctl's next run runs that stack again."""
 
 
 # The offline render's stand-in for a value only the cloud assigns

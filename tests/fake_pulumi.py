@@ -17,7 +17,10 @@ the CLI's diagnostics on stdout),
 ``hang`` until SIGINT (at most ``hang_seconds``), ``crash`` leaving a stale lock
 and a pending create (``stack export`` shows it; ``refresh --clear-pending-creates``
 drops it),
-``outputs`` to export on ``up``, ``install_delay`` for ``pulumi install``
+``outputs`` to export on ``up`` (an ``up`` also records the fingerprint orgctl hands the
+program in ``ORGCTL_STACK_FINGERPRINT``, which ``stack output`` returns as
+``orgctlFingerprint``, as components/program.py exports it), ``install_delay`` for
+``pulumi install``
 (which ``install_fails``), ``warn`` with this message (a program's warning
 diagnostic) in a preview's event log; ``check_config=False`` skips the config
 check (a Python start per operation, where the real CLI checks in-process: the

@@ -121,6 +121,11 @@ case $command in
         if [[ -f $root/behaviour/outputs/$short ]]; then
           read -r out < "$root/behaviour/outputs/$short"
           [[ " ${args[*]} " == *" --show-secrets "* ]] || out=${out//correct-secret-value/[secret]}
+        fi
+        if [[ -f $store/$key/fingerprint ]]; then  # exported by the program (program.py)
+          read -r fingerprint < "$store/$key/fingerprint"
+          [[ $out == "{}" ]] && out="{\"orgctlFingerprint\": $fingerprint}" ||
+            out="${out%\}}, \"orgctlFingerprint\": $fingerprint}"
         fi ;;
       rm) rm -rf "$store/${args[-1]//\//__}" ;;
       export)  # the checkpoint: only what a crash left pending is modelled
@@ -199,6 +204,13 @@ case $command in
         fi
         if [[ -n $event_log ]]; then
           printf '{"sequence": 0, "timestamp": 0, "summaryEvent": {"maybeCorrupt": false, "durationSeconds": 0, "resourceChanges": %s}}\n{"sequence": 1, "timestamp": 0, "cancelEvent": {}}\n' "$summary" >> "$event_log"
+        fi
+        # The program exports the fingerprint orgctl hands an up (components/program.py);
+        # a destroy leaves no outputs.
+        if [[ $command == up && -n ${ORGCTL_STACK_FINGERPRINT:-} ]]; then
+          echo "$ORGCTL_STACK_FINGERPRINT" > "$store/$key/fingerprint"
+        elif [[ $command == up || $command == destroy ]]; then
+          rm -f "$store/$key/fingerprint"
         fi
         if [[ $command != preview ]]; then
           TZ=UTC printf -v stamp '%(%Y-%m-%dT%H:%M:%S)T.000000Z' -1

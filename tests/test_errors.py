@@ -99,6 +99,7 @@ def test_every_verb_is_a_registered_command() -> None:
         "report",
         "secrets",
         "pr-comment",
+        "drift",
     ]
     for name, command in COMMANDS.items():
         assert command.name == name and command.help

@@ -234,9 +234,9 @@ class ReadingReportRunner(AutomationRunner):
         self.report = report
         self.seen: list[dict[str, Any]] = []
 
-    def run(self, spec: Any, verb: Any) -> Any:
+    def run(self, spec: Any, verb: Any, **kwargs: Any) -> Any:
         self.seen.append(json.loads(self.report.read_text(encoding="utf-8")))
-        return super().run(spec, verb)
+        return super().run(spec, verb, **kwargs)
 
 
 def test_the_report_is_on_disk_from_the_start_and_as_every_stack_starts_and_ends(

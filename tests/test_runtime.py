@@ -25,10 +25,12 @@ from rich.console import Console
 
 import akeyless_gateway_org as api
 from akeyless_gateway_org import cli as orgctl
+from akeyless_gateway_org.components.stacks import FINGERPRINT_OUTPUT
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.discovery import DiscoveryError
 from akeyless_gateway_org.project import PROJECT_DIR
+from akeyless_gateway_org.run.incremental import PARTS
 from akeyless_gateway_org.run.orchestrator import (
     DeploymentAborted,
     DeploymentEvent,
@@ -441,7 +443,10 @@ def test_the_runner_reads_a_stacks_outputs_masked_and_never_creates_one(
     deploy(fake, tmp_path, centralized_org)
     runner = runner_for(fake, tmp_path / "state")
     runner.prepare(plan_stacks(centralized_org), {"PULUMI_CONFIG_PASSPHRASE": FAKE_PASSPHRASE})
-    assert runner.outputs(member) == {"roleArn": "arn:aws:iam::3:role/g", "token": "[secret]"}
+    outputs = dict(runner.outputs(member))
+    # The fingerprint orgctl's up recorded (run/incremental.py) is an output too.
+    assert set(outputs.pop(FINGERPRINT_OUTPUT)) == set(PARTS)
+    assert outputs == {"roleArn": "arn:aws:iam::3:role/g", "token": "[secret]"}
     with pytest.raises(StackFailed, match="no stack organization/akeyless-gateway-org/member-9"):
         runner.outputs("member-999999999999")
     assert "member-999999999999" not in runner.existing_stacks()

@@ -39,6 +39,13 @@ if TYPE_CHECKING:
     )
     from akeyless_gateway_org.errors import InvalidInput, OrgError, RunFailure
     from akeyless_gateway_org.records import ResourceStep, StackRecord, Status
+    from akeyless_gateway_org.run.drift import (
+        DriftEvent,
+        DriftRequest,
+        DriftResult,
+        StackDrift,
+        check_drift,
+    )
     from akeyless_gateway_org.run.orchestrator import (
         ConfirmationRequired,
         DeploymentAborted,
@@ -54,6 +61,8 @@ if TYPE_CHECKING:
     from akeyless_gateway_org.run.preflight import AwsIdentityMissing
     from akeyless_gateway_org.run.protocol import (
         VERBS,
+        PropertyDrift,
+        ResourceDrift,
         StackFailed,
         StackLocked,
         StackOutcome,
@@ -105,8 +114,17 @@ _HOME: dict[str, tuple[str, ...]] = {
         "write_report",
     ),
     "akeyless_gateway_org.records": ("ResourceStep", "StackRecord", "Status"),
+    "akeyless_gateway_org.run.drift": (
+        "DriftEvent",
+        "DriftRequest",
+        "DriftResult",
+        "StackDrift",
+        "check_drift",
+    ),
     "akeyless_gateway_org.run.protocol": (
         "VERBS",
+        "PropertyDrift",
+        "ResourceDrift",
         "StackFailed",
         "StackLocked",
         "StackOutcome",
@@ -154,6 +172,9 @@ __all__ = [
     "DeploymentRequest",
     "DeploymentResult",
     "DiscoveryError",
+    "DriftEvent",
+    "DriftRequest",
+    "DriftResult",
     "Finding",
     "InvalidInput",
     "InvalidRequest",
@@ -162,15 +183,18 @@ __all__ = [
     "OrganizationsUnavailable",
     "PreviewRoleMissing",
     "ProjectNotFound",
+    "PropertyDrift",
     "PulumiCliMissing",
     "ReadFailed",
     "ReportsDisagree",
+    "ResourceDrift",
     "ResourceStep",
     "RunFailure",
     "SecretsInvalid",
     "SelectionError",
     "SetupFailed",
     "Shard",
+    "StackDrift",
     "StackFailed",
     "StackLocked",
     "StackOutcome",
@@ -183,6 +207,7 @@ __all__ = [
     "VerifyResult",
     "akeyless_reader_for",
     "aws_reader_for",
+    "check_drift",
     "load_org_file",
     "load_report",
     "merge_reports",

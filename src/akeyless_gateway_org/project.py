@@ -9,6 +9,8 @@ sub-packages. A portal that installed the package elsewhere passes its checkout 
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
@@ -26,3 +28,39 @@ def project_name(project_dir: Path = PROJECT_DIR) -> str:
     """
     document = yaml.safe_load((project_dir / "Pulumi.yaml").read_text(encoding="utf-8"))
     return str(document["name"])
+
+
+PROGRAM_SOURCES = (
+    "Pulumi.yaml",
+    "__main__.py",
+    "components",
+    "config",
+    "policy",
+    "src/akeyless_gateway_org/__init__.py",
+    "src/akeyless_gateway_org/errors.py",
+    "src/akeyless_gateway_org/faults.py",
+    "src/akeyless_gateway_org/terminal.py",
+)
+"""What the Pulumi program is made of, relative to the project: its entry point and every
+module it can import. The layers of ``pyproject.toml`` (import-linter) keep ``components``
+and below from importing ``run``, ``review``, ``cli``, ``discovery``, ``project`` or
+``records``; a test checks the program's imports stay inside this list."""
+LOCKED_DEPENDENCIES = "requirements.lock"
+"""The locked dependency set the program's virtualenv is installed from."""
+
+
+def files_digest(root: Path, paths: Sequence[str]) -> str:
+    """SHA-256 over the files at ``paths`` (folders walked, ``__pycache__`` left out) under
+    ``root``, each with its relative path: a renamed, added or removed file changes it."""
+    found: list[Path] = []
+    for name in paths:
+        path = root / name
+        if path.is_dir():
+            found += [p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+        elif path.is_file():
+            found.append(path)
+    hashed = hashlib.sha256()
+    for path in sorted(found):
+        hashed.update(str(path.relative_to(root)).encode("utf-8") + b"\0")
+        hashed.update(hashlib.sha256(path.read_bytes()).digest())
+    return hashed.hexdigest()

@@ -18,9 +18,22 @@ SECRET_MASK = "[secret]"
 """What stands in for a secret wherever a record shows a value (the CLI prints the same)."""
 
 Status = Literal[
-    "queued", "running", "retrying", "succeeded", "failed", "not_run", "skipped", "rendered"
+    "queued",
+    "running",
+    "retrying",
+    "succeeded",
+    "unchanged",
+    "failed",
+    "not_run",
+    "skipped",
+    "rendered",
 ]
-"""Where a stack is: the live run's statuses, or ``rendered`` (the offline render's)."""
+"""Where a stack is: the live run's statuses, or ``rendered`` (the offline render's).
+``unchanged``: not run, since nothing it is built from changed since its last successful
+``up`` (``run.incremental``); ``skipped``: done by the run a resumed run continues."""
+
+DONE_STATUSES: tuple[Status, ...] = ("succeeded", "unchanged", "skipped")
+"""The statuses of a stack that needs nothing more in this run."""
 
 COUNTED_OPS = ("create", "update", "delete", "replace")
 """The operations a reviewer counts as changes."""
@@ -73,6 +86,8 @@ class StackRecord:
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
+    reason: str | None = None
+    """up/preview: why the stack ran, or was left ``unchanged`` (its fingerprint)."""
     warnings: list[str] = field(default_factory=list)
     steps: list[ResourceStep] = field(default_factory=list)
     """preview: each resource's planned step; render: each resource as a ``create``."""

@@ -131,6 +131,35 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
     return Engine(bin_dir, home, env)
 
 
+class Counting:
+    """The engine behind a ``pulumi`` that logs its argv, one line per invocation."""
+
+    def __init__(self, engine: Engine, root: Path) -> None:
+        self.log = root / "invocations.log"
+        wrapper = root / "counting" / "bin" / "pulumi"
+        wrapper.parent.mkdir(parents=True)
+        wrapper.write_text(f'#!/bin/bash\necho "$*" >> {self.log}\nexec {engine.pulumi} "$@"\n')
+        wrapper.chmod(0o755)
+        self.engine = Engine(wrapper.parent, engine.home, engine.env)
+
+    def per_stack(self) -> dict[str, list[str]]:
+        """Each stack's invocations (the command words before the flags), then forgets them."""
+        found: dict[str, list[str]] = {}
+        lines = self.log.read_text().splitlines() if self.log.exists() else []
+        self.log.unlink(missing_ok=True)
+        for line in lines:
+            words = line.replace("--non-interactive ", "").split()
+            command = " ".join(w for w in words[:2] if not w.startswith("-"))
+            if "--stack" in words:
+                named = words[words.index("--stack") + 1]
+            elif command == "stack init":  # the stack is its argument
+                named = words[2]
+            else:
+                continue
+            found.setdefault(named.split("/")[-1], []).append(command)
+        return found
+
+
 def external_id(account: str) -> str:
     """The External ID the fake "generated" for an account's Target: searched for in state."""
     return f"e2e-external-id-{account}-0f3a9c"

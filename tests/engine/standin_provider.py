@@ -288,6 +288,21 @@ def _token(request: Any) -> str:
     return str(request.type or request.urn.split("::")[-2].split("$")[-1])
 
 
+DRIFT_VARIABLE = "STANDIN_DRIFT"
+"""A JSON file of what was changed behind Pulumi's back: ``{"<resource name>": {"<property>":
+<value as the cloud now has it>}}``; ``Read`` (a refresh) reports it."""
+
+
+def _drifted(name: str) -> dict[str, Any]:
+    """The properties of resource ``name`` the drift file says changed in the cloud."""
+    path = os.environ.get(DRIFT_VARIABLE)
+    if not path or not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        changed: dict[str, Any] = json.load(handle).get(name) or {}
+    return changed
+
+
 def _dict(message: struct_pb2.Struct) -> dict[str, Any]:
     return MessageToDict(message) if message is not None else {}
 
@@ -415,8 +430,19 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     def Read(self, request: Any, context: Any) -> provider_pb2.ReadResponse:
+        """The resource as the cloud holds it: as the state says, unless the drift file says
+        it was changed behind Pulumi's back. A bridged provider's Read returns the refreshed
+        state as the outputs and the inputs extracted from it (pulumi-terraform-bridge
+        pkg/tfbridge/provider.go, ``Read``: ``extractInputsFromOutputs``), so both change."""
+        changed = _drifted(_name(request.urn))
+        if not changed:
+            return provider_pb2.ReadResponse(
+                id=request.id, properties=request.properties, inputs=request.inputs
+            )
         return provider_pb2.ReadResponse(
-            id=request.id, properties=request.properties, inputs=request.inputs
+            id=request.id,
+            properties=_struct({**_dict(request.properties), **changed}),
+            inputs=_struct({**_dict(request.inputs), **changed}),
         )
 
     def Update(self, request: Any, context: Any) -> provider_pb2.UpdateResponse:

@@ -123,7 +123,7 @@ def test_a_stack_locked_by_another_update_is_retried(
     org, state = deployed
     lock = _lock(state, "hub")
     report = state / "locked-report.json"
-    process = start_orgctl(engine, "up", org, state, "--only", HUB, report=report)
+    process = start_orgctl(engine, "up", org, state, "--only", HUB, "--all", report=report)
     assert process.stdout is not None
     events = []
     for line in process.stdout:
@@ -169,7 +169,8 @@ def test_interrupt_during_up_lets_in_flight_stacks_finish(
     org, state = deployed
     report = state / "interrupted-report.json"
     # Its own process group, as a terminal's foreground job.
-    process = start_orgctl(engine, "up", org, state, report=report, new_session=True)
+    # --all: the org stack, deployed already, runs again (instead of being left unchanged).
+    process = start_orgctl(engine, "up", org, state, "--all", report=report, new_session=True)
     assert process.stdout is not None
     for line in process.stdout:
         event = json.loads(line)

@@ -10,9 +10,12 @@ Verbs (``cli/commands.py`` lists them; each is a module of this package):
                                      (exit 0 they agree, 3 findings, 1 something not checked)
   report merge REPORT... --out FILE [--pr-comment FILE]
                                      join the shard reports of one run into one
+  drift --config FILE [--only ACCOUNT...] [--json]
+                                     read-only: resources that differ from their state
 
 Exit status: 0 success, 1 a run failure (a stack failed, a policy violation, the run could
-not start), 2 invalid input. :func:`main` is the one place that maps errors to them.
+not start), 2 invalid input, 3 drift found (``drift``). :func:`main` is the one place that
+maps errors to them.
 """
 
 from __future__ import annotations

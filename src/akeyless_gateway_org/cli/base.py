@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from akeyless_gateway_org.records import StackRecord
 from akeyless_gateway_org.review.pr_comment import render_comment
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_DRIFTED = 0, 1, 2, 3
 
 
 class Command(Protocol):
@@ -33,6 +34,23 @@ class Command(Protocol):
 
 def add_config_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, type=Path, help="the org deployment YAML")
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the stacks' state is and which CLI reads it: every verb that reaches Pulumi."""
+    parser.add_argument("--backend-url", help="s3://... or https://api.pulumi.com (default: local)")
+    parser.add_argument(
+        "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
+    )
+
+
+def default_report(verb: str, state_dir: Path) -> Path:
+    """``<state dir>/reports/<verb>-<UTC time>.json``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return state_dir / "reports" / f"{verb}-{stamp}.json"
 
 
 def count(minimum: int) -> Callable[[str], int]:

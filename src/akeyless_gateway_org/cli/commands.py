@@ -10,6 +10,7 @@ from akeyless_gateway_org.cli.accounts import AccountsCommand
 from akeyless_gateway_org.cli.base import Command
 from akeyless_gateway_org.cli.comment import PrCommentCommand
 from akeyless_gateway_org.cli.deploy import DeployCommand
+from akeyless_gateway_org.cli.drift import DriftCommand
 from akeyless_gateway_org.cli.render import RenderCommand
 from akeyless_gateway_org.cli.report import ReportCommand
 from akeyless_gateway_org.cli.secrets import SecretsCommand
@@ -24,5 +25,6 @@ _IN_HELP_ORDER: tuple[Command, ...] = (
     ReportCommand(),
     SecretsCommand(),
     PrCommentCommand(),
+    DriftCommand(),
 )
 COMMANDS: dict[str, Command] = {command.name: command for command in _IN_HELP_ORDER}

@@ -17,8 +17,10 @@ from types import FrameType
 from akeyless_gateway_org.cli.base import (
     EXIT_FAILED,
     EXIT_OK,
+    add_backend_arguments,
     add_config_argument,
     count,
+    default_report,
     seconds,
     write_comment,
 )
@@ -33,7 +35,6 @@ from akeyless_gateway_org.run.orchestrator import (
     InvalidRequest,
     load_report,
     run_deployment,
-    utc_now,
 )
 from akeyless_gateway_org.run.protocol import Verb
 from akeyless_gateway_org.run.shards import PHASES, InvalidShard, Shard
@@ -84,15 +85,7 @@ class DeployCommand:
         parser.add_argument(
             "--json", action="store_true", help="NDJSON events on stdout, no live view"
         )
-        parser.add_argument(
-            "--backend-url", help="s3://... or https://api.pulumi.com (default: local)"
-        )
-        parser.add_argument(
-            "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
-        )
-        parser.add_argument(
-            "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
-        )
+        add_backend_arguments(parser)
         if verb == "preview":
             parser.add_argument(
                 "--pr-comment", type=Path, metavar="FILE", help="write the preview as a PR comment"
@@ -103,6 +96,12 @@ class DeployCommand:
                 help="reach every account through the org file's read-only preview_role_name",
             )
         if verb in ("preview", "up"):
+            parser.add_argument(
+                "--all",
+                dest="run_all",
+                action="store_true",
+                help="run every stack, also one unchanged since its last up (its fingerprint)",
+            )
             packs = parser.add_mutually_exclusive_group()
             packs.add_argument(
                 "--policy-pack",
@@ -170,7 +169,7 @@ class DeployCommand:
             policy_packs=packs,
             break_locks_older_than=getattr(args, "break_locks_older_than", None),
         )
-        report_path = args.report or _default_report(self.verb, runner.state_dir)
+        report_path = args.report or default_report(self.verb, runner.state_dir)
         options = DeploymentOptions(
             parallel=args.parallel,
             max_failures=args.max_failures,
@@ -179,6 +178,7 @@ class DeployCommand:
             yes=getattr(args, "yes", False),
             prune=getattr(args, "prune", False),
             use_preview_role=getattr(args, "preview_role", False),
+            run_all=getattr(args, "run_all", False),
             retry_attempts=args.retry_attempts,
             retry_backoff_seconds=args.retry_backoff,
             report_path=report_path,
@@ -220,9 +220,11 @@ class DeployCommand:
 
 def _print_summary(result: DeploymentResult, report: Path, *, prune: bool) -> None:
     failed = result.failed
+    counts = result.counts()
     print(
-        f"{result.verb}: {sum(s.status == 'succeeded' for s in result.stacks)} succeeded, "
-        f"{len(failed)} failed, {sum(s.status == 'not_run' for s in result.stacks)} not run"
+        f"{result.verb}: {counts.get('succeeded', 0)} succeeded, "
+        f"{counts.get('unchanged', 0)} unchanged, {len(failed)} failed, "
+        f"{counts.get('not_run', 0)} not run"
         f"{' (interrupted)' if result.interrupted else ''}; report: {report}",
         file=sys.stderr,
     )
@@ -273,12 +275,6 @@ def _shard(text: str) -> Shard:
         return Shard.parse(text)
     except InvalidShard as error:
         raise argparse.ArgumentTypeError(str(error).removeprefix("--shard ")) from None
-
-
-def _default_report(verb: str, state_dir: Path) -> Path:
-    """``<state dir>/reports/<verb>-<UTC time>.json``."""
-    stamp = utc_now().replace("-", "").replace(":", "").split(".")[0] + "Z"
-    return state_dir / "reports" / f"{verb}-{stamp}.json"
 
 
 def _check_paths(args: argparse.Namespace) -> None:

@@ -98,12 +98,15 @@ def _summary(groups: Sequence[Sequence[StackRecord]], title: str) -> list[str]:
     stacks = [stack for group in groups for stack in group]
     changed = [s for s in stacks if s.changed]
     failed = [s for s in stacks if s.status == "failed"]
+    unchanged = [s for s in stacks if s.status == "unchanged"]
     lines = [
         MARKER,
         f"## {escape(title)}",
         "",
         f"{len(stacks)} stacks: {len(changed)} with changes, "
-        f"{len(stacks) - len(changed) - len(failed)} without, {len(failed)} failed. "
+        f"{len(stacks) - len(changed) - len(failed) - len(unchanged)} without, "
+        + (f"{len(unchanged)} not previewed (unchanged), " if unchanged else "")
+        + f"{len(failed)} failed. "
         "Stacks that are one template with per-account values are one row; the accounts "
         "of each follow the table.",
         "",
@@ -158,6 +161,25 @@ def _details(stack: StackRecord, like: int) -> list[str]:
     return lines
 
 
+def _unchanged_note(stacks: Sequence[StackRecord]) -> str:
+    """The stacks a live preview left out, and why: their fingerprint (run/incremental.py)."""
+    if not stacks:
+        return ""
+    reasons: dict[str, list[str]] = {}
+    for stack in stacks:
+        reasons.setdefault(stack.reason or "unchanged", []).append(code_span(stack.name))
+    shown = 50  # the run report lists every stack
+    lines = [
+        f"Not previewed, unchanged: {', '.join(names[:shown])}"
+        + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        + f" ({escape(reason)})."
+        for reason, names in reasons.items()
+    ]
+    return (
+        "\n".join(lines) + " Their drift, if any, is `orgctl drift`'s; `--all` previews them too.\n"
+    )
+
+
 def render_comment(
     stacks: Sequence[StackRecord],
     *,
@@ -167,8 +189,11 @@ def render_comment(
     """The comment, at most ``max_chars`` long; details trimmed first, then noted."""
     groups = by_template(stacks)
     head = "\n".join(_summary(groups, title)) + "\n\n"
-    quiet = [g[0].name for g in groups if not g[0].changed and g[0].status != "failed"]
+    quiet = [
+        g[0].name for g in groups if not g[0].changed and g[0].status not in ("failed", "unchanged")
+    ]
     tail = f"No changes: {', '.join(code_span(n) for n in quiet)}.\n" if quiet else ""
+    tail += _unchanged_note([s for s in stacks if s.status == "unchanged"])
     sections = [
         (group[0].name, "\n".join(_details(group[0], len(group) - 1)) + "\n")
         for group in groups

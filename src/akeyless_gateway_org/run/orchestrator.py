@@ -25,7 +25,9 @@ StackSets' failure tolerance). A locked stack is retried with backoff, and so is
 failed transiently (``faults.classify``: throttling, a 5xx, a timeout or reset), by the
 options' retry policy; a permanent failure is never retried. With ``report_path`` the run's
 report is written atomically at the start (the plan), after every stack's end and at the end,
-so a run killed at any moment leaves one that ``resume_from`` can pick up.
+so a run killed at any moment leaves one that ``resume_from`` can pick up. ``up`` and ``preview``
+leave a stack ``unchanged`` when nothing it is built from changed since its last successful
+``up`` (its fingerprint, ``run.incremental``), unless ``run_all``.
 
 How a stack is run is a :class:`akeyless_gateway_org.run.protocol.StackRunner`;
 ``run.pulumi_runner`` runs them with ``pulumi.automation``. Each stack's progress is a
@@ -40,17 +42,24 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from akeyless_gateway_org.components.stacks import FINGERPRINT_OUTPUT
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.discovery import resolve_accounts
 from akeyless_gateway_org.errors import InvalidInput, RunFailure
 from akeyless_gateway_org.faults import RetryPolicy
-from akeyless_gateway_org.records import Attempt, StackRecord, Status
+from akeyless_gateway_org.records import DONE_STATUSES, Attempt, StackRecord, Status
+from akeyless_gateway_org.run.incremental import (
+    Decision,
+    decide,
+    earlier_reads,
+    fingerprint,
+)
 from akeyless_gateway_org.run.protocol import (
     StackFailed,
     StackLocked,
@@ -137,6 +146,9 @@ class DeploymentOptions:
     run_id: str | None = None
     """Names the run in its report (e.g. the CI run), so ``orgctl report merge`` joins only
     the reports of one run's shards."""
+    run_all: bool = False
+    """up/preview: run every selected stack, also one whose fingerprint says nothing it is
+    built from changed since its last successful ``up`` (``run.incremental``)."""
 
     def __post_init__(self) -> None:
         if self.parallel < 1:
@@ -212,6 +224,8 @@ class DeploymentEvent:
     warnings: Sequence[str] = ()
     duration_seconds: float | None = None
     attempt: int | None = None
+    reason: str | None = None
+    """up/preview, ``running`` and ``unchanged``: why the stack runs or is left as it is."""
     total: int | None = None
     """phase events: how many stacks the phase holds."""
     ok: bool | None = None
@@ -250,7 +264,7 @@ class DeploymentResult:
         return (
             not self.interrupted
             and self.error is None
-            and all(stack.status in ("succeeded", "skipped") for stack in self.stacks)
+            and all(stack.status in DONE_STATUSES for stack in self.stacks)
         )
 
     @property
@@ -343,6 +357,12 @@ class _Run:
         self._report_dirty = False
         self._report_state = threading.Lock()
         self._report_writer = threading.Lock()
+        self.build_inputs: Mapping[str, str] = {}
+        """What every stack is built with (the runner's ``build_inputs``), after prepare."""
+        self.existing: set[str] = set()
+        self._outputs: dict[str, Mapping[str, Any]] = {}
+        self._outputs_lock = threading.Lock()
+        self._previewed: set[str] = set()
 
     def checkpoint(self, *, wait: bool = False) -> None:
         """Write the report now (``wait``), or see that it is written soon after this call.
@@ -404,21 +424,73 @@ class _Run:
         number = len(result.attempts) + 1
         result.attempts.append(Attempt(number, began, utc_now(), outcome, error))
 
+    # --- incremental runs: whether a stack runs at all ---------------------------------
+
+    def outputs_of(self, stack: str) -> Mapping[str, Any]:
+        """The stack's outputs as this run knows them: those its ``up`` in this run gave,
+        else those the backend holds (read once), else none (no such stack)."""
+        with self._outputs_lock:
+            known = self._outputs.get(stack)
+        if known is None:
+            known = self.runner.outputs(stack) if stack in self.existing else {}
+            with self._outputs_lock:
+                known = self._outputs.setdefault(stack, known)
+        return known
+
+    def decide(self, spec: StackSpec) -> tuple[Decision, dict[str, str]]:
+        """Whether an ``up``/``preview`` runs the stack, and its fingerprint now."""
+        reads = earlier_reads(spec)
+        if self.options.use_preview_role:  # compared with what an up deploys: the bootstrap role
+            update = {"bootstrap_role_name": self.request.org.bootstrap_role_name}
+            spec = replace(spec, config=spec.config.model_copy(update=update))
+        expected = fingerprint(
+            spec, self.build_inputs, {read.stack: self.outputs_of(read.stack) for read in reads}
+        )
+        if self.options.run_all:
+            return Decision(True, "every stack runs (--all)"), expected
+        previewed = sorted({read.stack for read in reads} & self._previewed)
+        if previewed:
+            # Their outputs may change with the up this preview previews.
+            return Decision(True, f"reads outputs of {', '.join(previewed)}, previewed too"), (
+                expected
+            )
+        exists = spec.name in self.existing
+        recorded = self.outputs_of(spec.name).get(FINGERPRINT_OUTPUT) if exists else None
+        return decide(expected, recorded, exists=exists), expected
+
+    def left_unchanged(self, spec: StackSpec, result: StackRecord, reason: str) -> None:
+        result.outputs = _exported(self.outputs_of(spec.name))
+        result.reason = reason
+        result.finished_at = utc_now()
+        self.stack_event(result, "unchanged", reason=reason)
+        self.checkpoint()
+
     def run_stack(self, spec: StackSpec, result: StackRecord) -> None:
         started = time.monotonic()
         result.started_at = utc_now()
+        expected: dict[str, str] | None = None
+        if self.request.verb in ("up", "preview"):
+            try:
+                decision, expected = self.decide(spec)
+            except StackFailed as error:  # the stack's own operation says more, if it fails
+                decision = Decision(True, f"its fingerprint could not be computed: {error}")
+            result.reason = decision.reason
+            if not decision.run:
+                self.left_unchanged(spec, result, decision.reason)
+                return
         with self._running_lock:
             self._running.add(spec.name)
         policy = self.options.retry
         locked = transient = 0
+        record = expected if self.request.verb == "up" else None
         try:
             while True:
                 attempt = len(result.attempts) + 1
                 began = utc_now()
-                self.stack_event(result, "running", attempt=attempt)
+                self.stack_event(result, "running", attempt=attempt, reason=result.reason)
                 self.checkpoint()  # a run killed from now on leaves this stack "running"
                 try:
-                    outcome = self.runner.run(spec, self.request.verb)
+                    outcome = self.runner.run(spec, self.request.verb, fingerprint=record)
                 except StackLocked as error:
                     locked += 1
                     self._attempt(result, began, "locked", str(error))
@@ -456,8 +528,14 @@ class _Run:
                     raise StackFailed(f"not retried after the stop: {retried}") from None
             result.changes = dict(outcome.changes)
             result.steps = list(outcome.steps)
-            result.outputs = dict(outcome.outputs)
+            result.outputs = _exported(outcome.outputs)
             result.warnings = list(outcome.warnings)
+            if self.request.verb == "up":
+                with self._outputs_lock:
+                    self._outputs[spec.name] = outcome.outputs
+            elif self.request.verb == "preview":
+                with self._outputs_lock:
+                    self._previewed.add(spec.name)
             result.duration_seconds = round(time.monotonic() - started, 3)
             result.finished_at = utc_now()
             self.stack_event(
@@ -525,15 +603,17 @@ class _Run:
         self.emit(DeploymentEvent(status="phase_finished", phase=phase, total=len(stacks)))
 
 
+def _exported(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack's outputs as its record shows them: what the program exports for people and
+    later phases, without orgctl's own fingerprint."""
+    return {key: value for key, value in outputs.items() if key != FINGERPRINT_OUTPUT}
+
+
 def _selected(plan: Iterable[StackSpec], options: DeploymentOptions) -> list[StackSpec]:
     chosen = [s for s in plan if not options.only or s.account_id in options.only]
     if options.resume_from is not None:
         # skipped: done in the run before the resumed one (a resume of a resume).
-        done = {
-            name
-            for name, status in options.resume_from.items()
-            if status in ("succeeded", "skipped")
-        }
+        done = {name for name, status in options.resume_from.items() if status in DONE_STATUSES}
         chosen = [s for s in chosen if s.name not in done]
     return chosen
 
@@ -594,7 +674,9 @@ def run_deployment(
 
         runner = AutomationRunner()
     options = request.options
-    org = resolve_accounts(_with_deploy_role(request), _organizations_client(request))
+    org = resolve_accounts(
+        _with_deploy_role(request), organizations_client(request.org, request.environment)
+    )
     whole_plan = plan_stacks(org)
     _check_only(whole_plan, options)
     plan = [spec for spec in whole_plan if options.holds(spec)]
@@ -614,6 +696,8 @@ def run_deployment(
     )
     chosen = _selected(plan, options)
     runner.prepare(chosen, request.environment)
+    run.build_inputs = runner.build_inputs()
+    run.existing = set(runner.existing_stacks())
     names = _account_names(org)
     known = {spec.name for spec in whole_plan}
     if request.verb in ("up", "destroy"):
@@ -634,8 +718,7 @@ def run_deployment(
             s.name, s.kind, s.account_id, s.phase, names.get(s.account_id), status="skipped"
         )
         for s in plan
-        if s.name not in results
-        and (options.resume_from or {}).get(s.name) in ("succeeded", "skipped")
+        if s.name not in results and (options.resume_from or {}).get(s.name) in DONE_STATUSES
     ]
     result.stacks = [*resumed, *results.values()]
     run.result = result
@@ -666,7 +749,7 @@ def _run_phases(
             _prune(run, result)  # removed accounts' stacks go with the member phase
         stacks = [(spec, results[spec.name]) for spec in chosen if spec.phase == phase]
         run.run_phase(phase, stacks)
-        if any(r.status != "succeeded" for _, r in stacks):
+        if any(r.status not in DONE_STATUSES for _, r in stacks):
             break  # a later phase needs every stack of the earlier ones
 
 
@@ -695,10 +778,9 @@ def _finish(run: _Run, result: DeploymentResult, *, announce: bool) -> None:
     )
 
 
-def _organizations_client(request: DeploymentRequest) -> Any | None:
-    """An Organizations client on the request's own AWS identity, when it carries one."""
-    env = request.environment
-    if request.org.discovery.source == "file" or not (
+def organizations_client(org: OrgDeployment, env: Mapping[str, str]) -> Any | None:
+    """An Organizations client on a request's own AWS identity (``env``), when it carries one."""
+    if org.discovery.source == "file" or not (
         env.get("AWS_PROFILE") or env.get("AWS_ACCESS_KEY_ID")
     ):
         return None  # the process's default credentials, as boto3 finds them

@@ -22,11 +22,12 @@ STYLES = {
     "running": "cyan",
     "retrying": "yellow",
     "succeeded": "green",
+    "unchanged": "green",
     "failed": "bold red",
     "not_run": "dim",
     "skipped": "dim",
 }
-DONE = ("succeeded", "failed", "not_run")
+DONE = ("succeeded", "unchanged", "failed", "not_run")
 """The states that end a stack's part in its phase's bar."""
 
 
@@ -91,6 +92,8 @@ class LiveProgress:
             detail = f"  {change_text(event.changes)}  ({event.duration_seconds or 0:.1f}s)"
         elif event.status in ("failed", "retrying"):
             detail = f"  {event.error}"
+        elif event.reason:  # why it runs, or why it was left unchanged (its fingerprint)
+            detail = f"  {event.reason}"
         account = " ".join(part for part in (event.account, event.account_name) if part)
         # Text, never markup: CLI messages hold brackets ("[urn=...]", "[secret]"); and
         # printable: an account name or a CLI message must not drive the terminal.

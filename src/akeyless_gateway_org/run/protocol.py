@@ -46,6 +46,28 @@ class StackOutcome:
     """Something the operator must know although the stack succeeded (a stale lock removed)."""
 
 
+@dataclass(frozen=True)
+class PropertyDrift:
+    """One property of a resource that differs between the state and the cloud."""
+
+    name: str
+    state: Any
+    """As the stack's state holds it (secrets as ``[secret]``)."""
+    cloud: Any
+    """As the provider reads it now (secrets as ``[secret]``)."""
+
+
+@dataclass(frozen=True)
+class ResourceDrift:
+    """A resource whose cloud side differs from the stack's state."""
+
+    type: str
+    name: str
+    op: str
+    """What a refresh would do to the state: ``update`` (changed) or ``delete`` (gone)."""
+    properties: Sequence[PropertyDrift] = ()
+
+
 class StackRunner(Protocol):
     """Runs one stack operation; thread-safe. See ``scripts.pulumi_runner``."""
 
@@ -59,16 +81,33 @@ class StackRunner(Protocol):
     def existing_stacks(self) -> list[str]:
         """The short names of the project's stacks in the backend, as of ``prepare``."""
 
-    def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
+    def build_inputs(self) -> Mapping[str, str]:
+        """After ``prepare``: what every stack of the run is built with, for the stacks'
+        fingerprints (``run.incremental.BUILD_PARTS``: digests of the program's source, the
+        locked dependencies and the policy packs; the Pulumi CLI's version)."""
+
+    def run(
+        self, spec: StackSpec, verb: Verb, *, fingerprint: Mapping[str, str] | None = None
+    ) -> StackOutcome:
         """Write the stack's config and run ``verb``; raise StackLocked, StackTransient or
         StackFailed. Locks and pending operations left by an update that provably no longer
-        runs are cleared first, and said so in the outcome's warnings (or the error)."""
+        runs are cleared first, and said so in the outcome's warnings (or the error).
+
+        ``fingerprint`` (``up`` only): recorded with the update, as the stack output
+        ``run.incremental.FINGERPRINT_OUTPUT``, which ``outputs`` then returns."""
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         """The stack's current outputs in the backend, each secret one as ``[secret]``.
 
-        Reads, never changes, the stack; raise StackFailed when it does not exist.
+        Reads, never changes, the stack; raise StackFailed when it does not exist. One
+        cheap read: the orchestrator makes it for every stack an ``up`` or ``preview``
+        might leave unchanged.
         """
+
+    def drift(self, stack: str) -> Sequence[ResourceDrift]:
+        """Each resource of the stack whose cloud side differs from its state: a refresh
+        preview, which reads every resource from its provider and never writes the state.
+        Raise StackFailed when it cannot be checked."""
 
     def destroy_removed(self, stack: str) -> StackOutcome:
         """Destroy a stack whose account left the selection, then remove it."""

@@ -26,6 +26,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,15 +38,24 @@ from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 
 from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
+from akeyless_gateway_org.components.stacks import FINGERPRINT_OUTPUT, FINGERPRINT_VARIABLE
 from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_entries
 from akeyless_gateway_org.config.stacks import StackSpec
 from akeyless_gateway_org.errors import InvalidInput, RunFailure
 from akeyless_gateway_org.faults import classify
-from akeyless_gateway_org.project import PROJECT_DIR, project_name
+from akeyless_gateway_org.project import (
+    LOCKED_DEPENDENCIES,
+    PROGRAM_SOURCES,
+    PROJECT_DIR,
+    files_digest,
+    project_name,
+)
 from akeyless_gateway_org.records import SECRET_MASK, ResourceStep
 from akeyless_gateway_org.run import preflight
 from akeyless_gateway_org.run.backend_locks import RunLease, StackLock, stack_locks, this_host
 from akeyless_gateway_org.run.protocol import (
+    PropertyDrift,
+    ResourceDrift,
     StackFailed,
     StackLocked,
     StackOutcome,
@@ -124,11 +134,6 @@ def mask(text: str, secrets: Iterable[str]) -> str:
 def _changes(changes: Mapping[Any, int] | None) -> dict[str, int]:
     """Change counts keyed by the operation's name (``create``, ``update``, ...)."""
     return {str(getattr(op, "value", op)): count for op, count in (changes or {}).items()}
-
-
-def _masked_outputs(outputs: auto.OutputMap) -> dict[str, Any]:
-    """Stack outputs as plain data; a secret one (``OutputValue.secret``) as ``[secret]``."""
-    return {key: SECRET_MASK if out.secret else out.value for key, out in outputs.items()}
 
 
 def normalize_op(op: str) -> str:
@@ -356,6 +361,29 @@ def private_directory(path: Path) -> None:
     path.chmod(0o700)
 
 
+class StackFlagWorkspace(auto.LocalWorkspace):
+    """A ``LocalWorkspace`` that never runs ``pulumi stack select``.
+
+    Every command a ``Stack`` runs names its stack with ``--stack``
+    (``Stack._run_pulumi_cmd_sync`` in pulumi/automation/_stack.py), so selecting it first
+    (``LocalWorkspace.select_stack``: ``pulumi stack select --stack NAME``) is one CLI start
+    per stack for nothing; the runner only selects stacks the backend listed in ``prepare``.
+    """
+
+    def select_stack(self, stack_name: str) -> None:
+        del stack_name  # chosen on each command instead
+
+
+def _summary_changes(event_log: Path) -> dict[str, int]:
+    """The change counts of the summary event in an ``--event-log`` file the CLI wrote."""
+    for line in reversed(event_log.read_text(encoding="utf-8").splitlines()):
+        if '"summaryEvent"' in line:
+            event = auto.events.EngineEvent.from_json(json.loads(line))
+            if event.summary_event is not None:
+                return _changes(event.summary_event.resource_changes)
+    return {}
+
+
 class AutomationRunner:
     """A :class:`scripts.stack_runner.StackRunner` on ``pulumi.automation``.
 
@@ -409,6 +437,7 @@ class AutomationRunner:
         self._stacks: dict[str, auto.Stack] = {}
         self._existing: set[str] = set()
         self._lock = threading.Lock()
+        self._build_inputs: dict[str, str] = {}
 
     # --- setup -----------------------------------------------------------------
 
@@ -495,6 +524,12 @@ class AutomationRunner:
         except auto.errors.CommandError as error:
             raise SetupFailed(f"before any stack ran: {self._failure(error)}") from None
         self._existing = {summary.name.split("/")[-1] for summary in listed}
+        self._build_inputs = {
+            "program": files_digest(self.project_dir, PROGRAM_SOURCES),
+            "dependencies": files_digest(self.project_dir, [LOCKED_DEPENDENCIES]),
+            "pulumi": str(self._command.version),
+            "policy": files_digest(Path("/"), sorted(self.policy_packs)),
+        }
         self._lease = RunLease(self.backend_url)
         self._lease.start()
 
@@ -509,6 +544,9 @@ class AutomationRunner:
         finally:
             self.finish()
 
+    def build_inputs(self) -> dict[str, str]:
+        return dict(self._build_inputs)
+
     def finish(self) -> None:
         """The run is over: its lease of the backend goes (see backend_locks.RunLease)."""
         if self._lease is not None:
@@ -516,7 +554,7 @@ class AutomationRunner:
             self._lease = None
 
     def _workspace(self, work_dir: Path) -> auto.LocalWorkspace:
-        return auto.LocalWorkspace(
+        return StackFlagWorkspace(
             work_dir=str(work_dir),
             pulumi_command=self._command,
             env_vars=self._env(),
@@ -624,7 +662,50 @@ class AutomationRunner:
     def existing_stacks(self) -> list[str]:
         return sorted(self._existing)
 
-    def run(self, spec: StackSpec, verb: Verb) -> StackOutcome:
+    def _cli(
+        self, stack: str, args: list[str], extra_env: Mapping[str, str] | None = None
+    ) -> auto.CommandResult:
+        """One ``pulumi`` command on ``stack``, in its work dir, with the run's environment."""
+        assert self._command is not None  # prepare() ran
+        return self._command.run(
+            [*args, "--stack", self.qualified(stack)],
+            str(self._work_dir(stack)),
+            {**self._env(), **(extra_env or {})},
+        )
+
+    def _up(
+        self, stack: str, packs: Sequence[str], fingerprint: Mapping[str, str] | None
+    ) -> tuple[dict[str, int], dict[str, Any]]:
+        """``pulumi up``, then one ``pulumi stack output``: the change counts and outputs.
+
+        Not ``Stack.up``, which reads the outputs twice (``stack output`` with and without
+        ``--show-secrets``: ``LocalWorkspace.stack_outputs``) and the history once (its
+        summary; pulumi/automation/_stack.py): the changes are in the summary event of the
+        update's own ``--event-log``, and the masked outputs are all a run keeps.
+        """
+        args = ["up", "--yes", "--skip-preview"]
+        for pack in packs:
+            args += ["--policy-pack", pack]
+        # --event-log exists only with PULUMI_DEBUG_COMMANDS (pkg/cmd/pulumi/operations/up.go),
+        # which the Automation API sets on every command (Stack._run_pulumi_cmd_sync).
+        extra = {"PULUMI_DEBUG_COMMANDS": "true"}
+        if fingerprint:
+            extra[FINGERPRINT_VARIABLE] = json.dumps(dict(fingerprint))
+        with tempfile.TemporaryDirectory(prefix="orgctl-up-") as folder:
+            event_log = Path(folder) / "events.jsonl"
+            self._cli(stack, [*args, "--event-log", str(event_log)], extra)
+            changes = _summary_changes(event_log)
+        return changes, self._read_outputs(stack)
+
+    def _read_outputs(self, stack: str) -> dict[str, Any]:
+        """``pulumi stack output --json``: each secret output as ``[secret]``, as the CLI
+        prints it without ``--show-secrets`` (pkg/cmd/pulumi/stack/stack_output.go)."""
+        outputs = json.loads(self._cli(stack, ["stack", "output", "--json"]).stdout or "{}")
+        return dict(outputs) if isinstance(outputs, dict) else {}
+
+    def run(
+        self, spec: StackSpec, verb: Verb, *, fingerprint: Mapping[str, str] | None = None
+    ) -> StackOutcome:
         notes: list[str] = []
         try:
             stack = self._select(spec.name)
@@ -639,12 +720,8 @@ class AutomationRunner:
                     _changes(preview.change_summary), steps=steps, notes=[*notes, *found]
                 )
             if verb == "up":
-                up = stack.up(policy_packs=packs)
-                return self._outcome(
-                    _changes(up.summary.resource_changes),
-                    notes=notes,
-                    outputs=_masked_outputs(up.outputs),
-                )
+                changes, outputs = self._up(spec.name, self.policy_packs, fingerprint)
+                return self._outcome(changes, notes=notes, outputs=outputs)
             summary = stack.refresh().summary if verb == "refresh" else stack.destroy().summary
             return self._outcome(_changes(summary.resource_changes), notes=notes)
         except auto.errors.ConcurrentUpdateError as error:
@@ -767,9 +844,50 @@ class AutomationRunner:
         if not known:  # selecting it would create an empty stack
             raise StackFailed(f"no stack {self.qualified(stack)} in {self.backend_url}")
         try:
-            return _masked_outputs(self._select(stack).outputs())
+            outputs = self._read_outputs(stack)
         except auto.errors.CommandError as error:
             raise StackFailed(self._failure(error)) from None
+        if stack_locks(self.backend_url, self.qualified(stack)):
+            # An update holds or left its lock: the fingerprint may have been saved before
+            # the update ended, so the stack is not taken as unchanged (it runs, and a dead
+            # lock and its pending operations are recovered first: _recover).
+            outputs.pop(FINGERPRINT_OUTPUT, None)
+        return outputs
+
+    def drift(self, stack: str) -> list[ResourceDrift]:
+        """``pulumi refresh --preview-only``: "Only show a preview of the refresh, but don't
+        perform the refresh itself" (pkg/cmd/pulumi/operations/refresh.go; ``PreviewOnly`` in
+        the update options, operations/io.go), through ``Stack.preview_refresh``. Each
+        resource whose read differs from the state ends with a ``resOutputsEvent`` of op
+        ``update`` (its ``diffs`` the differing properties) or ``delete`` (gone)."""
+        found: list[ResourceDrift] = []
+
+        def collect(event: auto.events.EngineEvent) -> None:
+            done = event.res_outputs_event
+            if done is None:
+                return
+            meta = done.metadata
+            op = str(getattr(meta.op, "value", meta.op))
+            if op not in ("update", "delete"):
+                return
+            old = (meta.old.outputs if meta.old else None) or {}
+            new = (meta.new.outputs if meta.new else None) or {}
+            found.append(
+                ResourceDrift(
+                    type=meta.type,
+                    name=meta.urn.split("::")[-1],
+                    op=op,
+                    properties=tuple(
+                        PropertyDrift(key, old.get(key), new.get(key)) for key in meta.diffs or ()
+                    ),
+                )
+            )
+
+        try:
+            self._select(stack).preview_refresh(on_event=collect)
+        except auto.errors.CommandError as error:
+            raise StackFailed(self._failure(error)) from None
+        return found
 
     def destroy_removed(self, stack: str) -> StackOutcome:
         try:
