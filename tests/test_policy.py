@@ -68,6 +68,29 @@ UNENCRYPTED = [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volume
 
 # rule -> (compliant resource, violating resource)
 CASES: dict[str, tuple[Resource, Resource]] = {
+    "events-invoke-scoped": (
+        Resource(
+            "aws:iam/role:Role",
+            "invoke",
+            {
+                "assumeRolePolicy": trust(
+                    {"Service": "events.amazonaws.com"},
+                    {
+                        "StringEquals": {"aws:SourceAccount": "111111111111"},
+                        "ArnEquals": {
+                            "aws:SourceArn": "arn:aws:events:us-east-1:111111111111:rule/r"
+                        },
+                    },
+                ),
+                "tags": TAGS,
+            },
+        ),
+        Resource(
+            "aws:iam/role:Role",
+            "invoke",
+            {"assumeRolePolicy": trust({"Service": "events.amazonaws.com"}), "tags": TAGS},
+        ),
+    ),
     "no-iam-access-keys": (
         Resource("aws:iam/role:Role", "r", {"tags": TAGS}),
         Resource("aws:iam/accessKey:AccessKey", "k", {"user": "u"}),
