@@ -22,6 +22,7 @@ from akeyless_gateway_org.config.validation import parse_org
 from akeyless_gateway_org.policy.rules import Resource, check
 from akeyless_gateway_org.review import render as render_module
 from akeyless_gateway_org.review.render import StackRender, policy_violations, render
+from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
 from akeyless_gateway_org.run.shards import phase_of
 from tests.conftest import example_document
 
@@ -263,3 +264,19 @@ def test_the_token_is_never_in_clear_in_the_render(enroll_render: list[StackRend
     )
     assert TOKEN not in shown
     assert TOKEN not in json.dumps(stack.spec.config.model_dump(mode="json"))
+
+
+def test_the_review_document_shows_the_enroll_stack_without_the_token(
+    enroll_render: list[StackRender],
+) -> None:
+    markdown = review_document(
+        [stack.record() for stack in enroll_render],
+        policy_violations(enroll_render),
+        SummaryFacts(),
+    )
+    section = markdown[markdown.index("## Stack `enroll`") :]
+    assert section.startswith("## Stack `enroll`")
+    assert "The enroll stack (optional, management account, us-east-1)" in section
+    assert "events:InvokeApiDestination" in section
+    assert "akeyless-gateway-enroll" in section
+    assert TOKEN not in markdown
