@@ -24,6 +24,7 @@ from akeyless_gateway_org.review import render as render_module
 from akeyless_gateway_org.review.render import StackRender, policy_violations, render
 from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
 from akeyless_gateway_org.run.shards import phase_of
+from akeyless_gateway_org.verify.expected import expected_org
 from tests.conftest import example_document
 
 EVENTS: dict[str, Any] = json.loads(
@@ -280,3 +281,9 @@ def test_the_review_document_shows_the_enroll_stack_without_the_token(
     assert "events:InvokeApiDestination" in section
     assert "akeyless-gateway-enroll" in section
     assert TOKEN not in markdown
+
+
+def test_verify_plans_around_the_enroll_stack() -> None:
+    expected = expected_org(enrolled_org())
+    assert "enroll" not in [outputs.stack for outputs in expected.stacks]
+    assert [outputs.stack for outputs in expected.stacks][:1] == ["org"]
