@@ -21,7 +21,12 @@ from akeyless_gateway_org.config.model import AccountSelection, OrgDeployment
 from akeyless_gateway_org.config.validation import parse_org
 from akeyless_gateway_org.policy.rules import Resource, check
 from akeyless_gateway_org.review import render as render_module
-from akeyless_gateway_org.review.render import StackRender, policy_violations, render
+from akeyless_gateway_org.review.render import (
+    StackRender,
+    after_deploy,
+    policy_violations,
+    render,
+)
 from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
 from akeyless_gateway_org.run.shards import phase_of
 from akeyless_gateway_org.verify.expected import expected_org
@@ -214,7 +219,7 @@ def test_the_enroll_stack_registers_exactly_these_inputs(enroll_render: list[Sta
     grant = json.loads(_one(stack, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     (statement,) = grant["Statement"]
     assert statement["Action"] == ["events:InvokeApiDestination"]
-    assert statement["Resource"] == [destination.raw_inputs.get("arn") or statement["Resource"][0]]
+    assert statement["Resource"] == [after_deploy(destination.name, "arn")]  # that one destination
     assert "*" not in statement["Resource"][0]
 
 
