@@ -9,8 +9,10 @@ import pulumi
 
 from akeyless_gateway_org.components import stacks
 from akeyless_gateway_org.components.akeyless_sdk import current_sdk
+from akeyless_gateway_org.components.enrollment import EnrollStack
 from akeyless_gateway_org.config.pulumi_stack import read_stack_config
 from akeyless_gateway_org.config.stack_config import (
+    EnrollStackConfig,
     HubStackConfig,
     MemberStackConfig,
     OrgStackConfig,
@@ -33,6 +35,8 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
         org = stacks.OrgStack(name, config)
         pulumi.export(stacks.GATEWAY_ACCESS_IDS, org.gateway_access_ids)
         return org
+    if isinstance(config, EnrollStackConfig):
+        return EnrollStack(name, config)
     if isinstance(config, HubStackConfig):
         hub = stacks.HubStack(name, config)
         pulumi.export(stacks.GATEWAY_ROLE_ARN, hub.gateway_role_arn)

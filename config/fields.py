@@ -272,6 +272,24 @@ PolicyArn = Annotated[
 KmsKeyArn = Annotated[
     str, _matching(_KMS_KEY_ARN, "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>)")
 ]
+SecretArn = Annotated[
+    str,
+    _matching(
+        re.compile(
+            r"^arn:aws(?:-us-gov|-cn)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+        ),
+        "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)",
+    ),
+]
+GitHubRepository = Annotated[
+    str,
+    # GitHub's owner names: letters, digits and single inner hyphens, at most 39;
+    # repository names: letters, digits, '.', '_', '-' (not '.' or '..' alone).
+    _matching(
+        re.compile(r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$"),
+        "a GitHub repository as owner/name",
+    ),
+]
 AcmCertificateArn = Annotated[
     str,
     _matching(

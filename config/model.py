@@ -40,6 +40,7 @@ from akeyless_gateway_org.config.fields import (
     DnsName,
     EksClusterName,
     GatewayImage,
+    GitHubRepository,
     GroupName,
     HostedZoneId,
     HttpUrl,
@@ -57,6 +58,7 @@ from akeyless_gateway_org.config.fields import (
     RoleName,
     S3BucketName,
     S3LogPrefix,
+    SecretArn,
     SecretPrefix,
     SecurityGroupId,
     SubnetId,
@@ -1026,6 +1028,29 @@ class AccountSelection(StrictModel):
         return self
 
 
+class GitHubDispatch(StrictModel):
+    """Where a new account's deployment starts: a ``repository_dispatch`` to a GitHub repository.
+
+    The event type is always ``enroll-account``, the one ``.github/workflows/org-deploy.yml``
+    accepts; the token never enters the org file or the stack's settings, only its secret's ARN.
+    """
+
+    repository: GitHubRepository = Field(
+        description="owner/name of the repository running .github/workflows/org-deploy.yml."
+    )
+    token_secret_arn: SecretArn = Field(
+        description="Secrets Manager secret (management account, us-east-1) holding a GitHub "
+        "token allowed to create repository_dispatch events on that repository (a fine-grained "
+        "token with Contents: write on it alone)."
+    )
+
+
+class EnrollmentSettings(StrictModel):
+    """The optional ``enroll`` stack: new accounts in scope start their own deployment."""
+
+    github: GitHubDispatch
+
+
 class HubSpecBase(StrictModel):
     """Centralized pattern: the account that runs the Gateway, with its site's fields."""
 
@@ -1203,6 +1228,11 @@ class OrgDeployment(StrictModel):
         default_factory=dict,
         max_length=MAX_USER_TAGS,
         description="Tags on every taggable resource.",
+    )
+    enrollment: EnrollmentSettings | None = Field(
+        None,
+        description="The enroll stack in the management account (README.md, "
+        '"Auto-enrolment"); absent: no such stack.',
     )
 
     @model_validator(mode="before")

@@ -51,6 +51,7 @@ from akeyless_gateway_org.config.model import (
     DEFAULT_BOOTSTRAP_ROLE,
     SITE_FIELDS,
     SITE_SELECTOR,
+    AccountSelection,
     AkeylessSettings,
     AnyGatewaySettings,
     Capabilities,
@@ -60,6 +61,7 @@ from akeyless_gateway_org.config.model import (
     EksSite,
     FixedSizeGateway,
     GatewaySettings,
+    GitHubDispatch,
     IamSettings,
     Pattern,
     Selector,
@@ -70,7 +72,7 @@ from akeyless_gateway_org.config.model import (
 )
 from akeyless_gateway_org.config.validation import ConfigError, Problem, problems_of
 
-StackKind = Literal["org", "hub", "member", "account"]
+StackKind = Literal["org", "hub", "member", "account", "enroll"]
 
 SETTINGS_KEY = "settings"
 """The project config key holding a stack's settings, as one object."""
@@ -83,7 +85,7 @@ backend and state options), so a stack missing a secret names the command that s
 """The project config key of the rotated keys' current secret halves, a JSON object
 ``{"<IAM user>": "<secret access key>"}``: a secure value, never plain."""
 SETTINGS_HINT = "see the settings comment in Pulumi.yaml"
-STACK_KIND_DESCRIPTION = "org | hub | member (centralized) | account (distributed)."
+STACK_KIND_DESCRIPTION = "org | hub | member (centralized) | account (distributed) | enroll."
 PATTERN_DESCRIPTION = "centralized | distributed."
 
 
@@ -185,6 +187,17 @@ class OrgStackConfig(StackConfigBase):
     )
     gateway_account_ids: tuple[AccountId, ...] = Field(
         (), description="Every account whose Gateway role logs in to Akeyless."
+    )
+
+
+class EnrollStackConfig(StackConfigBase):
+    """The optional enroll stack (management account): Organizations events to a
+    ``repository_dispatch`` (components/enrollment.py)."""
+
+    stack_kind: Literal["enroll"] = Field(description=STACK_KIND_DESCRIPTION)
+    github: GitHubDispatch = Field(description="Where the dispatch goes, and its token's secret.")
+    discovery: AccountSelection = Field(
+        AccountSelection(), description="The org file's selection: its OUs pick the moves."
     )
 
 
@@ -324,7 +337,8 @@ StackConfig = Annotated[
         | Annotated[EksAccountStackConfig, Tag("eks")],
         Discriminator(SITE_SELECTOR),
         Tag("account"),
-    ],
+    ]
+    | Annotated[EnrollStackConfig, Tag("enroll")],
     Discriminator(Selector("stack_kind")),
 ]
 """Everything one stack's program needs, and nothing from other stacks' accounts: the

@@ -21,6 +21,12 @@ from akeyless_gateway_org.config.stack_config import StackConfig, StackKind, sta
 
 ORG_STACK = "org"
 HUB_STACK = "hub"
+ENROLL_STACK = "enroll"
+ENROLL_REGION = "us-east-1"
+"""Where the enroll stack's rule listens: Organizations is a global service whose CloudTrail
+events reach EventBridge in US East (N. Virginia) only
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html;
+https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-organizations.html)."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ class StackSpec:
 
 def stack_name(kind: StackKind, account_id: str | None = None) -> str:
     """``org``, ``hub``, ``member-<account>`` or ``account-<account>``."""
-    if kind in ("org", "hub"):
+    if kind in ("org", "hub", "enroll"):
         return kind
     if account_id is None:
         raise ValueError(f"a {kind} stack needs an account ID")
@@ -68,6 +74,10 @@ def _config(
         "tags": org.tags_of(account),
     }
     hub: dict[str, Any] = {"hub_account_id": org.hub.account_id} if org.hub else {}
+    if kind == "enroll":
+        assert org.enrollment is not None, "an enroll stack only when the file asks for one"
+        enroll = {"github": org.enrollment.github, "discovery": org.discovery}
+        return stack_config({**common, "regions": (ENROLL_REGION,), **enroll})
     if kind == "org":
         gateways = (org.hub.account_id,) if org.hub else tuple(a.id for a in org.accounts)
         return stack_config({**common, **hub, "gateway_account_ids": gateways})
@@ -95,6 +105,16 @@ def plan_stacks(org: OrgDeployment) -> list[StackSpec]:
             _config(org, "org", org.management_account_id, None),
         )
     ]
+    if org.enrollment is not None:  # in the org phase: it needs no other stack's outputs
+        stacks.append(
+            StackSpec(
+                ENROLL_STACK,
+                "enroll",
+                0,
+                org.management_account_id,
+                _config(org, "enroll", org.management_account_id, None),
+            )
+        )
     if org.pattern == "centralized":
         assert org.hub is not None  # guaranteed by validation
         stacks.append(

@@ -536,6 +536,35 @@ def akeyless_role_rules_within_the_account_folder(resource: Resource) -> list[st
     return found
 
 
+INVOKE_API_DESTINATION = "events:InvokeApiDestination"
+
+
+def eventbridge_invoke_scoped(resource: Resource) -> list[str]:
+    """The enroll stack's invoke role (components/enrollment.py): a grant of
+    ``events:InvokeApiDestination`` grants only that, on named destinations; a trust of
+    EventBridge names the source account and rule (confused deputy)."""
+    found = []
+    for key, document in _policy_documents(resource.props):
+        for statement in _statements(document):
+            actions = [str(a) for a in _as_list(statement.get("Action"))]
+            principal = statement.get("Principal")
+            services = _as_list(principal.get("Service")) if isinstance(principal, Mapping) else []
+            if key == "policy" and INVOKE_API_DESTINATION in actions:
+                if actions != [INVOKE_API_DESTINATION]:
+                    found.append(f"grants {actions} beside {INVOKE_API_DESTINATION}")
+                if any("*" in str(r) for r in _as_list(statement.get("Resource"))):
+                    found.append(f"grants {INVOKE_API_DESTINATION} on a wildcard resource")
+            if key == "assumeRolePolicy" and "events.amazonaws.com" in services:
+                condition = statement.get("Condition") or {}
+                keys = {
+                    k for block in condition.values() if isinstance(block, Mapping) for k in block
+                }
+                for needed in ("aws:SourceAccount", "aws:SourceArn"):
+                    if needed not in keys:
+                        found.append(f"trusts events.amazonaws.com without a {needed} condition")
+    return found
+
+
 Rule = Callable[[Resource], list[str]]
 
 RULES: dict[str, tuple[str, Rule]] = {
@@ -585,6 +614,11 @@ RULES: dict[str, tuple[str, Rule]] = {
         akeyless_role_rules_within_the_account_folder,
     ),
     "required-tags": ("Taggable resources carry the required tags.", required_tags_present),
+    "events-invoke-scoped": (
+        "EventBridge may assume a role only for its own rules, and invoke only named API "
+        "destinations.",
+        eventbridge_invoke_scoped,
+    ),
     EXCEPTION_RULE: (
         "A policy exception names one rule and the one resource that carries it.",
         exceptions_name_their_resource,

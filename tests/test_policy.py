@@ -128,6 +128,29 @@ CASES: dict[str, tuple[Resource, Resource]] = {
         akeyless_role("/aws-org/roles/gateway-333333333333", "/aws-org/aws/333333333333/*"),
         akeyless_role("/aws-org/roles/gateway-333333333333", "/aws-org/*"),
     ),
+    "events-invoke-scoped": (
+        Resource(
+            "aws:iam/role:Role",
+            "invoke",
+            {
+                "assumeRolePolicy": trust(
+                    {"Service": "events.amazonaws.com"},
+                    {
+                        "StringEquals": {"aws:SourceAccount": "111111111111"},
+                        "ArnEquals": {
+                            "aws:SourceArn": "arn:aws:events:us-east-1:111111111111:rule/r"
+                        },
+                    },
+                ),
+                "tags": TAGS,
+            },
+        ),
+        Resource(
+            "aws:iam/role:Role",
+            "invoke",
+            {"assumeRolePolicy": trust({"Service": "events.amazonaws.com"}), "tags": TAGS},
+        ),
+    ),
     "no-iam-access-keys": (
         Resource("aws:iam/role:Role", "r", {"tags": TAGS}),
         Resource("aws:iam/accessKey:AccessKey", "k", {"user": "u"}),

@@ -213,7 +213,7 @@ def test_the_kind_keys_are_named_when_missing_or_unknown(
 ) -> None:
     hub = stack_settings(plan_stacks(centralized_org)[1].config)
     assert refused({k: v for k, v in hub.items() if k != "stack_kind"}) == {
-        "settings.stack_kind": "required: one of 'org', 'hub', 'member', 'account'"
+        "settings.stack_kind": "required: one of 'org', 'hub', 'member', 'account', 'enroll'"
     }
     assert refused(hub | {"compute": "lambda"}) == {
         "settings.compute": "must be one of 'ec2', 'ecs', 'eks', got 'lambda'"

@@ -92,6 +92,10 @@ STACK_PURPOSE = {
     "account": "An account stack (distributed pattern): a Gateway in this account acting "
     "only on this account, its compute and IAM identity, and the account's Akeyless "
     "Target and secrets.",
+    "enroll": "The enroll stack (optional, management account, us-east-1): EventBridge rules "
+    "on the Organizations events that bring an account into scope, each sending a GitHub "
+    "repository_dispatch (enroll-account) through an API destination whose token EventBridge "
+    "keeps in Secrets Manager, with a role that may only invoke that destination.",
 }
 
 SECTIONS = (

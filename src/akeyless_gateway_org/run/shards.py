@@ -35,7 +35,9 @@ class InvalidShard(InvalidInput, ValueError):
 
 
 def phase_of(kind: str) -> PhaseName:
-    """The phase name of a stack kind: ``org``, ``hub`` or ``members``."""
+    """The phase name of a stack kind: ``org`` (with ``enroll``), ``hub`` or ``members``."""
+    if kind == "enroll":
+        return "org"
     return "members" if kind in ("member", "account") else kind  # type: ignore[return-value]
 
 

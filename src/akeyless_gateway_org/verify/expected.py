@@ -30,6 +30,7 @@ from akeyless_gateway_org.components.stacks import (
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stack_config import (
     AccountStackConfig,
+    EnrollStackConfig,
     GatewayStackConfig,
     HubStackConfig,
     MemberStackConfig,
@@ -122,6 +123,8 @@ def expected_org(org: OrgDeployment) -> ExpectedOrg:
     stacks: list[StackOutputs] = []
     for spec in plan_stacks(org):
         config = spec.config
+        if isinstance(config, EnrollStackConfig):
+            continue  # no Gateway, role or Target of its own: orgctl verify does not check it
         if isinstance(config, OrgStackConfig):
             per_account = config.akeyless.auth_method_scope == "per_account"
             for plan in gateway_auth_plan(config):
