@@ -217,6 +217,15 @@ def all_succeeded(run: Run) -> None:
     assert run.returncode == 0 and set(run.statuses().values()) == {"succeeded"}, run.explain()
 
 
+def succeeded_running(run: Run, *stacks: str) -> None:
+    """``stacks`` ran and succeeded; every other stack succeeded or was left unchanged
+    (its fingerprint matched: run/incremental.py)."""
+    statuses = run.statuses()
+    assert run.returncode == 0, run.explain()
+    assert all(statuses.get(stack) == "succeeded" for stack in stacks), run.explain()
+    assert set(statuses.values()) <= {"succeeded", "unchanged"}, run.explain()
+
+
 def all_succeeded_changing_nothing(run: Run) -> None:
     """Every stack succeeded, and its only operation was ``same``."""
     all_succeeded(run)
