@@ -24,7 +24,12 @@ from typing import Any, Literal
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import StackSpec, plan_stacks
 from akeyless_gateway_org.discovery import resolve_accounts
-from akeyless_gateway_org.run.orchestrator import InvalidRequest, organizations_client, utc_now
+from akeyless_gateway_org.run.orchestrator import (
+    InvalidRequest,
+    event_json,
+    organizations_client,
+    utc_now,
+)
 from akeyless_gateway_org.run.protocol import ResourceDrift, StackFailed, StackRunner
 
 DriftStatus = Literal["clean", "drifted", "unchecked"]
@@ -78,9 +83,7 @@ class DriftEvent:
     at: str = field(default_factory=utc_now)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            key: value for key, value in asdict(self).items() if value not in (None, {}, [], ())
-        }
+        return event_json(self)
 
 
 @dataclass

@@ -103,6 +103,11 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def event_json(event: Any) -> dict[str, Any]:
+    """An event dataclass as JSON (portal, ``--json``): its fields, the empty ones left out."""
+    return {key: value for key, value in asdict(event).items() if value not in (None, {}, [], ())}
+
+
 @dataclass(frozen=True)
 class DeploymentOptions:
     """How the deployment runs. Defaults suit an interactive run."""
@@ -236,9 +241,7 @@ class DeploymentEvent:
     """When it happened (ISO 8601, UTC)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            key: value for key, value in asdict(self).items() if value not in (None, {}, [], ())
-        }
+        return event_json(self)
 
 
 @dataclass
