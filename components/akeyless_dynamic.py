@@ -99,6 +99,18 @@ def _env(name: str, what: str) -> str:
     return value
 
 
+def _login_props(
+    login: str, access_id: str | None, access_key: pulumi.Input[str] | None
+) -> dict[str, Any]:
+    """The deployment's own login as a dynamic resource's inputs (read back by
+    :func:`_login`); the access key a secret in the state."""
+    return {
+        "login": login,
+        "access_id": access_id,
+        "access_key": pulumi.Output.secret(access_key) if access_key is not None else None,
+    }
+
+
 def _login(props: dict[str, Any]) -> str:
     """A token for the deployment's own login (``login``, ``access_id``, ``access_key``)."""
     login = props["login"]
@@ -171,9 +183,7 @@ class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExtern
             "target_id": target_id,
             "target_inputs": target_inputs,
             "account_id": account_id,
-            "login": login,
-            "access_id": access_id,
-            "access_key": pulumi.Output.secret(access_key) if access_key is not None else None,
+            **_login_props(login, access_id, access_key),
             "external_id": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["external_id"])
@@ -234,8 +244,6 @@ class RotationSchedule(Resource, module=DYNAMIC_MODULE, name="RotationSchedule")
             "auto_rotate": auto_rotate,
             "rotation_interval": rotation_interval,
             "aws_region": aws_region,
-            "login": login,
-            "access_id": access_id,
-            "access_key": pulumi.Output.secret(access_key) if access_key is not None else None,
+            **_login_props(login, access_id, access_key),
         }
         super().__init__(_RotationScheduleProvider(), name, props, opts)
