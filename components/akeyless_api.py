@@ -11,7 +11,8 @@
 - ``get_auth_method``, ``get_role``, ``get_target_details``: what ``orgctl verify`` reads
   (None for an object Akeyless does not have).
 - ``login_token``: the session token those calls need, from an AWS IAM login
-  (a signed ``GetCallerIdentity`` of the caller's own AWS identity) or an API key.
+  (a signed ``GetCallerIdentity`` of the caller's own AWS identity, or of a role it
+  assumes first) or an API key.
 
 Errors name what failed (target and account, or URL), never a credential.
 
@@ -107,32 +108,68 @@ def _call(
         attempt += 1
 
 
+LOGIN_SESSION_NAME = "orgctl-akeyless-login"
+"""The session a ``signed_as`` login assumes; it signs one ``GetCallerIdentity`` and expires."""
+LOGIN_SESSION_SECONDS = 900
+"""STS's shortest session (AssumeRole ``DurationSeconds``: 900 to the role's maximum)."""
+
+
+def _aws_cloud_id(signed_as: str | None) -> str:
+    """A signed ``GetCallerIdentity`` (akeyless_cloud_id ``CloudId.generate``: the global STS
+    endpoint, as the provider's own login signs), by the caller's AWS identity or, with
+    ``signed_as``, by a session of that role (STS ``AssumeRole``)."""
+    from akeyless_cloud_id import CloudId
+
+    if signed_as is None:
+        return str(CloudId().generate())
+    import boto3
+
+    credentials = boto3.client("sts").assume_role(
+        RoleArn=signed_as,
+        RoleSessionName=LOGIN_SESSION_NAME,
+        DurationSeconds=LOGIN_SESSION_SECONDS,
+    )["Credentials"]
+    return str(
+        CloudId().generate(
+            aws_access_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            security_token=credentials["SessionToken"],
+        )
+    )
+
+
 def login_token(
     *,
     api_url: str,
     login: Literal["aws_iam", "api_key"],
     access_id: str,
     access_key: str | None = None,
+    signed_as: str | None = None,
     timeout_seconds: float = 30,
     retry: RetryPolicy = API_RETRY,
 ) -> str:
-    """A session token for ``access_id``; the access key is sent, never reported."""
-    import akeyless
-    from akeyless_cloud_id import CloudId
+    """A session token for ``access_id``; the access key is sent, never reported.
 
-    where = f"Akeyless at {api_url} with access ID {access_id} ({login} login)"
+    ``signed_as``: an ``aws_iam`` login signed by a session of this role, which the caller's
+    AWS identity assumes (the deployment's bootstrap role of an account), not by the caller.
+    """
+    import akeyless
+
+    signer = f", signed as {signed_as}" if signed_as else ""
+    where = f"Akeyless at {api_url} with access ID {access_id} ({login} login{signer})"
     if login == "api_key":
         if not access_key:
             raise AkeylessApiError(f"cannot log in to {where}: no access key given")
         auth = akeyless.Auth(access_id=access_id, access_key=access_key, access_type="access_key")
     else:
-        # Signed for the global STS endpoint (akeyless_cloud_id's CloudId.generate), as
-        # the provider's own login is: validation allows aws_iam only in the aws partition.
+        # Validation allows aws_iam only in the aws partition, where the global endpoint signs.
         try:
-            cloud_id = CloudId().generate()
-        except Exception as error:  # boto3 raises several kinds when no AWS identity is found
+            cloud_id = _aws_cloud_id(signed_as)
+        except Exception as error:  # boto3 raises several kinds: no identity, AccessDenied
+            reason = f"cannot assume {signed_as}" if signed_as else "no AWS identity to sign with"
+            code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code")
             raise AkeylessApiError(
-                f"cannot log in to {where}: no AWS identity to sign with ({type(error).__name__})"
+                f"cannot log in to {where}: {reason} ({code or type(error).__name__})"
             ) from None
         auth = akeyless.Auth(access_id=access_id, access_type="aws_iam", cloud_id=cloud_id)
     client = _client(api_url, timeout_seconds)

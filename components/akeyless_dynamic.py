@@ -14,8 +14,9 @@ program free of network calls, so the offline render stays offline:
   through the Gateway, sending only those: the provider's own update of the secret would
   send the key pair it took over again (``akeyless_objects.AccountSecrets``).
 
-Credentials never become inputs except a configured access key, which is a
-Pulumi secret; keys from the environment are read when the step runs.
+Credentials never become inputs except a configured access key or an account's token
+(``akeyless_login.TokenLogin``), both Pulumi secrets; keys from the environment are read when
+the step runs.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from akeyless_gateway_org.components.akeyless_api import (
     update_rotation_schedule,
     wait_for_gateway_health,
 )
+from akeyless_gateway_org.components.akeyless_login import Login, TokenLogin
 
 DYNAMIC_MODULE = "akeyless_gateway"
 GATEWAY_HEALTH_TYPE = f"pulumi-python:dynamic/{DYNAMIC_MODULE}:GatewayHealth"
@@ -99,21 +101,23 @@ def _env(name: str, what: str) -> str:
     return value
 
 
-def _login_props(
-    login: str, access_id: str | None, access_key: pulumi.Input[str] | None
-) -> dict[str, Any]:
-    """The deployment's own login as a dynamic resource's inputs (read back by
-    :func:`_login`); the access key a secret in the state."""
+def _login_props(login: Login) -> dict[str, Any]:
+    """A login as a dynamic resource's inputs (read back by :func:`_login`); the access key and
+    the token secrets in the state. Never compared by a diff: a new token is not a change."""
+    if isinstance(login, TokenLogin):
+        return {"login": login.kind, "access_id": login.access_id, "token": login.token}
     return {
-        "login": login,
-        "access_id": access_id,
-        "access_key": pulumi.Output.secret(access_key) if access_key is not None else None,
+        "login": login.kind,
+        "access_id": login.access_id,
+        "access_key": pulumi.Output.secret(login.access_key) if login.access_key else None,
     }
 
 
 def _login(props: dict[str, Any]) -> str:
-    """A token for the deployment's own login (``login``, ``access_id``, ``access_key``)."""
+    """A token for the step's login: the account's own token as given, or the deployer's."""
     login = props["login"]
+    if login == "token":
+        return str(props["token"])
     access_id = props.get("access_id") or _env("AKEYLESS_ACCESS_ID", "Akeyless access ID")
     access_key = None
     if login == "api_key":
@@ -172,9 +176,7 @@ class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExtern
         target_id: pulumi.Input[str],
         target_inputs: pulumi.Input[str],
         account_id: str,
-        login: str,
-        access_id: str | None,
-        access_key: pulumi.Input[str] | None,
+        login: Login,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -183,7 +185,7 @@ class GeneratedExternalId(Resource, module=DYNAMIC_MODULE, name="GeneratedExtern
             "target_id": target_id,
             "target_inputs": target_inputs,
             "account_id": account_id,
-            **_login_props(login, access_id, access_key),
+            **_login_props(login),
             "external_id": None,
         }
         secret = pulumi.ResourceOptions(additional_secret_outputs=["external_id"])
@@ -233,9 +235,7 @@ class RotationSchedule(Resource, module=DYNAMIC_MODULE, name="RotationSchedule")
         auto_rotate: str,
         rotation_interval: str,
         aws_region: str,
-        login: str,
-        access_id: str | None,
-        access_key: pulumi.Input[str] | None,
+        login: Login,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -244,6 +244,6 @@ class RotationSchedule(Resource, module=DYNAMIC_MODULE, name="RotationSchedule")
             "auto_rotate": auto_rotate,
             "rotation_interval": rotation_interval,
             "aws_region": aws_region,
-            **_login_props(login, access_id, access_key),
+            **_login_props(login),
         }
         super().__init__(_RotationScheduleProvider(), name, props, opts)

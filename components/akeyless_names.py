@@ -3,8 +3,10 @@
 Every object gets an explicit name under the deployment's folder (the provider
 would otherwise add a random suffix):
 
-    <path>/auth/gateway[-<account>]              AWS IAM auth method
-    <path>/roles/gateway[-<account>]             access role
+    <path>/auth/gateway[-<account>]              AWS IAM auth method of the Gateways
+    <path>/roles/gateway[-<account>]             their access role
+    <path>/auth/deployer-<account>               distributed: the deployment's login in
+    <path>/roles/deployer-<account>                one account, and its access role
     <path>/aws/<account>/target                  AWS Target
     <path>/aws/<account>/dynamic/iam-user        dynamic secret, temporary users
     <path>/aws/<account>/dynamic/assume-role     dynamic secret, role sessions
@@ -37,6 +39,15 @@ def auth_method_name(path: str, account_id: str | None = None) -> str:
 
 def access_role_name(path: str, account_id: str | None = None) -> str:
     return f"{path}/roles/{_unit(account_id)}"
+
+
+def deployer_auth_method_name(path: str, account_id: str) -> str:
+    """Distributed: the auth method the deployment logs in with to reach one account."""
+    return f"{path}/auth/deployer-{account_id}"
+
+
+def deployer_role_name(path: str, account_id: str) -> str:
+    return f"{path}/roles/deployer-{account_id}"
 
 
 def account_folder(path: str, account_id: str) -> str:
@@ -92,3 +103,8 @@ def gateway_bound_arns(partition: str, account_id: str, path: str, role_name: st
         role_arn(partition, account_id, path, role_name),
         f"arn:{partition}:sts::{account_id}:assumed-role/{role_name}/*",
     ]
+
+
+def deployer_bound_arns(partition: str, account_id: str, bootstrap_role_name: str) -> list[str]:
+    """The bootstrap role of one account as Akeyless sees it (the role, its sessions)."""
+    return gateway_bound_arns(partition, account_id, "/", bootstrap_role_name)

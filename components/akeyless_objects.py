@@ -27,6 +27,12 @@ from typing import Any
 import pulumi
 
 from akeyless_gateway_org.components.akeyless_dynamic import GatewayHealth, RotationSchedule
+from akeyless_gateway_org.components.akeyless_login import (
+    DeployerLogin,
+    Login,
+    TokenLogin,
+    logs_in_for_real,
+)
 from akeyless_gateway_org.components.akeyless_names import (
     DynamicMode,
     dynamic_secret_name,
@@ -34,7 +40,7 @@ from akeyless_gateway_org.components.akeyless_names import (
     usc_name,
 )
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource, pulumi_akeyless
-from akeyless_gateway_org.config.model import Capabilities, LoginMethod
+from akeyless_gateway_org.config.model import Capabilities
 from akeyless_gateway_org.config.stack_config import StackConfigBase
 from akeyless_gateway_org.config.validation import ConfigError, Problem
 
@@ -48,23 +54,14 @@ GATEWAY_ROLE_CAPABILITIES = ("read", "list")
 GATEWAY_ROLE_RULE_TYPES = ("item-rule", "target-rule")
 """The kinds of object the access role's rules reach (terraform-provider-akeyless
 ``akeyless/resource_role.go``, ``rule_type``)."""
+DEPLOYER_ROLE_CAPABILITIES = ("create", "read", "update", "delete", "list")
+"""What one account's deployer access role may do on that account's folder: manage the
+Target, secrets and connector the account stack creates there (capabilities of
+https://docs.akeyless.io/docs/rbac)."""
 
 ADMIN_PERMISSIONS = "admin"
 
 DYNAMIC_SECRET_TTL = "60m"
-
-
-@dataclass(frozen=True)
-class DeployerLogin:
-    """How the deployment logs in to Akeyless.
-
-    ``access_id``/``access_key`` of None mean: read ``AKEYLESS_ACCESS_ID`` /
-    ``AKEYLESS_ACCESS_KEY`` when the step runs, so the key never enters the state.
-    """
-
-    kind: LoginMethod
-    access_id: str | None
-    access_key: pulumi.Output[str] | None
 
 
 def login_of(config: StackConfigBase) -> DeployerLogin:
@@ -100,11 +97,21 @@ def login_of(config: StackConfigBase) -> DeployerLogin:
 
 
 def akeyless_provider(
-    name: str, *, api_url: pulumi.Input[str], login: DeployerLogin, opts: pulumi.ResourceOptions
+    name: str, *, api_url: pulumi.Input[str], login: Login, opts: pulumi.ResourceOptions
 ) -> AkeylessResource:
     """A provider for ``api_url``, logged in without a long-lived key in plain state."""
     logins: dict[str, Any] = {}
-    if login.kind == "aws_iam":
+    if isinstance(login, TokenLogin):
+        logins["token_logins"] = [pulumi_akeyless.ProviderTokenLoginArgs(token=login.token)]
+        if not logs_in_for_real():
+            # A preview plans with the token the last up used (the engine puts the old
+            # value of an ignored input back, providers included: pulumi/pulumi
+            # pkg/resource/deploy/step_generator.go, processIgnoreChanges), so a login that
+            # only a deployment makes shows no change of the provider.
+            opts = pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(ignore_changes=["tokenLogins"])
+            )
+    elif login.kind == "aws_iam":
         logins["aws_iam_logins"] = [
             pulumi_akeyless.ProviderAwsIamLoginArgs(access_id=login.access_id)
         ]
@@ -141,11 +148,15 @@ class GatewayAuthArgs:
     """The Gateway roles, as role ARNs and assumed-role ARNs."""
     sts_url: str | None = None
     """Where the Gateways' signed ``GetCallerIdentity`` goes; None: the global endpoint."""
+    capabilities: tuple[str, ...] = GATEWAY_ROLE_CAPABILITIES
+    """What the role may do on the scope (a Gateway reads; an account's deployer manages)."""
+    auth_method_description: str = "Akeyless Gateway identities (managed by Pulumi)"
+    role_description: str = "What the Akeyless Gateways may see (managed by Pulumi)"
 
     def role_rules(self) -> list[RoleRule]:
-        """The access role's rules: read and list on the scope, for items and targets."""
+        """The access role's rules: ``capabilities`` on the scope, for items and targets."""
         return [
-            RoleRule(rule_type, self.scope_path, GATEWAY_ROLE_CAPABILITIES)
+            RoleRule(rule_type, self.scope_path, self.capabilities)
             for rule_type in GATEWAY_ROLE_RULE_TYPES
         ]
 
@@ -168,14 +179,14 @@ class GatewayAuth(pulumi.ComponentResource):
             name=args.auth_method_name,
             bound_aws_account_ids=list(args.account_ids),
             bound_arns=list(args.bound_arns),
-            description="Akeyless Gateway identities (managed by Pulumi)",
+            description=args.auth_method_description,
             **({"sts_url": args.sts_url} if args.sts_url is not None else {}),
             opts=child,
         )
         role = pulumi_akeyless.Role(
             f"{name}-role",
             name=args.role_name,
-            description="What the Akeyless Gateways may see (managed by Pulumi)",
+            description=args.role_description,
             rules=[
                 pulumi_akeyless.RoleRuleArgs(
                     capabilities=list(rule.capabilities), path=rule.path, rule_type=rule.rule_type
@@ -204,7 +215,7 @@ class GatewayApiArgs:
     health_url: pulumi.Input[str]
     """Polled until it answers 2xx before anything uses the API."""
     health_timeout_seconds: int
-    login: DeployerLogin
+    login: Login
     admin_access_ids: Sequence[str] = ()
     """Who may administer the Gateway (only the stack that runs the Gateway sets these),
     besides the entries seeded at its start, which must not be repeated here."""
@@ -295,7 +306,7 @@ class AccountSecretsArgs:
     capabilities: Capabilities
     api_url: pulumi.Input[str]
     """The Gateway's API, once healthy (``GatewayApi.api_url``)."""
-    login: DeployerLogin
+    login: Login
     rotated_secret_keys: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """IAM user -> the current secret access key of its rotated key (a Pulumi secret)."""
 
@@ -386,9 +397,7 @@ class AccountSecrets(pulumi.ComponentResource):
                     f"{name}-rotation-{user_name}",
                     api_url=args.api_url,
                     secret_name=secret_name,
-                    login=args.login.kind,
-                    access_id=args.login.access_id,
-                    access_key=args.login.access_key,
+                    login=args.login,
                     **settings,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[secret]),
                 )

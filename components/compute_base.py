@@ -6,7 +6,7 @@ from the site and :class:`ComputeInputs`; ``compute_kinds`` is the one table of 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -42,8 +42,8 @@ class ComputeInputs:
     """The auth method's access ID the Gateway logs in with (from the org stack)."""
     cluster: str
     """The Gateway's ``CLUSTER_NAME``."""
-    seeded_access_ids: tuple[str, ...]
-    """Allowed access from the Gateway's first start: the deployment's own access ID."""
+    seeded_access_ids: pulumi.Input[Sequence[str]]
+    """Allowed access from the Gateway's first start: the access ID the stack logs in with."""
     resource_prefix: str = "akeyless-gateway"
     """Physical-name prefix of the load balancer, log group, execution role and cluster."""
     iam_path: str = "/"
@@ -54,9 +54,9 @@ class ComputeInputs:
 
     def environment(self) -> pulumi.Output[Mapping[str, str]]:
         """The container's environment (``gateway_runtime.gateway_environment``)."""
-        return self.access_id.apply(
-            lambda access_id: gateway_environment(
-                access_id=access_id, cluster=self.cluster, admin_access_ids=self.seeded_access_ids
+        return pulumi.Output.all(self.access_id, self.seeded_access_ids).apply(
+            lambda resolved: gateway_environment(
+                access_id=resolved[0], cluster=self.cluster, admin_access_ids=resolved[1]
             )
         )
 

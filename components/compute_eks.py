@@ -183,11 +183,13 @@ def eks_gateway(
     if site.eks_cluster_name is None:
         raise ValueError("an EKS Gateway needs its cluster name")
     settings = inputs.settings
-    values = pulumi.Output.all(inputs.access_id, inputs.identity_role_arn).apply(
+    values = pulumi.Output.all(
+        inputs.access_id, inputs.identity_role_arn, inputs.seeded_access_ids
+    ).apply(
         lambda resolved: helm_values(
             access_id=resolved[0],
             cluster=inputs.cluster,
-            admin_access_ids=inputs.seeded_access_ids,
+            admin_access_ids=resolved[2],
             role_arn=resolved[1],
             settings=settings,
         )

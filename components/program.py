@@ -34,6 +34,8 @@ def build_stack(config: StackConfig) -> pulumi.ComponentResource:
     if isinstance(config, OrgStackConfig):
         org = stacks.OrgStack(name, config)
         pulumi.export(stacks.GATEWAY_ACCESS_IDS, org.gateway_access_ids)
+        if org.deployer_access_ids:
+            pulumi.export(stacks.DEPLOYER_ACCESS_IDS, org.deployer_access_ids)
         return org
     if isinstance(config, EnrollStackConfig):
         return EnrollStack(name, config)

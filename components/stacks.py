@@ -24,10 +24,14 @@ import pulumi
 from pydantic import TypeAdapter, ValidationError
 
 from akeyless_gateway_org.components.akeyless_dynamic import GeneratedExternalId
+from akeyless_gateway_org.components.akeyless_login import Login, TokenLogin, account_token_login
 from akeyless_gateway_org.components.akeyless_names import (
     access_role_name,
     access_role_scope,
     auth_method_name,
+    deployer_auth_method_name,
+    deployer_bound_arns,
+    deployer_role_name,
     gateway_api_url,
     gateway_bound_arns,
     gateway_health_url,
@@ -35,6 +39,7 @@ from akeyless_gateway_org.components.akeyless_names import (
     target_name,
 )
 from akeyless_gateway_org.components.akeyless_objects import (
+    DEPLOYER_ROLE_CAPABILITIES,
     AccountSecrets,
     AccountSecretsArgs,
     GatewayApi,
@@ -74,6 +79,7 @@ from akeyless_gateway_org.components.member_access_role import (
 from akeyless_gateway_org.config.fields import (
     AkeylessAccessId,
     HttpUrl,
+    exported_gateway_host_problem,
     partition_of,
     plaintext_login_problem,
     private_ecr_repository,
@@ -97,6 +103,8 @@ from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 # What each stack exports for later phases (stack outputs).
 GATEWAY_ACCESS_IDS = "gatewayAccessIds"
+DEPLOYER_ACCESS_IDS = "deployerAccessIds"
+"""Distributed: account -> the access ID its account stack logs in with (deployer_auth_plan)."""
 GATEWAY_URL = "gatewayUrl"
 GATEWAY_HEALTH_URL = "gatewayHealthUrl"
 GATEWAY_TRANSPORT = "gatewayTransport"
@@ -136,17 +144,19 @@ def checked_output(value: Any, kind: Any, what: str) -> str:
     return text
 
 
-def access_id_of(access_ids: Mapping[str, str], account_id: str) -> str:
-    """The access ID the org stack made for ``account_id``'s Gateway, or NotYetDeployed."""
+def access_id_of(
+    access_ids: Mapping[str, str], account_id: str, output: str = GATEWAY_ACCESS_IDS
+) -> str:
+    """The access ID the org stack's ``output`` holds for ``account_id``, or NotYetDeployed."""
     if account_id not in access_ids:
         raise NotYetDeployed(
-            f"the org stack's {GATEWAY_ACCESS_IDS} output has no access ID for account "
+            f"the org stack's {output} output has no access ID for account "
             f"{account_id}: update the org stack first (it binds the accounts it lists)"
         )
     return checked_output(
         access_ids[account_id],
         AkeylessAccessId,
-        f"the org stack's {GATEWAY_ACCESS_IDS} output for account {account_id}",
+        f"the org stack's {output} output for account {account_id}",
     )
 
 
@@ -155,13 +165,22 @@ def checked_url(url: Any, stack: str, output: str) -> str:
     return checked_output(url, HttpUrl, f"the {stack} stack's {output} output")
 
 
-def login_url(url: Any, stack: str, output: str, *, allow_plaintext_in_lab: bool) -> str:
+def login_url(
+    url: Any, stack: str, output: str, *, allow_plaintext_in_lab: bool, region: str
+) -> str:
     """A Gateway API URL exported by ``stack`` that this stack logs in at: checked as
-    :func:`checked_url`, and refused over plain http unless the lab key allows it."""
+    :func:`checked_url`, refused at a host the deployer does not allow (that stack's own
+    load balancer in ``region`` aside), and over plain http unless the lab key allows it."""
     checked = checked_url(url, stack, output)
     if _AFTER_DEPLOY.fullmatch(checked):
         return checked
-    problem = plaintext_login_problem(checked, allowed_in_lab=allow_plaintext_in_lab)
+    # The render's stand-in for the hub's load balancer is that load balancer.
+    host_problem = (
+        None if _AFTER_DEPLOY.search(checked) else exported_gateway_host_problem(checked, region)
+    )
+    problem = host_problem or plaintext_login_problem(
+        checked, allowed_in_lab=allow_plaintext_in_lab
+    )
     if problem is not None:
         raise ValueError(f"the {stack} stack's {output} output: {problem}")
     return checked
@@ -337,6 +356,37 @@ def gateway_auth_plan(config: OrgStackConfig) -> list[GatewayAuthArgs]:
     return plans
 
 
+def deployer_auth_plan(config: OrgStackConfig) -> list[GatewayAuthArgs]:
+    """Distributed: per account, the auth method its account stack logs in with, bound to
+    that account's bootstrap role only, and a role managing only that account's folder.
+
+    A login the account's Gateway sees is then worth that folder, which the account's admin
+    reaches anyway: ``bound_aws_account_ids`` and ``bound_arns`` restrict who may log in
+    (https://docs.akeyless.io/docs/aws-iam-auth-method), the role's rules what the login
+    may do (https://docs.akeyless.io/docs/rbac). The centralized hub's members keep the
+    deployer's login, sent to the hub Gateway over TLS only.
+    """
+    if config.pattern != "distributed":
+        return []
+    path, partition = config.akeyless.path, partition_of(config.region)
+    return [
+        GatewayAuthArgs(
+            auth_method_name=deployer_auth_method_name(path, account),
+            role_name=deployer_role_name(path, account),
+            scope_path=access_role_scope(path, account),
+            account_ids=(account,),
+            bound_arns=deployer_bound_arns(partition, account, config.bootstrap_role_name),
+            sts_url=sts_url(config.region),
+            capabilities=DEPLOYER_ROLE_CAPABILITIES,
+            auth_method_description=(
+                f"The deployment's login in account {account} (managed by Pulumi)"
+            ),
+            role_description=f"What the deployment may do in account {account} (managed by Pulumi)",
+        )
+        for account in config.gateway_account_ids
+    ]
+
+
 class _AccountComponent(pulumi.ComponentResource):
     """Base of the components that deploy into one AWS account through its own provider."""
 
@@ -348,13 +398,16 @@ class _AccountComponent(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None,
     ) -> None:
         super().__init__(type_token, name, None, opts)
+        self.partition = partition_of(config.region)
+        self.deploy_role_arn = bootstrap_role_arn(
+            self.partition, config.account_id, config.bootstrap_role_name
+        )
         # What the config alone can refuse is refused before any resource exists.
-        self.login = login_of(config)
+        self.login = self._login(config)
         self.rotated_secret_keys: dict[str, pulumi.Output[str]] = (
             rotated_secret_keys(config) if isinstance(config, CapabilityStackConfig) else {}
         )
         self.config = config
-        self.partition = partition_of(config.region)
         self.boundary_arn = boundary_of(config)
         self.provider = account_provider(
             f"{name}-aws",
@@ -365,9 +418,17 @@ class _AccountComponent(pulumi.ComponentResource):
             parent=self,
         )
         self.in_account = pulumi.ResourceOptions(parent=self, provider=self.provider)
-        self.deploy_role_arn = bootstrap_role_arn(
-            self.partition, config.account_id, config.bootstrap_role_name
-        )
+
+    def _login(self, config: RoleStackConfig) -> Login:
+        """How this stack logs in to Akeyless: the deployer's login (centralized)."""
+        return login_of(config)
+
+    def _seeded_access_ids(self) -> pulumi.Input[list[str]]:
+        """Who may administer the Gateway from its first start: this stack's own login,
+        which then creates everything else through it."""
+        if isinstance(self.login, TokenLogin):
+            return self.login.access_id.apply(lambda access_id: [access_id])
+        return [self.login.access_id] if self.login.access_id else []
 
     def _gateway_api(
         self,
@@ -407,9 +468,12 @@ class _AccountComponent(pulumi.ComponentResource):
         # allowedAccessPermissions: "Name must be unique"): the deployment itself
         # is seeded at the Gateway's first start, since the other entries are created
         # through the Gateway's API; the admins are managed objects.
-        deployer = config.akeyless.login_access_id
-        seeded = (deployer,) if deployer else ()
-        admins = tuple(a for a in config.akeyless.admin_access_ids if a not in seeded)
+        seeded = self._seeded_access_ids()
+        admins = tuple(
+            a
+            for a in config.akeyless.admin_access_ids
+            if isinstance(self.login, TokenLogin) or a != self.login.access_id
+        )
         compute = compute_kind(config.compute).build(
             f"{name}-compute",
             config,
@@ -494,6 +558,7 @@ class OrgStack(pulumi.ComponentResource):
     """
 
     gateway_access_ids: dict[str, pulumi.Output[str]]
+    deployer_access_ids: dict[str, pulumi.Output[str]]
 
     def __init__(
         self, name: str, config: OrgStackConfig, opts: pulumi.ResourceOptions | None = None
@@ -515,7 +580,20 @@ class OrgStack(pulumi.ComponentResource):
                 pulumi.ResourceOptions(parent=self, providers=[provider]),
             )
             self.gateway_access_ids |= {account: auth.access_id for account in plan.account_ids}
-        self.register_outputs({"gateway_access_ids": self.gateway_access_ids})
+        self.deployer_access_ids = {
+            plan.account_ids[0]: GatewayAuth(
+                f"{name}-deployer-{plan.account_ids[0]}",
+                plan,
+                pulumi.ResourceOptions(parent=self, providers=[provider]),
+            ).access_id
+            for plan in deployer_auth_plan(config)
+        }
+        self.register_outputs(
+            {
+                "gateway_access_ids": self.gateway_access_ids,
+                "deployer_access_ids": self.deployer_access_ids,
+            }
+        )
 
 
 class HubStack(_AccountComponent):
@@ -561,7 +639,9 @@ class MemberStack(_AccountComponent):
         lab = config.akeyless.allow_plaintext_gateway_login_in_lab
         hub_gateway_url = hub.value(
             GATEWAY_URL,
-            lambda url: login_url(url, HUB_STACK, GATEWAY_URL, allow_plaintext_in_lab=lab),
+            lambda url: login_url(
+                url, HUB_STACK, GATEWAY_URL, allow_plaintext_in_lab=lab, region=config.region
+            ),
         )
         hub_health_url = hub.value(
             GATEWAY_HEALTH_URL, lambda url: checked_url(url, HUB_STACK, GATEWAY_HEALTH_URL)
@@ -585,9 +665,7 @@ class MemberStack(_AccountComponent):
             target_id=target.id,
             target_inputs=target.id.apply(lambda _: fingerprint),
             account_id=config.account_id,
-            login=self.login.kind,
-            access_id=self.login.access_id,
-            access_key=self.login.access_key,
+            login=self.login,
             opts=pulumi.ResourceOptions(parent=self),
         )
         access = MemberAccessRole(
@@ -609,6 +687,19 @@ class AccountStack(_AccountComponent):
 
     gateway_role_arn: pulumi.Output[str]
     target_name: pulumi.Output[str]
+
+    def _login(self, config: RoleStackConfig) -> Login:
+        """The account's own deployer access ID (from the org stack), logged in as this
+        account's bootstrap role: its Gateway never sees the deployer's login."""
+        access_id = EarlierPhase(config, ORG_STACK).value(
+            DEPLOYER_ACCESS_IDS,
+            lambda ids: access_id_of(ids, config.account_id, DEPLOYER_ACCESS_IDS),
+        )
+        return account_token_login(
+            api_url=config.akeyless.api_url,
+            access_id=access_id,
+            bootstrap_role_arn=self.deploy_role_arn,
+        )
 
     def __init__(
         self, name: str, config: AccountStackConfig, opts: pulumi.ResourceOptions | None = None

@@ -387,6 +387,23 @@ def gateway_host_problem(url: str, created: frozenset[str] = frozenset()) -> str
     )
 
 
+def exported_gateway_host_problem(url: str, region: str) -> str | None:
+    """Why a stack must not log in at the Gateway URL another stack exported, or None.
+
+    The URL comes from that stack's state, not from this stack's validated config: its host
+    must be one the deployer allows, or an AWS load balancer's name in ``region`` (the hub's
+    own, which the hub stack created: ``<name>-<id>.elb.<region>.amazonaws.com`` for a
+    Network Load Balancer, https://docs.aws.amazon.com/elasticloadbalancing/latest/network/network-load-balancers.html#dns-name).
+    """
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    load_balancer = re.fullmatch(
+        rf"[a-z0-9-]+\.(elb\.{re.escape(region)}|{re.escape(region)}\.elb)\.amazonaws\.com", host
+    )
+    if load_balancer or host in allowed_gateway_hosts():
+        return None
+    return gateway_host_problem(url)
+
+
 def plaintext_login_problem(url: str, *, allowed_in_lab: bool) -> str | None:
     """Why an authenticated call to the Gateway at ``url`` must not be made, or None.
 

@@ -510,9 +510,11 @@ AKEYLESS_ROLE_TYPE = "akeyless:index/role:Role"
 
 
 def akeyless_role_rules_within_the_account_folder(resource: Resource) -> list[str]:
-    """A per-account access role (``<path>/roles/gateway-<account>``) reaches only
-    ``<path>/aws/<account>/``: a wider rule lets that account's Gateway read every
-    account's targets and secrets. No rule path has a ``.`` or ``..`` segment."""
+    """A per-account access role (``<path>/roles/gateway-<account>``, or the deployment's
+    ``<path>/roles/deployer-<account>``) reaches only ``<path>/aws/<account>/``: a wider rule
+    lets whoever holds that account's login (its Gateway, or whoever captures the token the
+    deployment sends it) read every account's targets and secrets. No rule path has a ``.``
+    or ``..`` segment."""
     if resource.type != AKEYLESS_ROLE_TYPE:
         return []
     name = str(resource.props.get("name") or "")
@@ -522,7 +524,11 @@ def akeyless_role_rules_within_the_account_folder(resource: Resource) -> list[st
         path = str(rule.get("path") or "")
         if any(segment in (".", "..") for segment in path.split("/")):
             found.append(f"rule path {path!r} has a '.' or '..' segment")
-    head, _, unit = name.rpartition("/roles/gateway-")
+    head, unit = "", ""
+    for kind in ("/roles/gateway-", "/roles/deployer-"):
+        head, _, unit = name.rpartition(kind)
+        if head and unit.isdigit():
+            break
     if not head or not unit.isdigit():
         return found
     folder = f"{head}/aws/{unit}/"

@@ -21,13 +21,16 @@ from akeyless_gateway_org.components.akeyless_api import (
     AkeylessApiError,
     read_generated_external_id,
 )
+from akeyless_gateway_org.components.akeyless_login import PREVIEW_TOKEN
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stack_config import parse_stack_config
 from akeyless_gateway_org.config.validation import ConfigError, parse_org
+from akeyless_gateway_org.faults import RetryPolicy
 from akeyless_gateway_org.policy.rules import Resource, check
+from akeyless_gateway_org.review.render import policy_violations, render, render_stack
 from akeyless_gateway_org.run.orchestrator import DeploymentEvent, DeploymentRequest, run_deployment
 from akeyless_gateway_org.run.progress import LiveProgress
-from tests.conftest import CENTRALIZED_EXAMPLE, example_document, run_orgctl
+from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, example_document, run_orgctl
 from tests.fake_akeyless import running_fake_akeyless
 
 WORKFLOWS = Path(__file__).resolve().parent.parent / ".github" / "workflows"
@@ -105,12 +108,179 @@ def test_the_login_is_never_sent_in_clear_without_the_lab_key() -> None:
 def test_a_member_logs_in_at_the_hub_only_over_tls_unless_the_lab_says_so() -> None:
     from akeyless_gateway_org.components.stacks import login_url
 
+    region = "us-east-1"
     plain = "http://internal-hub-lb.elb.us-east-1.amazonaws.com:8000/api/v2"
     with pytest.raises(ValueError, match="in clear"):
-        login_url(plain, "hub", "gatewayUrl", allow_plaintext_in_lab=False)
-    assert login_url(plain, "hub", "gatewayUrl", allow_plaintext_in_lab=True) == plain
+        login_url(plain, "hub", "gatewayUrl", allow_plaintext_in_lab=False, region=region)
+    assert login_url(plain, "hub", "gatewayUrl", allow_plaintext_in_lab=True, region=region) == (
+        plain
+    )
     secure = plain.replace("http://", "https://")
-    assert login_url(secure, "hub", "gatewayUrl", allow_plaintext_in_lab=False) == secure
+    assert login_url(secure, "hub", "gatewayUrl", allow_plaintext_in_lab=False, region=region) == (
+        secure
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://attacker.example:8000/api/v2",
+        "https://hub-lb.elb.eu-west-1.amazonaws.com:8000/api/v2",  # another region's
+        "https://hub-lb.elb.us-east-1.amazonaws.com.attacker.example:8000/api/v2",
+    ],
+)
+def test_a_member_refuses_a_hub_url_whose_host_the_deployer_does_not_allow(url: str) -> None:
+    """The hub's gatewayUrl comes from the hub's state, not from validated config: whoever
+    can write that state must not be able to point the members' logins elsewhere."""
+    from akeyless_gateway_org.components.stacks import login_url
+
+    with pytest.raises(ValueError, match="not a Gateway the deployer allows"):
+        login_url(url, "hub", "gatewayUrl", allow_plaintext_in_lab=True, region="us-east-1")
+    listed = "https://gateway.staging.example.internal:8000/api/v2"  # tests/conftest.py's list
+    assert login_url(listed, "hub", "gatewayUrl", allow_plaintext_in_lab=False, region="x") == (
+        listed
+    )
+
+
+# The deployer's login never reaches a distributed account's Gateway: each account stack logs
+# in as its own bootstrap role, with an access ID that reaches only its account's folder.
+
+DEPLOYER = "p-deploy0exmpl"  # the distributed example's akeyless.login_access_id
+AUTH_METHOD = "akeyless:index/authMethodAwsIam:AuthMethodAwsIam"
+ROLE = "akeyless:index/role:Role"
+PROVIDER = "pulumi:providers:akeyless"
+
+
+def distributed_org() -> OrgDeployment:
+    return parse_org(yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text()), "org.yaml")
+
+
+def test_each_distributed_account_gets_a_deployer_login_bound_to_its_bootstrap_role() -> None:
+    org = next(s for s in render(distributed_org()) if s.spec.name == "org")
+    methods = {
+        r.raw_inputs["name"]: r.raw_inputs
+        for r in org.resources
+        if r.type == AUTH_METHOD and "/auth/deployer-" in r.raw_inputs["name"]
+    }
+    assert set(methods) == {
+        "/aws-org/auth/deployer-333333333333",
+        "/aws-org/auth/deployer-444444444444",
+    }
+    method = methods["/aws-org/auth/deployer-444444444444"]
+    assert method["boundAwsAccountIds"] == ["444444444444"]
+    assert method["boundArns"] == [
+        "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole",
+        "arn:aws:sts::444444444444:assumed-role/OrganizationAccountAccessRole/*",
+    ]
+    roles = {r.raw_inputs["name"]: r.raw_inputs for r in org.resources if r.type == ROLE}
+    rules = roles["/aws-org/roles/deployer-444444444444"]["rules"]
+    assert {(rule["ruleType"], rule["path"]) for rule in rules} == {
+        ("item-rule", "/aws-org/aws/444444444444/*"),
+        ("target-rule", "/aws-org/aws/444444444444/*"),
+    }
+    assert {tuple(rule["capabilities"]) for rule in rules} == {
+        ("create", "read", "update", "delete", "list")
+    }
+    assert set(org.outputs["deployerAccessIds"]) == {"333333333333", "444444444444"}
+    assert not policy_violations(render(distributed_org()))
+
+
+def test_the_pack_refuses_a_deployer_role_wider_than_its_account() -> None:
+    wide = Resource(
+        ROLE,
+        "org-deployer-444444444444-role",
+        {
+            "name": "/aws-org/roles/deployer-444444444444",
+            "rules": [{"path": "/aws-org/*", "capabilities": ["create"], "ruleType": "item-rule"}],
+        },
+    )
+    assert [v.rule for v in check(wide)] == ["akeyless-role-within-account-folder"]
+
+
+def test_a_distributed_accounts_gateway_never_sees_the_deployers_login() -> None:
+    stacks = render(distributed_org())
+    for account in ("333333333333", "444444444444"):
+        rendered_stack = next(s for s in stacks if s.spec.name == f"account-{account}")
+        everything = json.dumps([r.inputs for r in rendered_stack.resources])
+        assert DEPLOYER not in everything, account
+        # its own deployer access ID is what the Gateway allows from its start
+        assert f"org-deployer-{account}-auth-method.accessId" in everything
+        (provider,) = [r for r in rendered_stack.resources if r.type == PROVIDER]
+        assert set(provider.raw_inputs) == {"apiGatewayAddress", "tokenLogins"}
+
+
+def test_an_account_token_is_signed_by_the_bootstrap_role_session() -> None:
+    """What Akeyless does with an AWS IAM login (https://docs.akeyless.io/docs/aws-iam-auth-method):
+    it sends the signed GetCallerIdentity to STS and matches the caller's ARN against the
+    auth method's bound ARNs. Here STS is moto's, which resolves a session's key to its
+    assumed-role ARN as AWS does (moto/sts/models.py, get_caller_identity)."""
+    import base64
+
+    import boto3
+    from moto import mock_aws
+
+    from akeyless_gateway_org.components.akeyless_api import login_token
+
+    bootstrap = "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole"
+    with mock_aws(), running_fake_akeyless() as fake:
+        fake.aws_iam_access_ids.add("p-deployer444")
+        token = login_token(
+            api_url=fake.url, login="aws_iam", access_id="p-deployer444", signed_as=bootstrap
+        )
+        assert token == "t-valid"
+        (auth,) = [body for route, body in fake.requests if route == "/auth"]
+        signed = json.loads(base64.b64decode(auth["cloud-id"]))
+        headers = json.loads(base64.b64decode(signed["sts_request_headers"]))
+        key_id = headers["Authorization"][0].split("Credential=")[1].split("/")[0]
+        caller = boto3.client(
+            "sts", aws_access_key_id=key_id, aws_secret_access_key="x", region_name="us-east-1"
+        ).get_caller_identity()
+    assert caller["Arn"] == (
+        "arn:aws:sts::444444444444:assumed-role/OrganizationAccountAccessRole/orgctl-akeyless-login"
+    )
+
+
+def test_a_failed_assume_names_the_role_and_logs_in_nowhere(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from akeyless_gateway_org.components.akeyless_api import login_token
+
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no AWS identity, or no STS
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with running_fake_akeyless() as fake:
+        with pytest.raises(
+            AkeylessApiError,
+            match=r"cannot assume arn:aws:iam::444444444444:role/OrganizationAccountAccessRole \(",
+        ):
+            login_token(
+                api_url=fake.url,
+                login="aws_iam",
+                access_id="p-deployer444",
+                signed_as="arn:aws:iam::444444444444:role/OrganizationAccountAccessRole",
+                retry=RetryPolicy(attempts=1, backoff_seconds=0, max_backoff_seconds=0),
+            )
+        assert not [route for route, _ in fake.requests if route == "/auth"]
+
+
+def test_a_preview_plans_with_the_last_token_and_the_render_never_logs_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_login(**_: Any) -> str:
+        raise AssertionError("the program logged in outside an up")
+
+    monkeypatch.setattr("akeyless_gateway_org.components.akeyless_api.login_token", no_login)
+    org = distributed_org()
+    stacks = render(org)
+    account = next(s for s in stacks if s.spec.name == "account-444444444444")
+    preview = render_stack(
+        account.spec, earlier_outputs={s.spec.name: s.outputs for s in stacks}, preview=True
+    )
+    (provider,) = [r for r in preview.resources if r.type == PROVIDER]
+    assert provider.raw_inputs["tokenLogins"] == [{"token": PREVIEW_TOKEN}]
+    assert provider.ignore_changes == ["tokenLogins"]
 
 
 def test_an_external_id_that_sts_would_not_take_never_reaches_a_trust() -> None:

@@ -1,0 +1,83 @@
+"""How each stack logs in to Akeyless: the deployer's own login, or a per-account token.
+
+- :class:`DeployerLogin`: the deployer's access ID (an AWS IAM login signed by the
+  deployer's own AWS identity, or an API key). The org stack logs in to Akeyless's API with
+  it; in the centralized pattern the hub and member stacks log in at the hub Gateway with it,
+  over TLS only (``stacks.login_url``).
+- :class:`TokenLogin` (distributed): an Akeyless token for the account's own deployer
+  access ID, obtained from Akeyless's API with a ``GetCallerIdentity`` signed by the
+  account's bootstrap-role session (:func:`account_token_login`). That access ID's auth
+  method is bound to the bootstrap role of that one account, and its access role reaches only
+  that account's folder (``stacks.deployer_auth_plan``). The account's Gateway, which an
+  admin of the account controls, sees only that token: it is worth what the account's admin
+  can already reach. The provider takes it as ``token_login`` (terraform-provider-akeyless
+  ``akeyless/provider.go``, ``getProviderToken``: the token is used as given, no login).
+
+The token is fetched when the program runs an ``up`` only: a preview, and the offline render
+under mocks, never log in. A preview keeps the token in the state (the provider's
+``tokenLogins`` is ignored there, so the plan of the Akeyless objects is computed with a
+configured provider and shows no change of the login); a new stack's preview has
+:data:`PREVIEW_TOKEN`, which logs in to nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+from pulumi.runtime import mocks
+
+from akeyless_gateway_org.config.model import LoginMethod
+
+PREVIEW_TOKEN = "preview-without-login"
+"""A new stack's token in a preview: the plan needs a known provider config, never a login."""
+
+
+@dataclass(frozen=True)
+class DeployerLogin:
+    """How the deployment logs in to Akeyless as the deployer.
+
+    ``access_id``/``access_key`` of None mean: read ``AKEYLESS_ACCESS_ID`` /
+    ``AKEYLESS_ACCESS_KEY`` when the step runs, so the key never enters the state.
+    """
+
+    kind: LoginMethod
+    access_id: str | None
+    access_key: pulumi.Output[str] | None
+
+
+@dataclass(frozen=True)
+class TokenLogin:
+    """A token for one account's deployer access ID (``access_id``); a Pulumi secret."""
+
+    access_id: pulumi.Output[str]
+    token: pulumi.Output[str]
+    kind: Literal["token"] = "token"
+
+
+Login = DeployerLogin | TokenLogin
+
+
+def logs_in_for_real() -> bool:
+    """True in an ``up`` on the engine; False in a preview and under mocks (the render)."""
+    return not pulumi.runtime.is_dry_run() and not isinstance(
+        pulumi.runtime.settings.get_monitor(), mocks.MockMonitor
+    )
+
+
+def account_token_login(
+    *, api_url: str, access_id: pulumi.Output[str], bootstrap_role_arn: str
+) -> TokenLogin:
+    """A token for ``access_id``, logged in to Akeyless at ``api_url`` (the deployer's
+    allow-listed API, never a Gateway) as the session of ``bootstrap_role_arn``."""
+    if not logs_in_for_real():
+        return TokenLogin(access_id=access_id, token=pulumi.Output.secret(PREVIEW_TOKEN))
+    from akeyless_gateway_org.components.akeyless_api import login_token
+
+    token = access_id.apply(
+        lambda resolved: login_token(
+            api_url=api_url, login="aws_iam", access_id=resolved, signed_as=bootstrap_role_arn
+        )
+    )
+    return TokenLogin(access_id=access_id, token=pulumi.Output.secret(token))
