@@ -29,6 +29,7 @@ a deployment's provider calls ever use the SDK; a render or a preview never does
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
@@ -49,6 +50,9 @@ class AkeylessApiError(RunFailure):
     """An Akeyless API call failed; the message names the object and where."""
 
 
+CA_BUNDLE_VARIABLE = "AKEYLESS_GATEWAY_ORG_CA_BUNDLE"
+"""A PEM file of the CAs the deployment's own Akeyless calls trust (default: certifi's)."""
+
 API_RETRY = RetryPolicy(attempts=5, backoff_seconds=1.0, max_backoff_seconds=15.0)
 """The program's Akeyless calls: up to 5 attempts, waits of at most 1, 2, 4, 8 s (jittered)."""
 
@@ -64,6 +68,9 @@ def _client(api_url: str, timeout_seconds: float) -> akeyless.V2Api:
     # https:// name is one its certificate covers (config: dns, or a gateway_url with
     # tls_certificate_arn), never the load balancer's own.
     configuration.verify_ssl = True
+    # The CAs to trust instead of certifi's (the SDK's default): for an Akeyless API or
+    # Gateway whose certificate a private CA issued.
+    configuration.ssl_ca_cert = os.environ.get(CA_BUNDLE_VARIABLE) or None
     configuration.retries = 0
     client = akeyless.ApiClient(configuration)
     client.rest_client.pool_manager.connection_pool_kw["timeout"] = timeout_seconds

@@ -16,14 +16,18 @@ a missing or wrong token a 401.
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import random
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 
@@ -35,10 +39,19 @@ class FakeAkeyless:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.health_status = 200
         self.url = ""
+        self.api_url = ""
         self.api_keys: dict[str, str] = {}
         """access ID -> access key accepted by ``/auth`` (``access_key`` login)."""
         self.aws_iam_access_ids: set[str] = set()
         """Access IDs accepted by ``/auth`` with any well-formed AWS ``cloud_id``."""
+        self.session_signed_access_ids = False
+        """When True, ``/auth`` also accepts any access ID whose ``cloud_id`` an STS session
+        signed (an ``ASIA`` key ID): the per-account deployer auth methods, bound to the
+        bootstrap roles, which live in the stand-in provider's world, not in this fake."""
+        self.issued_tokens: set[str] = {"t-valid"}
+        """Tokens the other routes accept: ``t-valid`` and each one ``/auth`` issued."""
+        self.aws_iam_logins: list[tuple[str, str]] = []
+        """(access ID, the key ID that signed its ``cloud_id``) of every AWS IAM login."""
         self.faults: list[str] = []
         """The next requests' faults, in order: ``"502"`` (Bad Gateway) or ``"reset"`` (the
         connection closed with a TCP RST, no answer); each is used once."""
@@ -169,7 +182,7 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
                 self._auth(body)
             elif self.route not in (*objects, "/rotated-secret-update-aws"):
                 self._reply(404, {"error": "not found"})
-            elif body.get("token") != "t-valid":
+            elif body.get("token") not in fake.issued_tokens:
                 self._reply(401, {"error": "Unauthorized"})
             elif self.route == "/rotated-secret-update-aws":
                 self._reply(200, {"name": body.get("name")})
@@ -181,25 +194,100 @@ def _handler(fake: FakeAkeyless) -> type[BaseHTTPRequestHandler]:
         def _auth(self, body: dict[str, Any]) -> None:
             access_id, kind = str(body.get("access-id")), body.get("access-type")
             by_key = kind == "access_key" and fake.api_keys.get(access_id) == body.get("access-key")
-            by_aws = kind == "aws_iam" and access_id in fake.aws_iam_access_ids
+            signer = signing_key_id(str(body.get("cloud-id") or ""))
+            if kind == "aws_iam":
+                fake.aws_iam_logins.append((access_id, signer))
+            by_session = fake.session_signed_access_ids and signer.startswith("ASIA")
+            by_aws = kind == "aws_iam" and (access_id in fake.aws_iam_access_ids or by_session)
             if by_key or (by_aws and body.get("cloud-id")):
-                self._reply(200, {"token": "t-valid"})
+                # A new token per login, as Akeyless issues; "t-valid" for the logins the
+                # tests configure by name.
+                token = f"t-{access_id}-{len(fake.issued_tokens)}" if by_session else "t-valid"
+                fake.issued_tokens.add(token)
+                self._reply(200, {"token": token})
             else:
                 self._reply(401, {"error": "access denied"})
 
     return Handler
 
 
+def signing_key_id(cloud_id: str) -> str:
+    """The AWS key ID that signed an AWS IAM login's ``cloud_id`` (akeyless_cloud_id's format:
+    base64 JSON whose ``sts_request_headers`` hold the SigV4 ``Authorization``), or ""."""
+    try:
+        signed = json.loads(base64.b64decode(cloud_id))
+        headers = json.loads(base64.b64decode(signed["sts_request_headers"]))
+        return str(headers["Authorization"][0].split("Credential=")[1].split("/")[0])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
+
+
+@functools.cache
+def test_certificate() -> tuple[str, str]:
+    """(certificate, key) PEM files of a self-signed certificate for 127.0.0.1, made once
+    per process: the fake's TLS listener (``api_url``), trusted through
+    ``AKEYLESS_GATEWAY_ORG_CA_BUNDLE``."""
+    import datetime
+    import ipaddress
+    import tempfile
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake akeyless")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = Path(tempfile.mkdtemp(prefix="fake-akeyless-tls-"))
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(folder / "cert.pem"), str(folder / "key.pem")
+
+
 @contextmanager
 def running_fake_akeyless() -> Iterator[FakeAkeyless]:
+    """The fake on two listeners sharing its state: plain HTTP at ``url`` (the Gateways of
+    the tests) and TLS at ``api_url`` (Akeyless's API, which the config requires https for)."""
     fake = FakeAkeyless()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    secure = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*test_certificate())
+    secure.socket = context.wrap_socket(secure.socket, server_side=True)
+    fake.api_url = f"https://127.0.0.1:{secure.server_address[1]}"
     # Poll every 50 ms: shutdown() waits until the loop notices (socketserver.serve_forever).
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=listener.serve_forever, args=(0.05,), daemon=True)
+        for listener in (server, secure)
+    ]
+    for thread in threads:
+        thread.start()
     try:
         yield fake
     finally:
-        server.shutdown()
-        server.server_close()
+        for listener in (server, secure):
+            listener.shutdown()
+            listener.server_close()

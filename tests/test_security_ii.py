@@ -214,8 +214,6 @@ def test_an_account_token_is_signed_by_the_bootstrap_role_session() -> None:
     it sends the signed GetCallerIdentity to STS and matches the caller's ARN against the
     auth method's bound ARNs. Here STS is moto's, which resolves a session's key to its
     assumed-role ARN as AWS does (moto/sts/models.py, get_caller_identity)."""
-    import base64
-
     import boto3
     from moto import mock_aws
 
@@ -228,10 +226,8 @@ def test_an_account_token_is_signed_by_the_bootstrap_role_session() -> None:
             api_url=fake.url, login="aws_iam", access_id="p-deployer444", signed_as=bootstrap
         )
         assert token == "t-valid"
-        (auth,) = [body for route, body in fake.requests if route == "/auth"]
-        signed = json.loads(base64.b64decode(auth["cloud-id"]))
-        headers = json.loads(base64.b64decode(signed["sts_request_headers"]))
-        key_id = headers["Authorization"][0].split("Credential=")[1].split("/")[0]
+        ((access_id, key_id),) = fake.aws_iam_logins
+        assert access_id == "p-deployer444"
         caller = boto3.client(
             "sts", aws_access_key_id=key_id, aws_secret_access_key="x", region_name="us-east-1"
         ).get_caller_identity()

@@ -147,7 +147,7 @@ def deploy(org: OrgDeployment, fake: FakeAkeyless) -> DictState:
             [(r.rule_type, r.path, list(r.capabilities)) for r in plan.role_rules()],
             [plan.auth_method_name],
         )
-        ids = outputs.setdefault("org", {}).setdefault("gatewayAccessIds", {})
+        ids = outputs.setdefault("org", {}).setdefault(auth.output, {})
         ids |= {account: access_id for account in plan.account_ids}
     for gateway in expected.gateway_roles:
         args = gateway.args
@@ -293,6 +293,25 @@ def test_a_wider_access_role_and_a_stale_access_id_in_the_state_are_found(
         (account, "pulumi", "output gatewayAccessIds[" + account + "]"),
     ]
     assert "item-rule /*: read" in result.findings[0].found
+
+
+def test_a_deployer_login_bound_wider_or_a_stale_deployer_access_id_is_found(
+    aws: str, akeyless: FakeAkeyless
+) -> None:
+    """Distributed: an account's deployer auth method bound to more than its bootstrap role,
+    and the org stack's deployerAccessIds pointing elsewhere, are each found in that account."""
+    org = org_of("org.distributed.example.yaml", akeyless)
+    state = deploy(org, akeyless)
+    account = org.accounts[1].id
+    method = akeyless.auth_methods[f"{org.akeyless.path}/auth/deployer-{account}"]
+    bound = method["access_info"]["aws_iam_access_rules"]["arn"]
+    bound.append("arn:aws:iam::999999999999:role/anyone")
+    state.stacks["org"]["deployerAccessIds"][account] = "p-stale0deploy"
+    result = verify(org, state)
+    assert [(f.account_id, f.system, f.property) for f in result.findings] == [
+        (account, "akeyless", "bound ARNs"),
+        (account, "pulumi", "output deployerAccessIds[" + account + "]"),
+    ]
 
 
 def test_what_cannot_be_read_is_unchecked_not_agreed(aws: str, akeyless: FakeAkeyless) -> None:

@@ -11,6 +11,7 @@ Without a built CLI every test here is skipped, with one line saying how to buil
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.engine.harness import (
     ENGINE_DIR,
     NOT_BUILT,
     Engine,
+    api_environment,
     engine_bin,
     new_engine,
 )
@@ -52,11 +54,16 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
 
 
+# The tests' own process reads the org files too (api_url: the fake's TLS listener).
+os.environ.update(api_environment())
+
+
 @pytest.fixture(scope="session")
 def fake_gateway() -> Iterator[FakeAkeyless]:
     """The Akeyless API as the hub Gateway serves it and its /health, for every stack."""
     with running_fake_akeyless() as fake:
         fake.aws_iam_access_ids.add(DEPLOY_ACCESS_ID)
+        fake.session_signed_access_ids = True  # the accounts' own deployer logins
         yield fake
 
 

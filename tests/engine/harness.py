@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from akeyless_gateway_org.components.akeyless_api import CA_BUNDLE_VARIABLE
 from akeyless_gateway_org.components.akeyless_names import target_name
 from akeyless_gateway_org.config.stack_config import CapabilityStackConfig
 from akeyless_gateway_org.config.stacks import plan_stacks
@@ -28,7 +29,7 @@ from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.project import PROJECT_DIR
 from tests.conftest import CENTRALIZED_EXAMPLE, DISTRIBUTED_EXAMPLE, GATEWAY_HOSTS
 from tests.engine.plugins import install_plugins
-from tests.fake_akeyless import FakeAkeyless
+from tests.fake_akeyless import FakeAkeyless, test_certificate
 
 ENGINE_DIR = Path(__file__).resolve().parent
 SHIM_DIR = ENGINE_DIR / "shim"
@@ -84,6 +85,15 @@ class Engine:
         return self.bin / "pulumi"
 
 
+def api_environment() -> dict[str, str]:
+    """Akeyless's API as the engine tests have it: the fake's TLS listener (``org_file``),
+    on a host the deployer lists, with a certificate the deployment trusts."""
+    return {
+        "AKEYLESS_GATEWAY_ORG_API_HOSTS": "127.0.0.1",
+        CA_BUNDLE_VARIABLE: test_certificate()[0],
+    }
+
+
 @functools.cache
 def sts_endpoint() -> str:
     """A moto server on loopback answering STS as AWS does, for orgctl's preflight
@@ -127,6 +137,7 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
         # The deployer's list of Gateways it may log in at (config/fields.py), as the tests'
         # own process has it: the fake, and the distributed example's EKS Gateway.
         **GATEWAY_HOSTS,
+        **api_environment(),
     }
     return Engine(bin_dir, home, env)
 
@@ -177,6 +188,7 @@ def org_file(example: Path, fake: FakeAkeyless, into: Path, **changes: Any) -> P
         if "hub" in document:
             site["gateway_url"] = f"{fake.url}/api/v2"
     document.setdefault("akeyless", {})["gateway_health_timeout_seconds"] = 20
+    document["akeyless"]["api_url"] = fake.api_url
     document.update(changes)
     path = into / example.name
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")

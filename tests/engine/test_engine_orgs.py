@@ -9,20 +9,25 @@ separately, ``pytest tests/engine``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import pytest
 
+from akeyless_gateway_org.components.akeyless_api import LOGIN_SESSION_NAME
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from akeyless_gateway_org.verify.check import verify_org
 from tests.engine.harness import (
+    DEPLOY_ACCESS_ID,
     EXAMPLES,
     FAKE_AWS_SECRET,
     ROTATED_SECRET,
     Engine,
+    Run,
     all_succeeded,
     all_succeeded_changing_nothing,
     external_id,
@@ -31,6 +36,7 @@ from tests.engine.harness import (
     resources_in,
     set_rotated_key_secrets,
     stack_file,
+    sts_endpoint,
 )
 from tests.fake_akeyless import FakeAkeyless
 
@@ -91,6 +97,47 @@ def test_up_deploys_every_stack_in_phase_order(
         read = {body["name"] for path, body in requests if path == "/target-get-details"}
         members = [s["name"] for s in run.report["stacks"] if s["kind"] == "member"]
         assert len(read) >= len(members) == 3, (read, members)
+    else:
+        each_account_logged_in_as_its_bootstrap_role(run, state, fake_gateway)
+
+
+def each_account_logged_in_as_its_bootstrap_role(run: Run, state: Path, fake: FakeAkeyless) -> None:
+    """Distributed: every account stack logged in with its own deployer access ID (the org
+    stack's auth method for that account), signed by a session of that account's bootstrap
+    role as STS (moto, answering as AWS does) names it; the deployer's own access ID appears
+    nowhere in an account stack's state."""
+    methods = {
+        r["inputs"]["name"]: r["outputs"]["accessId"]
+        for r in resources_in(state, "org")
+        if r["type"] == "akeyless:index/authMethodAwsIam:AuthMethodAwsIam"
+    }
+    accounts = [s["account"] for s in run.report["stacks"] if s["kind"] == "account"]
+    assert accounts
+    logins = dict(fake.aws_iam_logins)
+    for account in accounts:
+        access_id = methods[f"/aws-org/auth/deployer-{account}"]
+        caller = boto3.client(
+            "sts",
+            endpoint_url=sts_endpoint(),
+            region_name="us-east-1",
+            aws_access_key_id=logins[access_id],
+            aws_secret_access_key="unused: moto does not check signatures",
+        ).get_caller_identity()
+        assert caller["Arn"] == (
+            f"arn:aws:sts::{account}:assumed-role/OrganizationAccountAccessRole/"
+            f"{LOGIN_SESSION_NAME}"
+        )
+        # Only the stack's own settings name the deployer's access ID (the dynamic
+        # providers' config); no resource, the Gateway's allowed access included, does.
+        resources = [
+            r
+            for r in resources_in(state, f"account-{account}")
+            if r["type"] != "pulumi:providers:pulumi-python"
+        ]
+        assert DEPLOY_ACCESS_ID not in json.dumps(resources)
+        assert access_id in json.dumps(resources)  # what its Gateway allows from its start
+        (provider,) = [r for r in resources if r["type"] == "pulumi:providers:akeyless"]
+        assert "tokenLogins" in provider["inputs"], provider["inputs"]
 
 
 def test_preview_after_up_has_nothing_to_change(
@@ -103,9 +150,17 @@ def test_preview_after_up_has_nothing_to_change(
 
 
 def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, Path]) -> None:
-    _pattern, org, state = deployment
+    pattern, org, state = deployment
     run = orgctl(engine, "up", org, state, "--all")  # the program's own no-op, not a skip
-    all_succeeded_changing_nothing(run)
+    if pattern == "centralized":
+        all_succeeded_changing_nothing(run)
+        return
+    # Distributed: each account stack logged in anew, so its Gateway provider holds a new
+    # token (one update, of the provider alone); nothing else changed.
+    all_succeeded(run)
+    for stack in run.report["stacks"]:
+        changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
+        assert changed == ({"update": 1} if stack["kind"] == "account" else {}), stack
 
 
 def test_verify_reads_what_the_real_stacks_export(

@@ -111,6 +111,7 @@ def make_fixture(older: Path) -> None:
         venv.symlink_to(Path(sys.executable).parent.parent)
     with tempfile.TemporaryDirectory() as temporary, running_fake_akeyless() as fake:
         fake.aws_iam_access_ids.add(DEPLOY_ACCESS_ID)
+        fake.session_signed_access_ids = True  # the accounts' own deployer logins
         root = Path(temporary)
         engine = new_engine(root / "engine", code_dir=older.resolve())
         for pattern, example in sorted(EXAMPLES.items()):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akeyless_gateway_org.components.akeyless_objects import RoleRule
-from akeyless_gateway_org.components.stacks import GATEWAY_ACCESS_IDS, checked_url
+from akeyless_gateway_org.components.stacks import checked_url
 from akeyless_gateway_org.verify.expected import (
     ExpectedOrg,
     GatewayAuth,
@@ -353,21 +353,26 @@ def _stack(
                 f"{_output_text(read.get(key))} ({error})",
             )
     if expected.access_ids_of:
-        _access_ids(out, expected, read.get(GATEWAY_ACCESS_IDS), auths, observed)
+        for output in sorted({auth.output for auth in auths}):
+            of_output = [auth for auth in auths if auth.output == output]
+            _access_ids(out, expected, output, read.get(output), of_output, observed)
 
 
 def _access_ids(
     out: _Collector,
     expected: StackOutputs,
+    output: str,
     found: Any,
     auths: Sequence[GatewayAuth],
     observed: Observed,
 ) -> None:
-    """The org stack's ``gatewayAccessIds``: each Gateway account -> its auth method's access
-    ID as Akeyless holds it (the Gateways start with it; a stale one cannot log in)."""
+    """An org stack output mapping accounts to access IDs (``gatewayAccessIds``: the Gateways
+    start with them; ``deployerAccessIds``: the account stacks log in with them): each
+    account's must be its auth method's access ID as Akeyless holds it (a stale one cannot
+    log in)."""
     obj = f"Pulumi stack {expected.stack}"
     mapping = found if isinstance(found, Mapping) else {}
-    prop = f"output {GATEWAY_ACCESS_IDS}"
+    prop = f"output {output}"
     out.differs(
         expected.account_id,
         "pulumi",

@@ -2,7 +2,7 @@
 
 Built by the functions the components build their resources from
 (``components.stacks``: ``gateway_identity_args``, ``member_access_args``,
-``account_target_inputs``, ``gateway_auth_plan``; the IAM documents of
+``account_target_inputs``, ``gateway_auth_plan``, ``deployer_auth_plan``; the IAM documents of
 ``components.iam_documents``), over the stacks of ``config.stacks.plan_stacks``: one
 copy of the rules, so ``verify`` expects exactly what ``up`` deploys.
 """
@@ -17,12 +17,15 @@ from akeyless_gateway_org.components.akeyless_objects import GatewayAuthArgs
 from akeyless_gateway_org.components.gateway_identity import GatewayIdentityArgs
 from akeyless_gateway_org.components.member_access_role import MemberAccessRoleArgs
 from akeyless_gateway_org.components.stacks import (
+    DEPLOYER_ACCESS_IDS,
+    GATEWAY_ACCESS_IDS,
     GATEWAY_HEALTH_URL,
     GATEWAY_ROLE_ARN,
     GATEWAY_URL,
     MEMBER_ROLE_ARN,
     TARGET_NAME,
     account_target_inputs,
+    deployer_auth_plan,
     gateway_auth_plan,
     gateway_identity_args,
     member_access_args,
@@ -78,6 +81,8 @@ class GatewayAuth:
 
     account_id: str
     plan: GatewayAuthArgs
+    output: str = GATEWAY_ACCESS_IDS
+    """The org stack's output mapping its accounts to its access ID."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +96,8 @@ class StackOutputs:
     urls: tuple[str, ...] = ()
     """Outputs that must be a Gateway URL of the form the later phases accept."""
     access_ids_of: tuple[str, ...] = ()
-    """The org stack: ``gatewayAccessIds`` must map exactly these accounts, each to the access
-    ID of the auth method binding it."""
+    """The org stack: ``gatewayAccessIds`` (and, distributed, ``deployerAccessIds``) must map
+    exactly these accounts, each to the access ID of the auth method binding it."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,11 @@ def expected_org(org: OrgDeployment) -> ExpectedOrg:
             for plan in gateway_auth_plan(config):
                 owner = plan.account_ids[0] if per_account else spec.account_id
                 auths.append(GatewayAuth(owner, plan))
+            # Distributed: each account stack's own login (one per account).
+            auths += [
+                GatewayAuth(plan.account_ids[0], plan, DEPLOYER_ACCESS_IDS)
+                for plan in deployer_auth_plan(config)
+            ]
             stacks.append(
                 StackOutputs(spec.name, spec.account_id, access_ids_of=config.gateway_account_ids)
             )
