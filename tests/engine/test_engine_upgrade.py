@@ -88,6 +88,14 @@ _NEW_TYPES = {
     ROTATION_SCHEDULE_TYPE,
 }
 _FOLLOWING_THE_GROUP = {"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"}
+# And the distributed pattern's per-account logins (components/stacks.py, deployer_auth_plan):
+# the org stack gains each account's deployer auth method, role and association, and each
+# Gateway allows that access ID from its start instead of the deployer's, which for ECS is a
+# new task definition revision (a registered revision is immutable: the bridge replaces it
+# on any change of containerDefinitions: terraform-provider-aws
+# internal/service/ecs/task_definition.go, every argument but tags ForceNew).
+_RESEEDED = {"aws:ecs/taskDefinition:TaskDefinition"}
+_DEPLOYER_AUTH = "org-deployer-"
 NEW_URL_STACK = "account-333333333333"
 _RENEWED = {f"{NEW_URL_STACK}-gateway-api-health"}
 """The one intended change of ``as_the_fixture_deployed``: the account whose certificate had
@@ -107,8 +115,13 @@ def _migration(
         and not (key[0] == "aws:ec2/securityGroup:SecurityGroup" and str(key[1]).endswith("-lb-sg"))
         and not (key in after and key[0] in _FOLLOWING_THE_GROUP)
         and not (key in after and key[1] in _RENEWED)
+        and not (key in after and key[0] in _RESEEDED)
     }
-    added = {key for key in after.keys() - before.keys() if key[0] not in _NEW_TYPES}
+    added = {
+        key
+        for key in after.keys() - before.keys()
+        if key[0] not in _NEW_TYPES and not str(key[1]).startswith(_DEPLOYER_AUTH)
+    }
     return lost, added
 
 
