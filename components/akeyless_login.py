@@ -22,14 +22,19 @@ configured provider and shows no change of the login); a new stack's preview has
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 from pulumi.runtime import mocks
 
+from akeyless_gateway_org.components.akeyless_api import login_token
 from akeyless_gateway_org.config.model import LoginMethod
 
+LOGIN_IN_PREVIEW_VARIABLE = "ORGCTL_AKEYLESS_LOGIN"
+"""Set to ``1`` by orgctl for a drift check (``pulumi refresh --preview-only --run-program``),
+whose reads need a live token although the engine runs it as a preview."""
 PREVIEW_TOKEN = "preview-without-login"
 """A new stack's token in a preview: the plan needs a known provider config, never a login."""
 
@@ -60,24 +65,26 @@ Login = DeployerLogin | TokenLogin
 
 
 def logs_in_for_real() -> bool:
-    """True in an ``up`` on the engine; False in a preview and under mocks (the render)."""
-    return not pulumi.runtime.is_dry_run() and not isinstance(
-        pulumi.runtime.settings.get_monitor(), mocks.MockMonitor
-    )
+    """True on the engine in an ``up``, a ``destroy`` or ``refresh`` that runs the program
+    (orgctl passes ``--run-program`` for account stacks: the provider's token in the state
+    has expired), and a drift check; False in a preview and under mocks (the render)."""
+    if isinstance(pulumi.runtime.settings.get_monitor(), mocks.MockMonitor):
+        return False
+    return not pulumi.runtime.is_dry_run() or os.environ.get(LOGIN_IN_PREVIEW_VARIABLE) == "1"
 
 
-def account_token_login(
-    *, api_url: str, access_id: pulumi.Output[str], bootstrap_role_arn: str
-) -> TokenLogin:
+def account_token_login(*, api_url: str, access_id: str, bootstrap_role_arn: str) -> TokenLogin:
     """A token for ``access_id``, logged in to Akeyless at ``api_url`` (the deployer's
-    allow-listed API, never a Gateway) as the session of ``bootstrap_role_arn``."""
-    if not logs_in_for_real():
-        return TokenLogin(access_id=access_id, token=pulumi.Output.secret(PREVIEW_TOKEN))
-    from akeyless_gateway_org.components.akeyless_api import login_token
-
-    token = access_id.apply(
-        lambda resolved: login_token(
-            api_url=api_url, login="aws_iam", access_id=resolved, signed_as=bootstrap_role_arn
-        )
+    allow-listed API, never a Gateway) as a session of ``bootstrap_role_arn``; now, so a
+    failed login ends the program with its message (``AkeylessApiError``), not a traceback."""
+    token = login_token(
+        api_url=api_url, login="aws_iam", access_id=access_id, signed_as=bootstrap_role_arn
     )
-    return TokenLogin(access_id=access_id, token=pulumi.Output.secret(token))
+    return TokenLogin(
+        access_id=pulumi.Output.from_input(access_id), token=pulumi.Output.secret(token)
+    )
+
+
+def preview_token_login(access_id: pulumi.Output[str]) -> TokenLogin:
+    """The login of a preview or a render: :data:`PREVIEW_TOKEN`, no call."""
+    return TokenLogin(access_id=access_id, token=pulumi.Output.secret(PREVIEW_TOKEN))

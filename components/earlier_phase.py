@@ -58,21 +58,24 @@ class EarlierPhase:
         self.outputs = earlier_stack_outputs(config, stack)
         self._warned: set[str] = set()
 
+    def plain(self, key: str, select: Callable[[Any], Any] = lambda value: value) -> Any:
+        """Output ``key`` of the stack through ``select``, now; NotYetDeployed when missing."""
+        if self.outputs is None:
+            raise NotYetDeployed(
+                f"the {self.stack} stack does not exist yet: run `up` on {self.stack} first"
+            )
+        if key not in self.outputs:
+            raise NotYetDeployed(
+                f"the {self.stack} stack has no output {key} yet: run `up` on {self.stack} first"
+            )
+        return select(self.outputs[key])
+
     def value(
         self, key: str, select: Callable[[Any], Any] = lambda value: value
     ) -> pulumi.Output[Any]:
-        """Output ``key`` of the stack through ``select``, which may raise NotYetDeployed."""
+        """:meth:`plain` as an output; in a preview, unknown (with a warning) when missing."""
         try:
-            if self.outputs is None:
-                raise NotYetDeployed(
-                    f"the {self.stack} stack does not exist yet: run `up` on {self.stack} first"
-                )
-            if key not in self.outputs:
-                raise NotYetDeployed(
-                    f"the {self.stack} stack has no output {key} yet: run `up` on "
-                    f"{self.stack} first"
-                )
-            return pulumi.Output.from_input(select(self.outputs[key]))
+            return pulumi.Output.from_input(self.plain(key, select))
         except NotYetDeployed as missing:
             if not pulumi.runtime.is_dry_run():
                 raise

@@ -24,7 +24,13 @@ import pulumi
 from pydantic import TypeAdapter, ValidationError
 
 from akeyless_gateway_org.components.akeyless_dynamic import GeneratedExternalId
-from akeyless_gateway_org.components.akeyless_login import Login, TokenLogin, account_token_login
+from akeyless_gateway_org.components.akeyless_login import (
+    Login,
+    TokenLogin,
+    account_token_login,
+    logs_in_for_real,
+    preview_token_login,
+)
 from akeyless_gateway_org.components.akeyless_names import (
     access_role_name,
     access_role_scope,
@@ -691,13 +697,16 @@ class AccountStack(_AccountComponent):
     def _login(self, config: RoleStackConfig) -> Login:
         """The account's own deployer access ID (from the org stack), logged in as this
         account's bootstrap role: its Gateway never sees the deployer's login."""
-        access_id = EarlierPhase(config, ORG_STACK).value(
-            DEPLOYER_ACCESS_IDS,
-            lambda ids: access_id_of(ids, config.account_id, DEPLOYER_ACCESS_IDS),
-        )
+        org = EarlierPhase(config, ORG_STACK)
+
+        def select(ids: Mapping[str, str]) -> str:
+            return access_id_of(ids, config.account_id, DEPLOYER_ACCESS_IDS)
+
+        if not logs_in_for_real():
+            return preview_token_login(org.value(DEPLOYER_ACCESS_IDS, select))
         return account_token_login(
             api_url=config.akeyless.api_url,
-            access_id=access_id,
+            access_id=org.plain(DEPLOYER_ACCESS_IDS, select),
             bootstrap_role_arn=self.deploy_role_arn,
         )
 

@@ -40,6 +40,14 @@ class StackSpec:
     config: StackConfig
 
 
+def logs_in_per_run(stack: str) -> bool:
+    """Whether ``stack`` logs in to Akeyless with a token it gets anew in every run that
+    runs its program (distributed ``account-<account>`` stacks: components/akeyless_login.py),
+    so a ``destroy``, ``refresh`` or drift check must run its program, not reuse the state's
+    expired token."""
+    return stack.startswith("account-")
+
+
 def stack_name(kind: StackKind, account_id: str | None = None) -> str:
     """``org``, ``hub``, ``member-<account>`` or ``account-<account>``."""
     if kind in ("org", "hub", "enroll"):

@@ -267,7 +267,7 @@ def test_a_preview_plans_with_the_last_token_and_the_render_never_logs_in(
     def no_login(**_: Any) -> str:
         raise AssertionError("the program logged in outside an up")
 
-    monkeypatch.setattr("akeyless_gateway_org.components.akeyless_api.login_token", no_login)
+    monkeypatch.setattr("akeyless_gateway_org.components.akeyless_login.login_token", no_login)
     org = distributed_org()
     stacks = render(org)
     account = next(s for s in stacks if s.spec.name == "account-444444444444")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -163,6 +164,35 @@ def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, P
         assert changed == ({"update": 1} if stack["kind"] == "account" else {}), stack
 
 
+def test_a_refused_account_login_ends_that_stack_with_its_message(
+    engine: Engine, deployment: tuple[str, Path, Path], fake_gateway: FakeAkeyless
+) -> None:
+    """Distributed: Akeyless refusing an account stack's own login (its auth method changed,
+    say) fails that stack with the login's message, not a traceback, and changes nothing."""
+    pattern, org, state = deployment
+    if pattern != "distributed":
+        pytest.skip("centralized members log in as the deployer: no per-account login")
+    account = "444444444444"
+
+    def ids() -> dict[str, Any]:  # what was created, replaced or deleted would show here
+        return {r["urn"]: r.get("id") for r in resources_in(state, f"account-{account}")}
+
+    before = ids()
+    fake_gateway.session_signed_access_ids = False
+    try:
+        run = orgctl(engine, "up", org, state, "--all", "--only", account)
+    finally:
+        fake_gateway.session_signed_access_ids = True
+    assert run.returncode == 1, run.stderr
+    (failed,) = [s for s in run.report["stacks"] if s["status"] == "failed"]
+    error = failed["error"]
+    assert failed["name"] == f"account-{account}", failed
+    assert "cannot log in to Akeyless at https://127.0.0.1:" in error, error
+    assert f"signed as arn:aws:iam::{account}:role/OrganizationAccountAccessRole" in error, error
+    assert "HTTP 401" in error and "Traceback" not in error, error
+    assert ids() == before
+
+
 def test_verify_reads_what_the_real_stacks_export(
     engine: Engine, deployment: tuple[str, Path, Path]
 ) -> None:
@@ -260,12 +290,34 @@ def test_state_holds_no_external_id_or_key_in_plain_text(
         ), roles
 
 
+def session_logins(fake: FakeAkeyless) -> int:
+    """How many logins an STS session signed (the account stacks' own)."""
+    return sum(1 for _, signer in fake.aws_iam_logins if signer.startswith("ASIA"))
+
+
+def test_drift_of_the_deployed_organization_finds_none_and_each_account_logs_in_anew(
+    engine: Engine, deployment: tuple[str, Path, Path], fake_gateway: FakeAkeyless
+) -> None:
+    """The drift check reads Akeyless with a token of this run, not the expired one in the
+    state: each distributed account stack's refresh runs its program, which logs in."""
+    _pattern, org, state = deployment
+    before = session_logins(fake_gateway)
+    run = orgctl(engine, "drift", org, state)
+    assert run.returncode == 0, run.explain()
+    accounts = [s for s in plan_stacks(load_org_file(org)) if s.kind == "account"]
+    assert session_logins(fake_gateway) - before == len(accounts)
+
+
 def test_destroy_leaves_every_stack_empty(
-    engine: Engine, deployment: tuple[str, Path, Path]
+    engine: Engine, deployment: tuple[str, Path, Path], fake_gateway: FakeAkeyless
 ) -> None:
     _pattern, org, state = deployment
+    before = session_logins(fake_gateway)
     run = orgctl(engine, "destroy", org, state, "--yes")
     all_succeeded(run)
+    # Each account stack's destroy ran its program for a token of its own (--run-program).
+    accounts = [s for s in run.report["stacks"] if s["kind"] == "account"]
+    assert session_logins(fake_gateway) - before == len(accounts)
     for stack in run.report["stacks"]:
         assert stack_file(state, stack["name"]).exists(), stack["name"]
         assert resources_in(state, stack["name"]) == [], stack["name"]

@@ -43,6 +43,7 @@ class Org:
         self.path = path
         document: dict[str, Any] = yaml.safe_load(DISTRIBUTED_EXAMPLE.read_text(encoding="utf-8"))
         document["akeyless"]["gateway_health_timeout_seconds"] = 20
+        document["akeyless"]["api_url"] = fake.api_url  # where the account stack logs in
         document["default_capabilities"] = {}
         document["accounts"] = [
             {

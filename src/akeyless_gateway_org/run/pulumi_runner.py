@@ -37,10 +37,11 @@ import yaml
 from pulumi import automation as auto
 from pulumi.automation.errors import create_command_error
 
+from akeyless_gateway_org.components.akeyless_login import LOGIN_IN_PREVIEW_VARIABLE
 from akeyless_gateway_org.components.earlier_phase import NOT_DEPLOYED_NOTE
 from akeyless_gateway_org.components.stacks import FINGERPRINT_OUTPUT, FINGERPRINT_VARIABLE
 from akeyless_gateway_org.config.stack_config import SECRET_KEYS, stack_config_entries
-from akeyless_gateway_org.config.stacks import StackSpec
+from akeyless_gateway_org.config.stacks import StackSpec, logs_in_per_run
 from akeyless_gateway_org.errors import InvalidInput, RunFailure
 from akeyless_gateway_org.faults import classify
 from akeyless_gateway_org.project import (
@@ -722,7 +723,12 @@ class AutomationRunner:
             if verb == "up":
                 changes, outputs = self._up(spec.name, self.policy_packs, fingerprint)
                 return self._outcome(changes, notes=notes, outputs=outputs)
-            summary = stack.refresh().summary if verb == "refresh" else stack.destroy().summary
+            fresh = logs_in_per_run(spec.name)
+            summary = (
+                stack.refresh(run_program=fresh)
+                if verb == "refresh"
+                else stack.destroy(run_program=fresh)
+            ).summary
             return self._outcome(_changes(summary.resource_changes), notes=notes)
         except auto.errors.ConcurrentUpdateError as error:
             raise self._locked(spec.name, error, notes) from None
@@ -868,7 +874,16 @@ class AutomationRunner:
                 return
             meta = done.metadata
             op = str(getattr(meta.op, "value", meta.op))
-            if op not in ("update", "delete"):
+            # Only what is in the cloud can drift. An account stack's refresh runs its program
+            # (logs_in_per_run), so its components are registered again and its Akeyless
+            # provider gets a new token: neither is a cloud resource, neither is drift.
+            state = meta.new or meta.old
+            in_cloud = state is not None and state.custom
+            if (
+                op not in ("update", "delete")
+                or not in_cloud
+                or meta.type.startswith("pulumi:providers:")
+            ):
                 return
             old = (meta.old.outputs if meta.old else None) or {}
             new = (meta.new.outputs if meta.new else None) or {}
@@ -883,16 +898,23 @@ class AutomationRunner:
                 )
             )
 
+        selected = self._select(stack)
+        fresh = logs_in_per_run(stack)
+        environment = selected.workspace.env_vars or {}
+        if fresh:  # for this command of this stack's workspace only: a preview never logs in
+            selected.workspace.env_vars = {**environment, LOGIN_IN_PREVIEW_VARIABLE: "1"}
         try:
-            self._select(stack).preview_refresh(on_event=collect)
+            selected.preview_refresh(on_event=collect, run_program=fresh)
         except auto.errors.CommandError as error:
             raise StackFailed(self._failure(error)) from None
+        finally:
+            selected.workspace.env_vars = environment
         return found
 
     def destroy_removed(self, stack: str) -> StackOutcome:
         try:
             selected = self._select(stack)
-            summary = selected.destroy().summary
+            summary = selected.destroy(run_program=logs_in_per_run(stack)).summary
             selected.workspace.remove_stack(self.qualified(stack))
         except auto.errors.CommandError as error:
             raise StackFailed(self._failure(error)) from None
