@@ -19,7 +19,10 @@ The ways in, as the management account's EventBridge sees them:
   management account's (https://docs.aws.amazon.com/organizations/latest/APIReference/API_AcceptHandshake.html:
   "only a principal from the member account"); the dispatch therefore comes at invitation,
   and the workflow's selection check (ACTIVE members only, with discovery from
-  organizations) skips an account that has not accepted yet.
+  organizations) skips an account that has not accepted yet. (Organizations now also logs
+  ``AccountJoinedOrganization`` in the management account on acceptance, per the same page,
+  but AWS documents no example of it, so no rule relies on its fields:
+  tests/data/organizations_events.json, ``_not_documented``.)
 - ``moved``: ``MoveAccount`` into an OU the selection includes (or, with only excluded
   OUs, anywhere but those). An OU nested under an included one is not matched: the rule
   knows only the IDs the org file names.
@@ -33,7 +36,6 @@ secret, so the state holds it encrypted only.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,11 +295,3 @@ class EnrollStack(pulumi.ComponentResource):
                 opts=in_account,
             )
         self.register_outputs({})
-
-
-def event_field(event: Mapping[str, Any], path: str) -> Any:
-    """The value at a JSONPath like ``$.detail.a.b`` (what an input path selects), or None."""
-    value: Any = event
-    for key in path.removeprefix("$.").split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value
