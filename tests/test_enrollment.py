@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from moto import mock_aws
 
 from akeyless_gateway_org.components.compute_kinds import offline_lookup
@@ -21,9 +22,8 @@ from akeyless_gateway_org.components.enrollment import (
     enroll_triggers,
     rule_name,
 )
-from akeyless_gateway_org.config.model import AccountSelection, OrgDeployment
-from akeyless_gateway_org.config.stacks import ENROLL_REGION
-from akeyless_gateway_org.config.validation import parse_org
+from akeyless_gateway_org.config.model import ENROLL_REGION, AccountSelection, OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, parse_org
 from akeyless_gateway_org.policy.rules import Resource, check
 from akeyless_gateway_org.review import render as render_module
 from akeyless_gateway_org.review.render import (
@@ -35,7 +35,7 @@ from akeyless_gateway_org.review.render import (
 from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
 from akeyless_gateway_org.run.shards import phase_of
 from akeyless_gateway_org.verify.expected import expected_org
-from tests.conftest import example_document
+from tests.conftest import example_document, run_orgctl
 
 SAMPLES: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "organizations_events.json").read_text()
@@ -236,6 +236,53 @@ def enrolled_org() -> OrgDeployment:
         "github": {"repository": "example-org/akeyless-gateway-org", "token_secret_arn": SECRET_ARN}
     }
     return parse_org(data)
+
+
+@pytest.mark.parametrize(
+    ("arn", "named"),
+    [
+        # Another region: the stack's provider reads secrets of us-east-1 only.
+        (
+            "arn:aws:secretsmanager:eu-west-1:111111111111:secret:org/github-token-AbCdEf",
+            "eu-west-1",
+        ),
+        # Another account (a member's): the stack runs in the management account.
+        (
+            "arn:aws:secretsmanager:us-east-1:333333333333:secret:org/github-token-AbCdEf",
+            "333333333333",
+        ),
+        # Another partition: us-east-1 is in aws.
+        (
+            "arn:aws-us-gov:secretsmanager:us-east-1:111111111111:secret:github-AbCdEf",
+            "111111111111",
+        ),
+    ],
+)
+def test_a_token_secret_the_enroll_stack_cannot_read_is_refused(arn: str, named: str) -> None:
+    data = example_document()
+    data["enrollment"] = {"github": {"repository": "example-org/gw", "token_secret_arn": arn}}
+    with pytest.raises(ConfigError) as caught:
+        parse_org(data, "org.yaml")
+    (problem,) = caught.value.problems
+    assert problem.path == "enrollment.github.token_secret_arn"
+    assert named in problem.message and "management account 111111111111 in us-east-1" in (
+        problem.message
+    )
+
+
+def test_orgctl_names_the_token_secret_field_and_exits_2(tmp_path: Path) -> None:
+    data = example_document()
+    wrong = SECRET_ARN.replace("us-east-1", "us-west-2")
+    data["enrollment"] = {"github": {"repository": "example-org/gw", "token_secret_arn": wrong}}
+    org = tmp_path / "org.yaml"
+    org.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = run_orgctl(
+        "render", "--config", str(org), "--out", str(tmp_path / "out"), home=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert "enrollment.github.token_secret_arn" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.fixture(scope="module")
