@@ -352,6 +352,26 @@ def test_the_enroll_stack_registers_exactly_these_inputs(enroll_render: list[Sta
         f"arn:aws:events:us-east-1:111111111111:rule/akeyless-gateway-enroll-{name}"
         for name in ("created", "invited", "moved")
     ]
+    # Every target retries for a day, then leaves the event in the dead-letter queue, which
+    # only these rules may send to.
+    queue = _one(stack, "aws:sqs/queue:Queue")
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert queue.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+    for target in targets:
+        assert target.inputs["deadLetterConfig"] == {"arn": after_deploy(queue.name, "arn")}
+        assert target.inputs["retryPolicy"] == {
+            "maximumEventAgeInSeconds": 86400,
+            "maximumRetryAttempts": 185,
+        }
+    queue_policy = _one(stack, "aws:sqs/queuePolicy:QueuePolicy")
+    assert queue_policy.inputs["queueUrl"] == after_deploy(queue.name, "url")
+    (dead_letters,) = json.loads(queue_policy.inputs["policy"])["Statement"]
+    assert dead_letters["Principal"] == {"Service": "events.amazonaws.com"}
+    assert dead_letters["Action"] == "sqs:SendMessage"
+    assert dead_letters["Resource"] == after_deploy(queue.name, "arn")
+    assert dead_letters["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": trust[0]["Condition"]["ArnEquals"]["aws:SourceArn"]}
+    }
     grant = json.loads(_one(stack, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     (statement,) = grant["Statement"]
     assert statement["Action"] == ["events:InvokeApiDestination"]
@@ -390,8 +410,22 @@ def test_the_policy_pack_refuses_a_broad_invoke_role() -> None:
     role = Resource(
         "aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(loose_trust), "tags": {}}
     )
+    open_queue = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+                "Resource": "arn:aws:sqs:us-east-1:111111111111:*",
+            }
+        ],
+    }
+    queue = Resource("aws:sqs/queuePolicy:QueuePolicy", "q", {"policy": json.dumps(open_queue)})
     assert len([v for v in check(policy) if v.rule == "events-invoke-scoped"]) == 2
     assert len([v for v in check(role) if v.rule == "events-invoke-scoped"]) == 2
+    # Another action, a wildcard queue, and no rule named: three findings.
+    assert len([v for v in check(queue) if v.rule == "events-invoke-scoped"]) == 3
 
 
 def test_the_token_is_never_in_clear_in_the_render(enroll_render: list[StackRender]) -> None:

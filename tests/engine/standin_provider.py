@@ -81,9 +81,12 @@ def _aws_arn(token: str, urn: str, inputs: Mapping[str, Any], account: str) -> s
         # the program predicts the rules' ARNs for its role's trust (components/enrollment.py).
         unique = "" if events_kind == "rule" else f"/{_digest(urn, 36)}"
         return f"arn:aws:events:us-east-1:{account}:{events_kind}/{name}{unique}"
+    if token == QUEUE:  # SQS names a queue without a resource type: sqs:<region>:<acct>:<name>
+        return f"arn:aws:sqs:us-east-1:{account}:{name}"
     return f"arn:aws:{module}:us-east-1:{account}:{kind}/{name}"
 
 
+QUEUE = "aws:sqs/queue:Queue"
 EVENTBRIDGE_ARN_KINDS = {
     "aws:cloudwatch/eventRule:EventRule": "rule",
     "aws:cloudwatch/eventConnection:EventConnection": "connection",
@@ -162,6 +165,11 @@ def computed_outputs(
             outputs |= {"latestVersion": 1, "defaultVersion": 1}
         if token == "aws:iam/role:Role":
             outputs["uniqueId"] = "AROA" + _digest(urn, 16).upper()
+        if token == QUEUE:
+            # The queue's URL, also its ID (terraform-provider-aws internal/service/sqs/
+            # queue.go: d.SetId(QueueUrl), url read back from the ID).
+            name = inputs.get("name") or _name(urn)
+            outputs["url"] = f"https://sqs.us-east-1.amazonaws.com/{account}/{name}"
     if package == "akeyless" and token.startswith("akeyless:index/authMethod"):
         outputs["accessId"] = f"p-{_digest(urn)}"
     if "name" not in inputs and package != "pulumi":

@@ -84,6 +84,11 @@ REPLACE_ON: Mapping[str, frozenset[str]] = {
         # internal/service/events/api_destination.go: name (UpdateApiDestination for the
         # rest).
         "aws:cloudwatch/eventApiDestination:EventApiDestination": {"name"},
+        # internal/service/sqs/queue.go: name, name_prefix, fifo_queue (the rest is
+        # SetQueueAttributes in place).
+        "aws:sqs/queue:Queue": {"name"},
+        # internal/service/sqs/queue_policy.go: queue_url.
+        "aws:sqs/queuePolicy:QueuePolicy": {"queueUrl"},
         # internal/service/ec2/ec2_launch_template.go: name, name_prefix (the rest makes a
         # new version).
         "aws:ec2/launchTemplate:LaunchTemplate": {"name"},
@@ -174,7 +179,16 @@ ALL_SET_PROPERTIES: Mapping[str, frozenset[str]] = {
         },
         "aws:cloudwatch/logGroup:LogGroup": {"name", "retentionInDays", "tags"},
         "aws:cloudwatch/eventRule:EventRule": {"description", "eventPattern", "name", "tags"},
-        "aws:cloudwatch/eventTarget:EventTarget": {"arn", "inputTransformer", "roleArn", "rule"},
+        "aws:cloudwatch/eventTarget:EventTarget": {
+            "arn",
+            "deadLetterConfig",
+            "inputTransformer",
+            "retryPolicy",
+            "roleArn",
+            "rule",
+        },
+        "aws:sqs/queue:Queue": {"messageRetentionSeconds", "name", "sqsManagedSseEnabled", "tags"},
+        "aws:sqs/queuePolicy:QueuePolicy": {"policy", "queueUrl"},
         "aws:cloudwatch/eventConnection:EventConnection": {
             "authParameters",
             "authorizationType",

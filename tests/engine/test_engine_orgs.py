@@ -167,9 +167,19 @@ def test_the_enroll_stack_holds_its_rules_and_the_token_encrypted(
     assert sorted(trust["ArnEquals"]["aws:SourceArn"]) == sorted(r["arn"] for r in rules.values())
     targets = by_type["aws:cloudwatch/eventTarget:EventTarget"]
     assert sorted(target["rule"] for target in targets) == sorted(rules)
+    (queue,) = by_type["aws:sqs/queue:Queue"]
     for target in targets:
         assert (target["arn"], target["roleArn"]) == (destination["arn"], role["arn"])
         assert target["inputTransformer"]["inputTemplate"] == dispatch_input_template()
+        assert target["deadLetterConfig"]["arn"] == queue["arn"]
+    # ...and only these rules may send to the dead-letter queue.
+    (queue_policy,) = by_type["aws:sqs/queuePolicy:QueuePolicy"]
+    assert queue_policy["queueUrl"] == queue["url"]
+    (letters,) = json.loads(queue_policy["policy"])["Statement"]
+    assert letters["Resource"] == queue["arn"]
+    assert sorted(letters["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
+        r["arn"] for r in rules.values()
+    )
     (connection,) = by_type["aws:cloudwatch/eventConnection:EventConnection"]
     api_key = connection["authParameters"]["apiKey"]
     assert api_key["key"] == "Authorization"
