@@ -293,9 +293,10 @@ def test_state_holds_no_external_id_or_key_in_plain_text(
 def test_destroy_leaves_every_stack_empty(
     engine: Engine, deployment: tuple[str, Path, Path]
 ) -> None:
-    _pattern, org, state = deployment
+    pattern, org, state = deployment
     run = orgctl(engine, "destroy", org, state, "--yes")
     all_succeeded(run)
+    assert (ENROLL_STACK in run.statuses()) == (pattern == "centralized"), run.statuses()
     for stack in run.report["stacks"]:
         assert stack_file(state, stack["name"]).exists(), stack["name"]
         assert resources_in(state, stack["name"]) == [], stack["name"]
