@@ -19,10 +19,16 @@ The ways in, as the management account's EventBridge sees them:
   management account's (https://docs.aws.amazon.com/organizations/latest/APIReference/API_AcceptHandshake.html:
   "only a principal from the member account"); the dispatch therefore comes at invitation,
   and the workflow's selection check (ACTIVE members only, with discovery from
-  organizations) skips an account that has not accepted yet.
+  organizations) skips an account that has not accepted yet. (Organizations now also logs
+  ``AccountJoinedOrganization`` in the management account on acceptance, per the same page,
+  but AWS documents no example of it, so no rule relies on its fields:
+  tests/data/organizations_events.json, ``_not_documented``.)
 - ``moved``: ``MoveAccount`` into an OU the selection includes (or, with only excluded
   OUs, anywhere but those). An OU nested under an included one is not matched: the rule
   knows only the IDs the org file names.
+
+A dispatch GitHub does not take is retried for up to a day, then kept two weeks in a
+dead-letter queue only these rules may send to (``dead_letter_policy``).
 
 The token: the connection's API-key authorization, which EventBridge keeps in a Secrets
 Manager secret of its own (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-target-connection.html);
@@ -33,7 +39,6 @@ secret, so the state holds it encrypted only.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +59,14 @@ RESOURCE_PREFIX = "akeyless-gateway-enroll"
 ACCOUNT_ID_PLACEHOLDER = "account_id"
 # https://docs.github.com/en/rest/repos/repos#create-a-repository-dispatch-event
 GITHUB_HEADERS = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+"""The longest SQS keeps a message (MessageRetentionPeriod at most 1,209,600 s): two weeks to
+notice a dispatch that never reached GitHub and send it again."""
+RETRY_MAX_EVENT_AGE_SECONDS = 24 * 3600
+RETRY_MAX_ATTEMPTS = 185
+"""EventBridge's retry policy, at the longest it allows (and its defaults), written out so a
+reviewer sees it: 24 hours and 185 attempts with exponential back-off, then the dead-letter
+queue (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html)."""
 
 _ORGANIZATIONS = {"source": ["aws.organizations"]}
 _API_CALL = "AWS API Call via CloudTrail"
@@ -175,6 +188,25 @@ def invoke_trust_policy(account_id: str, rule_arns: list[str]) -> PolicyDocument
     }
 
 
+def dead_letter_policy(queue_arn: str, rule_arns: list[str]) -> PolicyDocument:
+    """The dead-letter queue's resource policy: EventBridge may send to it only for this
+    account's enroll rules (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html,
+    "Granting permissions to the dead-letter queue")."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EventBridgeEnrollRulesDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arns}},
+            }
+        ],
+    }
+
+
 def invoke_policy(api_destination_arn: str) -> PolicyDocument:
     """The only grant of the role: invoke this one API destination."""
     return {
@@ -272,6 +304,24 @@ class EnrollStack(pulumi.ComponentResource):
             policy=destination.arn.apply(lambda arn: json.dumps(invoke_policy(arn))),
             opts=in_account,
         )
+        # Events GitHub never received (retries spent, or refused) wait here, not dropped.
+        # SQS-managed encryption: no KMS key policy to open to EventBridge.
+        dead_letters = aws.sqs.Queue(
+            f"{name}-dead-letters",
+            name=f"{RESOURCE_PREFIX}-dead-letters",
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            tags=config.tags,
+            opts=in_account,
+        )
+        aws.sqs.QueuePolicy(
+            f"{name}-dead-letters-policy",
+            queue_url=dead_letters.url,
+            policy=dead_letters.arn.apply(
+                lambda arn: json.dumps(dead_letter_policy(arn, rule_arns))
+            ),
+            opts=in_account,
+        )
         for trigger in triggers:
             rule = aws.cloudwatch.EventRule(
                 f"{name}-{trigger.name}",
@@ -290,14 +340,13 @@ class EnrollStack(pulumi.ComponentResource):
                     input_paths={ACCOUNT_ID_PLACEHOLDER: trigger.account_id_path},
                     input_template=dispatch_input_template(),
                 ),
+                retry_policy=aws.cloudwatch.EventTargetRetryPolicyArgs(
+                    maximum_event_age_in_seconds=RETRY_MAX_EVENT_AGE_SECONDS,
+                    maximum_retry_attempts=RETRY_MAX_ATTEMPTS,
+                ),
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(
+                    arn=dead_letters.arn
+                ),
                 opts=in_account,
             )
         self.register_outputs({})
-
-
-def event_field(event: Mapping[str, Any], path: str) -> Any:
-    """The value at a JSONPath like ``$.detail.a.b`` (what an input path selects), or None."""
-    value: Any = event
-    for key in path.removeprefix("$.").split("."):
-        value = value.get(key) if isinstance(value, Mapping) else None
-    return value

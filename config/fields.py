@@ -577,6 +577,11 @@ TagKey = Annotated[str, AfterValidator(_tag_key)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 
 
+def partition_of_arn(arn: str) -> str:
+    """The partition field of an ARN (``aws``, ``aws-cn``, ``aws-us-gov``)."""
+    return arn.split(":")[1]
+
+
 def account_of_arn(arn: str) -> str:
     """The account-ID field of an ARN (empty for AWS-managed policies)."""
     return arn.split(":")[4]

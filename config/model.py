@@ -70,6 +70,7 @@ from akeyless_gateway_org.config.fields import (
     account_of_arn,
     gateway_host_problem,
     partition_of,
+    partition_of_arn,
     region_of_arn,
 )
 from akeyless_gateway_org.config.privileged import (
@@ -1028,6 +1029,13 @@ class AccountSelection(StrictModel):
         return self
 
 
+ENROLL_REGION = "us-east-1"
+"""Where the enroll stack's rule listens: Organizations is a global service whose CloudTrail
+events reach EventBridge in US East (N. Virginia) only
+(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html;
+https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-organizations.html)."""
+
+
 class GitHubDispatch(StrictModel):
     """Where a new account's deployment starts: a ``repository_dispatch`` to a GitHub repository.
 
@@ -1043,6 +1051,22 @@ class GitHubDispatch(StrictModel):
         "token allowed to create repository_dispatch events on that repository (a fine-grained "
         "token with Contents: write on it alone)."
     )
+
+    def token_secret_problem(self, account_id: str, region: str) -> str | None:
+        """Why the enroll stack (``account_id``, ``region``) cannot read the token secret, or
+        None. Its provider reads the secret with the stack's own credentials in its own
+        region (components/enrollment.py), and GetSecretValue names a secret of that region
+        (https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_GetSecretValue.html);
+        another account's secret would also need that account to share it and its KMS key."""
+        arn = self.token_secret_arn
+        where = (partition_of_arn(arn), account_of_arn(arn), region_of_arn(arn))
+        if where == (partition_of(region), account_id, region):
+            return None
+        return (
+            f"{arn} is a secret of account {where[1]} in {where[2]}; the enroll stack reads it "
+            f"in its own account and region, the management account {account_id} in {region}: "
+            "keep the token in a secret there"
+        )
 
 
 class EnrollmentSettings(StrictModel):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from akeyless_gateway_org.config.model import (
+    ENROLL_REGION,
     SITE_FIELDS,
     AccountSpec,
     CapabilitySettings,
@@ -22,11 +23,6 @@ from akeyless_gateway_org.config.stack_config import StackConfig, StackKind, sta
 ORG_STACK = "org"
 HUB_STACK = "hub"
 ENROLL_STACK = "enroll"
-ENROLL_REGION = "us-east-1"
-"""Where the enroll stack's rule listens: Organizations is a global service whose CloudTrail
-events reach EventBridge in US East (N. Virginia) only
-(https://docs.aws.amazon.com/organizations/latest/userguide/orgs_cloudtrail-integration.html;
-https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-organizations.html)."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from akeyless_gateway_org.config.cross_checks import GrantScope, RuleScope, cross_field_problems
 from akeyless_gateway_org.config.fields import MAX_USER_TAGS, bounded, shown
 from akeyless_gateway_org.config.model import (
+    ENROLL_REGION,
     SITE_FIELDS,
     Ec2Site,
     OrgDeployment,
@@ -372,6 +373,12 @@ def consistency_problems(org: OrgDeployment) -> list[Problem]:
                 region=next(iter(org.regions), None),
             )
         ]
+    if org.enrollment is not None and (
+        secret := org.enrollment.github.token_secret_problem(
+            org.management_account_id, ENROLL_REGION
+        )
+    ):
+        problems.append(Problem("enrollment.github.token_secret_arn", secret))
     problems += [Problem(path, message) for path, message in cross_field_problems(rule_scope(org))]
     sites = [org.hub] if org.hub is not None else list(org.accounts)
     # An account without a site is reported above as an ec2 site lacking its network.

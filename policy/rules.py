@@ -543,12 +543,15 @@ def akeyless_role_rules_within_the_account_folder(resource: Resource) -> list[st
 
 
 INVOKE_API_DESTINATION = "events:InvokeApiDestination"
+SEND_MESSAGE = "sqs:SendMessage"
 
 
 def eventbridge_invoke_scoped(resource: Resource) -> list[str]:
-    """The enroll stack's invoke role (components/enrollment.py): a grant of
+    """The enroll stack's EventBridge grants (components/enrollment.py): a grant of
     ``events:InvokeApiDestination`` grants only that, on named destinations; a trust of
-    EventBridge names the source account and rule (confused deputy)."""
+    EventBridge names the source account and rule (confused deputy); a resource policy
+    letting EventBridge in (the dead-letter queue's) allows only ``sqs:SendMessage``, on
+    named resources, from named rules (``aws:SourceArn``)."""
     found = []
     for key, document in _policy_documents(resource.props):
         for statement in _statements(document):
@@ -560,6 +563,21 @@ def eventbridge_invoke_scoped(resource: Resource) -> list[str]:
                     found.append(f"grants {actions} beside {INVOKE_API_DESTINATION}")
                 if any("*" in str(r) for r in _as_list(statement.get("Resource"))):
                     found.append(f"grants {INVOKE_API_DESTINATION} on a wildcard resource")
+            if key == "policy" and "events.amazonaws.com" in services:
+                if actions != [SEND_MESSAGE]:
+                    found.append(f"lets events.amazonaws.com do {actions}, not only {SEND_MESSAGE}")
+                if any("*" in str(r) for r in _as_list(statement.get("Resource"))):
+                    found.append("lets events.amazonaws.com in on a wildcard resource")
+                arns = [
+                    str(arn)
+                    for block in (statement.get("Condition") or {}).values()
+                    if isinstance(block, Mapping)
+                    for arn in _as_list(block.get("aws:SourceArn"))
+                ]
+                if not arns or any("*" in arn for arn in arns):
+                    found.append(
+                        "lets events.amazonaws.com in without naming its rules (aws:SourceArn)"
+                    )
             if key == "assumeRolePolicy" and "events.amazonaws.com" in services:
                 condition = statement.get("Condition") or {}
                 keys = {
@@ -621,8 +639,8 @@ RULES: dict[str, tuple[str, Rule]] = {
     ),
     "required-tags": ("Taggable resources carry the required tags.", required_tags_present),
     "events-invoke-scoped": (
-        "EventBridge may assume a role only for its own rules, and invoke only named API "
-        "destinations.",
+        "EventBridge may assume a role only for its own rules, invoke only named API "
+        "destinations, and send to a dead-letter queue only from its own rules.",
         eventbridge_invoke_scoped,
     ),
     EXCEPTION_RULE: (

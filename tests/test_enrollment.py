@@ -4,21 +4,26 @@ its render under the policy pack, and its token never in clear."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+import yaml
+from moto import mock_aws
 
 from akeyless_gateway_org.components.compute_kinds import offline_lookup
 from akeyless_gateway_org.components.enrollment import (
+    ACCOUNT_ID_PLACEHOLDER,
     EVENT_TYPE,
+    EnrollTrigger,
     dispatch_input_template,
     enroll_triggers,
-    event_field,
+    rule_name,
 )
-from akeyless_gateway_org.config.model import AccountSelection, OrgDeployment
-from akeyless_gateway_org.config.validation import parse_org
+from akeyless_gateway_org.config.model import ENROLL_REGION, AccountSelection, OrgDeployment
+from akeyless_gateway_org.config.validation import ConfigError, parse_org
 from akeyless_gateway_org.policy.rules import Resource, check
 from akeyless_gateway_org.review import render as render_module
 from akeyless_gateway_org.review.render import (
@@ -30,105 +35,186 @@ from akeyless_gateway_org.review.render import (
 from akeyless_gateway_org.review.review_document import SummaryFacts, review_document
 from akeyless_gateway_org.run.shards import phase_of
 from akeyless_gateway_org.verify.expected import expected_org
-from tests.conftest import example_document
+from tests.conftest import example_document, run_orgctl
 
-EVENTS: dict[str, Any] = json.loads(
+SAMPLES: dict[str, Any] = json.loads(
     (Path(__file__).parent / "data" / "organizations_events.json").read_text()
-)
-SELECTED_OU = "ou-ab12-selected1"
+)["samples"]
+"""AWS's documented Organizations events, each with its page and what was changed (the file's
+``_about``); the few without a documented example are marked ``constructed``."""
+SELECTED_OU = "ou-examplerootid111-exampleouid111"
+"""The destination OU of the MoveAccount API reference's example (the moved samples)."""
 TOKEN = "github_pat_NOT-A-REAL-TOKEN-0123456789"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:org/github-token-AbCdEf"
 
 
-# --- a faithful matcher of the operators the patterns use ------------------------------
-# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html and
-# eb-create-pattern-operators.html: a pattern's leaf is an array of alternatives; a field
-# matches if its value (or, for an array value, any element) equals one of them; a
-# pattern field absent from the event never matches, except {"exists": false};
-# {"anything-but": [...]} matches a present value equal to none of them.
+# --- the patterns on moto's EventBridge ------------------------------------------------
+# moto implements no TestEventPattern (moto/events/models.py: ``test_event_pattern`` raises
+# NotImplementedError; responses.py: ``pass``), but its PutEvents matches every rule of the
+# bus with its EventPattern class and sends the target's InputTransformer output to an SQS
+# target (models.py: ``Rule.send_to_targets``, ``EventPattern``; utils.py:
+# ``EventTemplateParser``). So each rule gets a queue of its own, and what arrives there is
+# the dispatch body GitHub would receive. (Real EventBridge refuses PutEvents with an
+# ``aws.`` source; moto does not, which is what lets a documented AWS event through.)
+
+MOTO_OPERATORS = frozenset(
+    {
+        "exists",
+        "anything-but",
+        "prefix",
+        "suffix",
+        "equals-ignore-case",
+        "numeric",
+        "cidr",
+        "wildcard",
+    }
+)
+"""The named filters moto's ``EventPattern._does_item_match_named_filter`` evaluates (moto
+5.2 models.py); any other name it lets match everything, so the patterns may use only these."""
 
 
-def _leaf_matches(alternatives: list[Any], present: bool, value: Any) -> bool:
-    values = value if isinstance(value, list) else [value]
-    for alternative in alternatives:
-        if isinstance(alternative, Mapping):
-            ((operator, operand),) = alternative.items()
-            if operator == "exists":
-                if present is operand:
-                    return True
-            elif operator == "anything-but":
-                excluded = operand if isinstance(operand, list) else [operand]
-                if present and all(v not in excluded for v in values):
-                    return True
-            else:
-                raise AssertionError(f"operator {operator} not modelled")
-        elif present and alternative in values:
-            return True
-    return False
+def operators(pattern: Any) -> set[str]:
+    """The named filters (``{"exists": false}``...) anywhere in an event pattern."""
+    if isinstance(pattern, Mapping):
+        return {name for value in pattern.values() for name in operators(value)}
+    if isinstance(pattern, list):
+        return {
+            name
+            for item in pattern
+            if isinstance(item, Mapping)
+            for name in item  # a filter: {"<operator>": operand}
+        }
+    return set()
 
 
-def matches(pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-    for key, expected in pattern.items():
-        present = isinstance(event, Mapping) and key in event and event[key] is not None
-        value = event.get(key) if isinstance(event, Mapping) else None
-        if isinstance(expected, Mapping):
-            if not (present and isinstance(value, Mapping) and matches(expected, value)):
-                return False
-        elif not _leaf_matches(expected, present, value):
-            return False
-    return True
+class MotoEventBridge:
+    """moto's EventBridge and SQS in this process: per selection, an event bus with the enroll
+    rules, each rule's target a queue of its own."""
+
+    def __init__(self) -> None:
+        self.events = boto3.client("events", region_name=ENROLL_REGION)
+        self.sqs = boto3.client("sqs", region_name=ENROLL_REGION)
+        self._buses: dict[str, tuple[str, dict[str, str]]] = {}
+
+    def _bus(self, selection: AccountSelection) -> tuple[str, dict[str, str]]:
+        """The bus of ``selection`` (made on first use) and its queue URL per rule."""
+        key = selection.model_dump_json()
+        if key not in self._buses:
+            bus = f"enroll-{len(self._buses)}"
+            self.events.create_event_bus(Name=bus)
+            self._buses[key] = (
+                bus,
+                {
+                    trigger.name: self._rule_to_queue(bus, trigger)
+                    for trigger in enroll_triggers(selection)
+                },
+            )
+        return self._buses[key]
+
+    def _rule_to_queue(self, bus: str, trigger: EnrollTrigger) -> str:
+        """The trigger's rule on ``bus``, as the enroll stack makes it, whose target is a new
+        queue (its URL returned) instead of the API destination."""
+        url: str = self.sqs.create_queue(QueueName=f"{bus}-{trigger.name}")["QueueUrl"]
+        queue = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        name = rule_name(trigger.name)
+        self.events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(trigger.pattern))
+        transformer = {
+            "InputPathsMap": {ACCOUNT_ID_PLACEHOLDER: trigger.account_id_path},
+            "InputTemplate": dispatch_input_template(),
+        }
+        target = {"Id": "dispatch", "Arn": queue["Attributes"]["QueueArn"]}
+        self.events.put_targets(
+            Rule=name, EventBusName=bus, Targets=[{**target, "InputTransformer": transformer}]
+        )
+        return url
+
+    def fired(self, selection: AccountSelection, sample: str) -> list[tuple[str, Any]]:
+        """The enroll rules a sample event sets off, each with the account ID its dispatch
+        carries."""
+        event = SAMPLES[sample]["event"]
+        bus, queues = self._bus(selection)
+        entry = {
+            "EventBusName": bus,
+            "Source": event["source"],
+            "DetailType": event["detail-type"],
+            "Detail": json.dumps(event["detail"]),
+        }
+        assert self.events.put_events(Entries=[entry])["FailedEntryCount"] == 0
+        dispatched = []
+        for name, url in queues.items():
+            received = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+            for message in received.get("Messages", []):
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                body = json.loads(message["Body"])
+                assert body["event_type"] == EVENT_TYPE, body
+                dispatched.append((name, body["client_payload"]["account_id"]))
+        return dispatched
 
 
-def test_the_matcher_follows_the_documented_operators() -> None:
-    assert matches({"a": ["x"]}, {"a": "x"}) and not matches({"a": ["x"]}, {"a": "y"})
-    assert matches({"a": ["x"]}, {"a": ["y", "x"]})  # any element of an array
-    assert not matches({"a": ["x"]}, {})  # absent never matches
-    assert matches({"e": [{"exists": False}]}, {}) and not matches(
-        {"e": [{"exists": False}]}, {"e": "1"}
-    )
-    assert matches({"a": [{"anything-but": ["x"]}]}, {"a": "y"})
-    assert not matches({"a": [{"anything-but": ["x"]}]}, {"a": "x"})
-    assert not matches({"a": [{"anything-but": ["x"]}]}, {})  # anything-but needs the field
+@pytest.fixture(scope="module")
+def eventbridge() -> Iterator[MotoEventBridge]:
+    with mock_aws():
+        yield MotoEventBridge()
 
 
 ORGANIZATIONS_SELECTION = AccountSelection(source="organizations", include_ous=(SELECTED_OU,))
 
 
-def fired(selection: AccountSelection, event: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    """The triggers that match ``event``, each with the account ID its input path selects."""
-    return [
-        (trigger.name, event_field(event, trigger.account_id_path))
-        for trigger in enroll_triggers(selection)
-        if matches(trigger.pattern, event)
-    ]
+def test_every_sample_cites_its_page_and_says_what_changed() -> None:
+    for name, sample in SAMPLES.items():
+        assert sample["documented_at"].startswith("https://docs.aws.amazon.com/"), name
+        assert sample["archived_source"].startswith("https://github.com/awsdocs/"), name
+        assert sample["changes"], name
+    documented = sorted(name for name, sample in SAMPLES.items() if not sample.get("constructed"))
+    assert {"created", "created_failed", "invited", "create_ou"} <= set(documented)
+
+
+def test_the_patterns_use_only_operators_moto_evaluates() -> None:
+    selections = (
+        ORGANIZATIONS_SELECTION,
+        AccountSelection(source="organizations", exclude_ous=(SELECTED_OU,)),
+    )
+    used = {name for s in selections for t in enroll_triggers(s) for name in operators(t.pattern)}
+    assert used == {"exists", "anything-but"}
+    assert used <= MOTO_OPERATORS
 
 
 @pytest.mark.parametrize(
     ("sample", "expected"),
     [
-        ("created", [("created", "333333333333")]),
-        ("invited", [("invited", "444444444444")]),
-        ("moved_into_selected", [("moved", "555555555555")]),
+        # Documented by AWS (tests/data/organizations_events.json says where).
+        ("created", [("created", "444455556666")]),
+        # The page's invitation names account 111111111111 as the target (its handshake
+        # lists 222222222222 as the invited party: the page's own inconsistency). The rule
+        # dispatches the request's target; the workflow then checks the ID is in scope.
+        ("invited", [("invited", "111111111111")]),
         ("created_failed", []),
+        ("create_account_call", []),  # the call only starts the workflow: wait for its result
+        ("attach_policy_refused", []),
+        ("close_account", []),
+        ("close_account_result", []),
+        ("create_ou", []),
+        # Constructed from documented pieces (no documented example: the data file's
+        # _not_documented).
+        ("moved_into_selected", [("moved", "333333333333")]),
         ("invited_by_email", []),
+        ("invited_refused", []),
         ("moved_elsewhere", []),
-        ("moved_refused", []),
-        ("unrelated", []),
     ],
 )
 def test_each_sample_event_fires_only_its_rule_with_the_account_id(
-    sample: str, expected: list[tuple[str, str]]
+    eventbridge: MotoEventBridge, sample: str, expected: list[tuple[str, str]]
 ) -> None:
-    assert fired(ORGANIZATIONS_SELECTION, EVENTS[sample]) == expected
+    assert eventbridge.fired(ORGANIZATIONS_SELECTION, sample) == expected
 
 
-def test_moves_follow_the_selection() -> None:
+def test_moves_follow_the_selection(eventbridge: MotoEventBridge) -> None:
     # The file lists the accounts: no move rule.
     assert [t.name for t in enroll_triggers(AccountSelection())] == ["created", "invited"]
     # Only excluded OUs: a move anywhere else brings the account in.
     excluding = AccountSelection(source="organizations", exclude_ous=(SELECTED_OU,))
-    assert fired(excluding, EVENTS["moved_elsewhere"]) == [("moved", "555555555555")]
-    assert fired(excluding, EVENTS["moved_into_selected"]) == []
+    assert eventbridge.fired(excluding, "moved_elsewhere") == [("moved", "333333333333")]
+    assert eventbridge.fired(excluding, "moved_into_selected") == []
 
 
 def test_the_dispatch_body_is_what_the_workflow_reads() -> None:
@@ -150,6 +236,53 @@ def enrolled_org() -> OrgDeployment:
         "github": {"repository": "example-org/akeyless-gateway-org", "token_secret_arn": SECRET_ARN}
     }
     return parse_org(data)
+
+
+@pytest.mark.parametrize(
+    ("arn", "named"),
+    [
+        # Another region: the stack's provider reads secrets of us-east-1 only.
+        (
+            "arn:aws:secretsmanager:eu-west-1:111111111111:secret:org/github-token-AbCdEf",
+            "eu-west-1",
+        ),
+        # Another account (a member's): the stack runs in the management account.
+        (
+            "arn:aws:secretsmanager:us-east-1:333333333333:secret:org/github-token-AbCdEf",
+            "333333333333",
+        ),
+        # Another partition: us-east-1 is in aws.
+        (
+            "arn:aws-us-gov:secretsmanager:us-east-1:111111111111:secret:github-AbCdEf",
+            "111111111111",
+        ),
+    ],
+)
+def test_a_token_secret_the_enroll_stack_cannot_read_is_refused(arn: str, named: str) -> None:
+    data = example_document()
+    data["enrollment"] = {"github": {"repository": "example-org/gw", "token_secret_arn": arn}}
+    with pytest.raises(ConfigError) as caught:
+        parse_org(data, "org.yaml")
+    (problem,) = caught.value.problems
+    assert problem.path == "enrollment.github.token_secret_arn"
+    assert named in problem.message and "management account 111111111111 in us-east-1" in (
+        problem.message
+    )
+
+
+def test_orgctl_names_the_token_secret_field_and_exits_2(tmp_path: Path) -> None:
+    data = example_document()
+    wrong = SECRET_ARN.replace("us-east-1", "us-west-2")
+    data["enrollment"] = {"github": {"repository": "example-org/gw", "token_secret_arn": wrong}}
+    org = tmp_path / "org.yaml"
+    org.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = run_orgctl(
+        "render", "--config", str(org), "--out", str(tmp_path / "out"), home=tmp_path
+    )
+    assert result.returncode == 2, result.stderr
+    assert "enrollment.github.token_secret_arn" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +327,9 @@ def test_the_enroll_stack_registers_exactly_these_inputs(enroll_render: list[Sta
     stack = enroll_stack(enroll_render)
     rules = {r.name: r for r in stack.resources if r.type == "aws:cloudwatch/eventRule:EventRule"}
     assert sorted(rules) == ["enroll-created", "enroll-invited", "enroll-moved"]
+    # The patterns the moto tests above run are the ones registered.
+    for trigger in enroll_triggers(ORGANIZATIONS_SELECTION):
+        assert json.loads(rules[f"enroll-{trigger.name}"].inputs["eventPattern"]) == trigger.pattern
     moved = json.loads(rules["enroll-moved"].inputs["eventPattern"])
     assert moved["detail"]["requestParameters"] == {"destinationParentId": [SELECTED_OU]}
     destination = _one(stack, "aws:cloudwatch/eventApiDestination:EventApiDestination")
@@ -216,6 +352,26 @@ def test_the_enroll_stack_registers_exactly_these_inputs(enroll_render: list[Sta
         f"arn:aws:events:us-east-1:111111111111:rule/akeyless-gateway-enroll-{name}"
         for name in ("created", "invited", "moved")
     ]
+    # Every target retries for a day, then leaves the event in the dead-letter queue, which
+    # only these rules may send to.
+    queue = _one(stack, "aws:sqs/queue:Queue")
+    assert queue.inputs["sqsManagedSseEnabled"] is True
+    assert queue.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+    for target in targets:
+        assert target.inputs["deadLetterConfig"] == {"arn": after_deploy(queue.name, "arn")}
+        assert target.inputs["retryPolicy"] == {
+            "maximumEventAgeInSeconds": 86400,
+            "maximumRetryAttempts": 185,
+        }
+    queue_policy = _one(stack, "aws:sqs/queuePolicy:QueuePolicy")
+    assert queue_policy.inputs["queueUrl"] == after_deploy(queue.name, "url")
+    (dead_letters,) = json.loads(queue_policy.inputs["policy"])["Statement"]
+    assert dead_letters["Principal"] == {"Service": "events.amazonaws.com"}
+    assert dead_letters["Action"] == "sqs:SendMessage"
+    assert dead_letters["Resource"] == after_deploy(queue.name, "arn")
+    assert dead_letters["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": trust[0]["Condition"]["ArnEquals"]["aws:SourceArn"]}
+    }
     grant = json.loads(_one(stack, "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     (statement,) = grant["Statement"]
     assert statement["Action"] == ["events:InvokeApiDestination"]
@@ -254,8 +410,22 @@ def test_the_policy_pack_refuses_a_broad_invoke_role() -> None:
     role = Resource(
         "aws:iam/role:Role", "r", {"assumeRolePolicy": json.dumps(loose_trust), "tags": {}}
     )
+    open_queue = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["sqs:SendMessage", "sqs:ReceiveMessage"],
+                "Resource": "arn:aws:sqs:us-east-1:111111111111:*",
+            }
+        ],
+    }
+    queue = Resource("aws:sqs/queuePolicy:QueuePolicy", "q", {"policy": json.dumps(open_queue)})
     assert len([v for v in check(policy) if v.rule == "events-invoke-scoped"]) == 2
     assert len([v for v in check(role) if v.rule == "events-invoke-scoped"]) == 2
+    # Another action, a wildcard queue, and no rule named: three findings.
+    assert len([v for v in check(queue) if v.rule == "events-invoke-scoped"]) == 3
 
 
 def test_the_token_is_never_in_clear_in_the_render(enroll_render: list[StackRender]) -> None:

@@ -8,6 +8,8 @@ there would silently update in place in every engine test.
 from __future__ import annotations
 
 from akeyless_gateway_org.config.model import OrgDeployment
+from akeyless_gateway_org.config.validation import parse_org
+from tests.conftest import example_document
 from tests.engine.standin_rules import ALL_SET_PROPERTIES, REPLACE_ON, replaced_properties
 from tests.test_components import rendered
 
@@ -15,12 +17,23 @@ PROGRAM_ONLY = ("akeyless-gateway:", "pulumi:providers:", "pulumi-python:dynamic
 """Components, providers and dynamic resources: no stand-in serves them."""
 
 
-def test_every_registered_property_is_classified(
-    centralized_org: OrgDeployment, distributed_org: OrgDeployment
-) -> None:
+def enrolled_centralized() -> OrgDeployment:
+    """The centralized example with the optional enroll stack (README.md, "Auto-enrolment"),
+    its selection such that every rule, the move one too, is made."""
+    secret = "arn:aws:secretsmanager:us-east-1:111111111111:secret:github-token-AbCdEf"
+    return parse_org(
+        example_document()
+        | {
+            "discovery": {"source": "organizations", "exclude_ous": ["ou-ab12-abcdefgh"]},
+            "enrollment": {"github": {"repository": "o/r", "token_secret_arn": secret}},
+        }
+    )
+
+
+def test_every_registered_property_is_classified(distributed_org: OrgDeployment) -> None:
     unclassified = sorted(
         f"{resource.type}.{name}"
-        for org in (centralized_org, distributed_org)
+        for org in (enrolled_centralized(), distributed_org)
         for render in rendered(org)
         for resource in render.resources
         if not resource.type.startswith(PROGRAM_ONLY)

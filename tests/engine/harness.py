@@ -38,6 +38,10 @@ FAKE_AWS_SECRET = "e2eFakeSecretAccessKey0000000000000000000"
 """The deployment's AWS secret key in the environment; must never reach a state file."""
 ROTATED_SECRET = "e2eRotatedSecretAccessKeyValue0000000000"
 """The current secret key of each rotated IAM user (a stack secret); must never be in clear."""
+GITHUB_TOKEN = "github_pat_E2E0NotARealToken0000000000000000"
+"""The enroll stack's GitHub token in the stand-in Secrets Manager; must never be in clear."""
+GITHUB_TOKEN_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:github-enroll-AbCdEf"
+"""Where it is: the examples' management account, us-east-1 (config/model.py)."""
 DEPLOY_ACCESS_ID = "p-deploy0exmpl"
 """``akeyless.login_access_id`` of both examples: the fake accepts its AWS IAM login."""
 
@@ -138,8 +142,17 @@ def new_engine(root: Path, code_dir: Path = PROJECT_DIR) -> Engine:
         # own process has it: the fake, and the distributed example's EKS Gateway.
         **GATEWAY_HOSTS,
         **api_environment(),
+        # The stand-in Secrets Manager (standin_provider.py, SECRETS_VARIABLE).
+        "STANDIN_SECRETS": str(root / "standin-secrets.json"),
     }
     return Engine(bin_dir, home, env)
+
+
+def put_secret(engine: Engine, arn: str, value: str) -> None:
+    """A secret the operator made in Secrets Manager, outside this program."""
+    path = Path(engine.env["STANDIN_SECRETS"])
+    secrets = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    path.write_text(json.dumps({**secrets, arn: value}), encoding="utf-8")
 
 
 class Counting:

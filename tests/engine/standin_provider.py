@@ -75,7 +75,23 @@ def _aws_arn(token: str, urn: str, inputs: Mapping[str, Any], account: str) -> s
     name = inputs.get("name") or _name(urn)
     if module == "iam":  # global, and the path is part of the ARN: role/akeyless/<name>
         return f"arn:aws:iam::{account}:{kind}{inputs.get('path') or '/'}{name}"
+    if events_kind := EVENTBRIDGE_ARN_KINDS.get(token):
+        # EventBridge's resource types (Service Authorization Reference, "Amazon EventBridge":
+        # rule/<name> on the default bus; connection/<name>/<id>, api-destination/<name>/<id>):
+        # the program predicts the rules' ARNs for its role's trust (components/enrollment.py).
+        unique = "" if events_kind == "rule" else f"/{_digest(urn, 36)}"
+        return f"arn:aws:events:us-east-1:{account}:{events_kind}/{name}{unique}"
+    if token == QUEUE:  # SQS names a queue without a resource type: sqs:<region>:<acct>:<name>
+        return f"arn:aws:sqs:us-east-1:{account}:{name}"
     return f"arn:aws:{module}:us-east-1:{account}:{kind}/{name}"
+
+
+QUEUE = "aws:sqs/queue:Queue"
+EVENTBRIDGE_ARN_KINDS = {
+    "aws:cloudwatch/eventRule:EventRule": "rule",
+    "aws:cloudwatch/eventConnection:EventConnection": "connection",
+    "aws:cloudwatch/eventApiDestination:EventApiDestination": "api-destination",
+}
 
 
 def _account(config: Mapping[str, Any]) -> str:
@@ -130,7 +146,8 @@ def computed_outputs(
     package = token.split(":")[0]
     if package == "aws":
         account = _account(config)
-        outputs["arn"] = _aws_arn(token, urn, inputs, account)
+        if "arn" not in inputs:  # an EventTarget's arn is its input: the target it calls
+            outputs["arn"] = _aws_arn(token, urn, inputs, account)
         outputs.setdefault("tagsAll", inputs.get("tags") or {})
         if token == "aws:lb/loadBalancer:LoadBalancer":
             outputs["dnsName"] = f"{_name(urn)[:20]}-{_digest(urn, 8)}.elb.us-east-1.amazonaws.com"
@@ -148,6 +165,11 @@ def computed_outputs(
             outputs |= {"latestVersion": 1, "defaultVersion": 1}
         if token == "aws:iam/role:Role":
             outputs["uniqueId"] = "AROA" + _digest(urn, 16).upper()
+        if token == QUEUE:
+            # The queue's URL, also its ID (terraform-provider-aws internal/service/sqs/
+            # queue.go: d.SetId(QueueUrl), url read back from the ID).
+            name = inputs.get("name") or _name(urn)
+            outputs["url"] = f"https://sqs.us-east-1.amazonaws.com/{account}/{name}"
     if package == "akeyless" and token.startswith("akeyless:index/authMethod"):
         outputs["accessId"] = f"p-{_digest(urn)}"
     if "name" not in inputs and package != "pulumi":
@@ -155,7 +177,48 @@ def computed_outputs(
     return outputs
 
 
+SECRETS_VARIABLE = "STANDIN_SECRETS"
+"""A JSON file of the Secrets Manager secrets that exist (ARN -> current secret string): made
+by the operator outside this program, as the enroll stack's GitHub token is (README.md,
+"Auto-enrolment"); the harness's ``put_secret`` writes it."""
+
+GET_SECRET_VERSION = "aws:secretsmanager/getSecretVersion:getSecretVersion"
+
+
+def secret_version(args: Mapping[str, Any]) -> dict[str, Any]:
+    """``aws.secretsmanager.get_secret_version``: GetSecretValue of the current version
+    (terraform-provider-aws internal/service/secretsmanager/secret_version_data_source.go:
+    ``version_stage`` defaults to AWSCURRENT; arn, secret_string, version_id, version_stages
+    read back). A secret that does not exist fails the invoke, as the data source fails on
+    GetSecretValue's ResourceNotFoundException ("failed reading Secrets Manager Secret Version
+    (<id>)", the id ``<secret_id>|<stage>``; the bridge wraps it as "invoking <token>:",
+    pulumi-terraform-bridge pkg/tfbridge/provider.go ``Invoke``)."""
+    secret_id = str(args.get("secretId", ""))
+    stage = str(args.get("versionStage") or "AWSCURRENT")
+    path = os.environ.get(SECRETS_VARIABLE)
+    secrets = (
+        json.loads(Path(path).read_text(encoding="utf-8")) if path and os.path.exists(path) else {}
+    )
+    if secret_id not in secrets:
+        raise LookupError(
+            f"invoking {GET_SECRET_VERSION}: failed reading Secrets Manager Secret Version "
+            f"({secret_id}|{stage}): ResourceNotFoundException: Secrets Manager can't find the "
+            "specified secret."
+        )
+    return {
+        "id": f"{secret_id}|{stage}",
+        "arn": secret_id,
+        "secretId": secret_id,
+        "secretString": secrets[secret_id],
+        "secretBinary": "",
+        "versionId": _digest(f"{secret_id}|{secrets[secret_id]}", 32),
+        "versionStage": stage,
+        "versionStages": [stage],
+    }
+
+
 INVOKE_RESULTS: dict[str, Any] = {
+    GET_SECRET_VERSION: secret_version,
     # aws.eks.get_cluster: what the Helm release's kubeconfig reads.
     "aws:eks/getCluster:getCluster": lambda args: {
         "name": args.get("name"),
@@ -473,7 +536,10 @@ class StandInProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     def Invoke(self, request: Any, context: Any) -> provider_pb2.InvokeResponse:
         args = _dict(request.args)
-        result = INVOKE_RESULTS.get(request.tok, lambda values: dict(values))(args)
+        try:
+            result = INVOKE_RESULTS.get(request.tok, lambda values: dict(values))(args)
+        except LookupError as error:  # what the real data source fails with
+            context.abort(grpc.StatusCode.UNKNOWN, str(error.args[0]))
         return provider_pb2.InvokeResponse(**{"return": _struct(result)})
 
     def Cancel(self, request: Any, context: Any) -> empty_pb2.Empty:

@@ -72,6 +72,23 @@ REPLACE_ON: Mapping[str, frozenset[str]] = {
         "aws:autoscaling/group:Group": {"name"},
         # internal/service/logs/group.go: name, name_prefix.
         "aws:cloudwatch/logGroup:LogGroup": {"name"},
+        # internal/service/events/rule.go: name, name_prefix, event_bus_name (the pattern,
+        # description and tags change through PutRule in place).
+        "aws:cloudwatch/eventRule:EventRule": {"name"},
+        # internal/service/events/target.go: rule, target_id, event_bus_name (arn, role_arn,
+        # input_transformer change through PutTargets in place).
+        "aws:cloudwatch/eventTarget:EventTarget": {"rule"},
+        # internal/service/events/connection.go: name (authorization and its parameters
+        # change through UpdateConnection).
+        "aws:cloudwatch/eventConnection:EventConnection": {"name"},
+        # internal/service/events/api_destination.go: name (UpdateApiDestination for the
+        # rest).
+        "aws:cloudwatch/eventApiDestination:EventApiDestination": {"name"},
+        # internal/service/sqs/queue.go: name, name_prefix, fifo_queue (the rest is
+        # SetQueueAttributes in place).
+        "aws:sqs/queue:Queue": {"name"},
+        # internal/service/sqs/queue_policy.go: queue_url.
+        "aws:sqs/queuePolicy:QueuePolicy": {"queueUrl"},
         # internal/service/ec2/ec2_launch_template.go: name, name_prefix (the rest makes a
         # new version).
         "aws:ec2/launchTemplate:LaunchTemplate": {"name"},
@@ -161,6 +178,31 @@ ALL_SET_PROPERTIES: Mapping[str, frozenset[str]] = {
             "vpcZoneIdentifiers",
         },
         "aws:cloudwatch/logGroup:LogGroup": {"name", "retentionInDays", "tags"},
+        "aws:cloudwatch/eventRule:EventRule": {"description", "eventPattern", "name", "tags"},
+        "aws:cloudwatch/eventTarget:EventTarget": {
+            "arn",
+            "deadLetterConfig",
+            "inputTransformer",
+            "retryPolicy",
+            "roleArn",
+            "rule",
+        },
+        "aws:sqs/queue:Queue": {"messageRetentionSeconds", "name", "sqsManagedSseEnabled", "tags"},
+        "aws:sqs/queuePolicy:QueuePolicy": {"policy", "queueUrl"},
+        "aws:cloudwatch/eventConnection:EventConnection": {
+            "authParameters",
+            "authorizationType",
+            "description",
+            "name",
+        },
+        "aws:cloudwatch/eventApiDestination:EventApiDestination": {
+            "connectionArn",
+            "description",
+            "httpMethod",
+            "invocationEndpoint",
+            "invocationRateLimitPerSecond",
+            "name",
+        },
         "aws:ec2/launchTemplate:LaunchTemplate": {
             "blockDeviceMappings",
             "iamInstanceProfile",

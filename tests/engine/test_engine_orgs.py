@@ -18,7 +18,13 @@ import boto3
 import pytest
 
 from akeyless_gateway_org.components.akeyless_api import LOGIN_SESSION_NAME
-from akeyless_gateway_org.config.stacks import plan_stacks
+from akeyless_gateway_org.components.enrollment import (
+    dispatch_endpoint,
+    dispatch_input_template,
+    enroll_triggers,
+    rule_name,
+)
+from akeyless_gateway_org.config.stacks import ENROLL_STACK, plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from akeyless_gateway_org.verify.check import verify_org
@@ -26,6 +32,8 @@ from tests.engine.harness import (
     DEPLOY_ACCESS_ID,
     EXAMPLES,
     FAKE_AWS_SECRET,
+    GITHUB_TOKEN,
+    GITHUB_TOKEN_SECRET,
     ROTATED_SECRET,
     Engine,
     Run,
@@ -34,12 +42,21 @@ from tests.engine.harness import (
     external_id,
     org_file,
     orgctl,
+    put_secret,
     resources_in,
     set_rotated_key_secrets,
     stack_file,
     sts_endpoint,
 )
 from tests.fake_akeyless import FakeAkeyless
+
+ENROLL_REPOSITORY = "example-org/akeyless-gateway-org"
+SECRET_SIGNATURE, SECRET_SIG_VALUE = (
+    "4dabf18193072939515e22adb298388d",
+    "1b47061264138c4ac30d75fd1eb44270",
+)
+"""How the state marks a secret value (pulumi/pulumi sdk/go/common/resource/sig: the secret
+signature key and value), beside its ``ciphertext``."""
 
 
 class NothingThere:
@@ -65,7 +82,15 @@ def deployment(
     """(pattern, org file, state dir) of one example, for the tests below in file order."""
     pattern: str = request.param
     folder = tmp_path_factory.mktemp(pattern)
-    org, state = org_file(EXAMPLES[pattern], fake_gateway, folder), folder / "state"
+    # The centralized organization also gets the optional enroll stack (README.md,
+    # "Auto-enrolment"), its token in the stand-in Secrets Manager.
+    enrollment = {
+        "github": {"repository": ENROLL_REPOSITORY, "token_secret_arn": GITHUB_TOKEN_SECRET}
+    }
+    changes = {"enrollment": enrollment} if pattern == "centralized" else {}
+    put_secret(engine, GITHUB_TOKEN_SECRET, GITHUB_TOKEN)
+    org = org_file(EXAMPLES[pattern], fake_gateway, folder, **changes)
+    state = folder / "state"
     set_rotated_key_secrets(engine, org, state)
     yield pattern, org, state
 
@@ -155,10 +180,13 @@ def test_up_again_changes_nothing(engine: Engine, deployment: tuple[str, Path, P
     run = orgctl(engine, "up", org, state, "--all")  # the program's own no-op, not a skip
     if pattern == "centralized":
         all_succeeded_changing_nothing(run)
+        # ...the enroll stack too (the token read again from Secrets Manager, the same value).
+        assert ENROLL_STACK in run.statuses(), run.statuses()
         return
     # Distributed: each account stack logged in anew, so its Gateway provider holds a new
     # token (one update, of the provider alone); nothing else changed.
     all_succeeded(run)
+    assert ENROLL_STACK not in run.statuses(), run.statuses()
     for stack in run.report["stacks"]:
         changed = {op: n for op, n in stack["changes"].items() if op != "same" and n}
         assert changed == ({"update": 1} if stack["kind"] == "account" else {}), stack
@@ -191,6 +219,57 @@ def test_a_refused_account_login_ends_that_stack_with_its_message(
     assert f"signed as arn:aws:iam::{account}:role/OrganizationAccountAccessRole" in error, error
     assert "HTTP 401" in error and "Traceback" not in error, error
     assert ids() == before
+
+
+def test_the_enroll_stack_holds_its_rules_and_the_token_encrypted(
+    deployment: tuple[str, Path, Path],
+) -> None:
+    """The centralized organization's enroll stack on the real engine: one rule per way in
+    with the pattern the component builds (the tests/test_enrollment.py ones, run against
+    AWS's documented events), each target the one API destination through the one role,
+    and the connection's token (read from Secrets Manager through the invoke) a secret in
+    the state. The distributed one asks for no enroll stack and has none."""
+    pattern, org_path, state = deployment
+    if pattern == "distributed":
+        assert not stack_file(state, ENROLL_STACK).exists()
+        return
+    resources = resources_in(state, ENROLL_STACK)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        by_type.setdefault(resource["type"], []).append(resource.get("outputs", {}))
+    selection = load_org_file(org_path).discovery
+    rules = {rule["name"]: rule for rule in by_type["aws:cloudwatch/eventRule:EventRule"]}
+    assert {name: json.loads(rule["eventPattern"]) for name, rule in rules.items()} == {
+        rule_name(trigger.name): trigger.pattern for trigger in enroll_triggers(selection)
+    }
+    (destination,) = by_type["aws:cloudwatch/eventApiDestination:EventApiDestination"]
+    assert destination["invocationEndpoint"] == dispatch_endpoint(ENROLL_REPOSITORY)
+    (role,) = by_type["aws:iam/role:Role"]
+    # Only these rules may have EventBridge assume the role: the ARNs the program predicted
+    # for its trust policy are the deployed rules' (the policy is a secret-free input).
+    trust = json.loads(role["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert sorted(trust["ArnEquals"]["aws:SourceArn"]) == sorted(r["arn"] for r in rules.values())
+    targets = by_type["aws:cloudwatch/eventTarget:EventTarget"]
+    assert sorted(target["rule"] for target in targets) == sorted(rules)
+    (queue,) = by_type["aws:sqs/queue:Queue"]
+    for target in targets:
+        assert (target["arn"], target["roleArn"]) == (destination["arn"], role["arn"])
+        assert target["inputTransformer"]["inputTemplate"] == dispatch_input_template()
+        assert target["deadLetterConfig"]["arn"] == queue["arn"]
+    # ...and only these rules may send to the dead-letter queue.
+    (queue_policy,) = by_type["aws:sqs/queuePolicy:QueuePolicy"]
+    assert queue_policy["queueUrl"] == queue["url"]
+    (letters,) = json.loads(queue_policy["policy"])["Statement"]
+    assert letters["Resource"] == queue["arn"]
+    assert sorted(letters["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
+        r["arn"] for r in rules.values()
+    )
+    (connection,) = by_type["aws:cloudwatch/eventConnection:EventConnection"]
+    api_key = connection["authParameters"]["apiKey"]
+    assert api_key["key"] == "Authorization"
+    # A Pulumi secret in the state: the signature and its ciphertext, never the value.
+    assert api_key["value"].get(SECRET_SIGNATURE) == SECRET_SIG_VALUE, api_key
+    assert "ciphertext" in api_key["value"]
 
 
 def test_verify_reads_what_the_real_stacks_export(
@@ -277,6 +356,12 @@ def test_state_holds_no_external_id_or_key_in_plain_text(
     text = "\n".join(path.read_text(encoding="utf-8") for path in files)
     assert FAKE_AWS_SECRET not in text
     assert ROTATED_SECRET not in text, "a rotated user's secret access key in plain text"
+    # Nor the enroll stack's GitHub token, in any file of the state folder or the runs'
+    # reports and work dirs (the stand-in's own store of secrets is elsewhere).
+    written = [path for path in state.rglob("*") if path.is_file()]
+    assert GITHUB_TOKEN not in "\n".join(
+        path.read_text(encoding="utf-8", errors="replace") for path in written
+    ), "the GitHub token in plain text"
     if pattern == "centralized":
         for account in ("333333333333", "444444444444", "555555555555"):
             assert external_id(account) not in text, f"External ID of {account} in plain text"
@@ -284,8 +369,7 @@ def test_state_holds_no_external_id_or_key_in_plain_text(
         member = resources_in(state, "member-333333333333")
         roles = [r for r in member if r["type"] == "aws:iam/role:Role"]
         assert roles and all(
-            r["outputs"]["assumeRolePolicy"].get("4dabf18193072939515e22adb298388d")
-            == "1b47061264138c4ac30d75fd1eb44270"
+            r["outputs"]["assumeRolePolicy"].get(SECRET_SIGNATURE) == SECRET_SIG_VALUE
             for r in roles
         ), roles
 
@@ -311,13 +395,33 @@ def test_drift_of_the_deployed_organization_finds_none_and_each_account_logs_in_
 def test_destroy_leaves_every_stack_empty(
     engine: Engine, deployment: tuple[str, Path, Path], fake_gateway: FakeAkeyless
 ) -> None:
-    _pattern, org, state = deployment
+    pattern, org, state = deployment
     before = session_logins(fake_gateway)
     run = orgctl(engine, "destroy", org, state, "--yes")
     all_succeeded(run)
+    assert (ENROLL_STACK in run.statuses()) == (pattern == "centralized"), run.statuses()
     # Each account stack's destroy ran its program for a token of its own (--run-program).
     accounts = [s for s in run.report["stacks"] if s["kind"] == "account"]
     assert session_logins(fake_gateway) - before == len(accounts)
     for stack in run.report["stacks"]:
         assert stack_file(state, stack["name"]).exists(), stack["name"]
         assert resources_in(state, stack["name"]) == [], stack["name"]
+
+
+def test_an_enroll_token_secret_that_does_not_exist_fails_only_the_enroll_stack(
+    engine: Engine, fake_gateway: FakeAkeyless, tmp_path: Path
+) -> None:
+    """The secret named in the org file is missing from Secrets Manager: the invoke fails as
+    the real data source fails (standin_provider.py, ``secret_version``), the enroll stack
+    fails naming the secret, and the org stack beside it in the phase is unaffected."""
+    missing = GITHUB_TOKEN_SECRET.replace("github-enroll", "never-created")
+    enrollment = {"github": {"repository": ENROLL_REPOSITORY, "token_secret_arn": missing}}
+    org = org_file(EXAMPLES["centralized"], fake_gateway, tmp_path, enrollment=enrollment)
+    management = load_org_file(org).management_account_id
+    run = orgctl(engine, "preview", org, tmp_path / "state", "--only", management, "--phase", "org")
+    assert run.returncode == 1, run.explain()
+    assert run.statuses() == {"org": "succeeded", ENROLL_STACK: "failed"}, run.explain()
+    error = run.errors()[ENROLL_STACK]
+    assert missing in error and "can't find the specified secret" in error, error
+    # (Pulumi's Python host prints the program's traceback above it: the invoke fails in
+    # an awaited output, not in code orgctl's program can catch. Left as is, see README.)

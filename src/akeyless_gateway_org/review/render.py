@@ -69,6 +69,8 @@ CLOUD_ASSIGNED_OUTPUTS: dict[str, tuple[str, ...]] = {
     "aws:lb/loadBalancer:LoadBalancer": ("dnsName", "zoneId"),
     "aws:ec2/launchTemplate:LaunchTemplate": ("latestVersion",),
     "aws:route53/record:Record": ("fqdn",),
+    # The enroll stack's dead-letter queue policy names its queue by URL.
+    "aws:sqs/queue:Queue": ("url",),
     # Autonamed (no name input): the scaling target and policy read them.
     "aws:autoscaling/group:Group": ("name",),
     "aws:ecs/service:Service": ("name",),
