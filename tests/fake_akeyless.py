@@ -195,8 +195,9 @@ def running_fake_akeyless() -> Iterator[FakeAkeyless]:
     fake = FakeAkeyless()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    # Poll every 50 ms: shutdown() waits until the loop notices (socketserver.serve_forever).
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    # Poll every 5 ms: shutdown() waits until the loop notices (socketserver.serve_forever),
+    # and a test's teardown waits for shutdown().
+    thread = threading.Thread(target=server.serve_forever, args=(0.005,), daemon=True)
     thread.start()
     try:
         yield fake

@@ -5,7 +5,6 @@ objects and stack outputs made as the deployment makes them; each mutation must 
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.components.akeyless_objects import RoleRule
@@ -70,28 +68,6 @@ class DictState:
 
     def outputs(self, stack: str) -> Mapping[str, Any]:
         return self.stacks[stack]
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_url,
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield moto_url
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
 
 
 @pytest.fixture
