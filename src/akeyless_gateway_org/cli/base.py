@@ -37,13 +37,21 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the stacks' state is and which CLI reads it: every verb that reaches Pulumi."""
+    """Where the stacks' state is, whose stacks they are and which CLI reads them: every
+    verb that reaches Pulumi."""
     parser.add_argument("--backend-url", help="s3://... or https://api.pulumi.com (default: local)")
     parser.add_argument(
         "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
     )
     parser.add_argument(
-        "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
+        "--state-dir",
+        type=Path,
+        help="orgctl's folder: work dirs, local backend, reports (./.orgctl)",
+    )
+    parser.add_argument(
+        "--stack-owner",
+        default="organization",
+        help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
     )
 
 

@@ -135,11 +135,6 @@ class DeployCommand:
                 "always removed)",
             )
         parser.add_argument(
-            "--stack-owner",
-            default="organization",
-            help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
-        )
-        parser.add_argument(
             "--cancel-on-interrupt",
             action="store_true",
             help="on the first Ctrl-C already interrupt in-flight updates (default: let them "

@@ -67,11 +67,6 @@ class DriftCommand:
             "--json", action="store_true", help="NDJSON events on stdout instead of lines"
         )
         add_backend_arguments(parser)
-        parser.add_argument(
-            "--stack-owner",
-            default="organization",
-            help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
-        )
 
     def run(self, args: argparse.Namespace) -> int:
         from akeyless_gateway_org.run.pulumi_runner import AutomationRunner  # the edge

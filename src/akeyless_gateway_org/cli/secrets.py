@@ -14,7 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from akeyless_gateway_org.cli.base import EXIT_OK, add_config_argument
+from akeyless_gateway_org.cli.base import EXIT_OK, add_backend_arguments, add_config_argument
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.errors import InvalidInput
 
@@ -48,12 +48,7 @@ class SecretsCommand:
         parser.add_argument("action", choices=["set"], help="set: write the stack's secrets")
         add_config_argument(parser)
         parser.add_argument("--account", required=True, metavar="ID", help="the account ID")
-        parser.add_argument("--backend-url", help="as for up (default: local)")
-        parser.add_argument("--pulumi-cli", type=Path, help="as for up")
-        parser.add_argument("--state-dir", type=Path, help="as for up (./.orgctl)")
-        parser.add_argument(
-            "--stack-owner", default="organization", help="as for up (organization)"
-        )
+        add_backend_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
