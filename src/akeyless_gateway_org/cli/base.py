@@ -11,10 +11,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from akeyless_gateway_org.records import StackRecord
 from akeyless_gateway_org.review.pr_comment import render_comment
+
+if TYPE_CHECKING:
+    from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_DRIFTED = 0, 1, 2, 3
 
@@ -52,6 +55,20 @@ def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
         "--stack-owner",
         default="organization",
         help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
+    )
+
+
+def backend_runner(args: argparse.Namespace, **options: Any) -> AutomationRunner:
+    """The runner over what :func:`add_backend_arguments` named, with the verb's ``options``
+    (``AutomationRunner``'s other keywords)."""
+    from akeyless_gateway_org.run.pulumi_runner import AutomationRunner  # the edge
+
+    return AutomationRunner(
+        state_dir=args.state_dir,
+        backend_url=args.backend_url,
+        pulumi_cli=args.pulumi_cli,
+        stack_owner=args.stack_owner,
+        **options,
     )
 
 

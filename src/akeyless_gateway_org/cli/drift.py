@@ -20,6 +20,7 @@ from akeyless_gateway_org.cli.base import (
     EXIT_OK,
     add_backend_arguments,
     add_config_argument,
+    backend_runner,
     count,
     default_report,
 )
@@ -69,14 +70,7 @@ class DriftCommand:
         add_backend_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from akeyless_gateway_org.run.pulumi_runner import AutomationRunner  # the edge
-
-        runner = AutomationRunner(
-            state_dir=args.state_dir,
-            backend_url=args.backend_url,
-            pulumi_cli=args.pulumi_cli,
-            stack_owner=args.stack_owner,
-        )
+        runner = backend_runner(args)
         request = DriftRequest(
             org=load_org_file(args.config), only=tuple(args.only), parallel=args.parallel
         )

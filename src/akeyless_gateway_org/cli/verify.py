@@ -18,6 +18,7 @@ from akeyless_gateway_org.cli.base import (
     EXIT_OK,
     add_backend_arguments,
     add_config_argument,
+    backend_runner,
 )
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import plan_stacks
@@ -64,15 +65,7 @@ class VerifyCommand:
 def state_reader(args: argparse.Namespace, org: OrgDeployment) -> StateReader:
     """The Pulumi state through the Automation API runner: ``stack ls`` once, then each
     stack's ``stack output`` (no ``pulumi install``, no stack is changed)."""
-    from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
-
-    runner = AutomationRunner(
-        state_dir=args.state_dir,
-        backend_url=args.backend_url,
-        pulumi_cli=args.pulumi_cli,
-        stack_owner=args.stack_owner,
-        install=False,
-    )
+    runner = backend_runner(args, install=False)
     runner.prepare(plan_stacks(org), {})
     return runner
 
