@@ -12,6 +12,8 @@ import os
 import signal
 import socket
 import subprocess
+import threading
+import urllib.request
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,18 +95,39 @@ TEST_CALLER = "arn:aws:iam::123456789012:user/test-deployer"
 
 
 @pytest.fixture(scope="session")
-def sts_endpoint() -> Iterator[str]:
-    """A moto server on loopback answering STS as AWS does: any signed request has an
-    identity. For the preflight's checks (run/preflight.py) in a child process."""
+def moto_url() -> Iterator[str]:
+    """A moto server on loopback, one for the session (an xdist worker's): AWS as the tests
+    reach it. Started once because its first request to a service loads that service, and
+    stopping it costs half a second (``shutdown`` waits for werkzeug's 0.5 s poll)."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def sts_endpoint(moto_url: str) -> str:
+    """The moto server answering STS as AWS does: any signed request has an identity. For
+    the preflight's checks (run/preflight.py) in a child process."""
+    return moto_url
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Credentials and endpoint for boto3 in this process: the moto server, every one of
+    its backends reset after the test (moto's ``/moto-api/reset``)."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_url,
+    }.items():
+        monkeypatch.setenv(key, value)
+    yield moto_url
+    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +141,43 @@ def aws_identity(monkeypatch: pytest.MonkeyPatch) -> None:
 def akeyless_sdk() -> Iterator[None]:
     """Components built under mocks use the generated SDK, else the schema-driven classes."""
     with selected(load_sdk(schema_fallback=True)):
+        yield
+
+
+class _PollingQuickly:
+    """The stop event of Pulumi's event-log watcher, waited on 5 ms at a time, not 100 ms."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._stop.wait(min(timeout or 0, EVENT_LOG_POLL_SECONDS))
+
+
+EVENT_LOG_POLL_SECONDS = 0.005
+
+
+@pytest.fixture(autouse=True, scope="session")
+def event_log_polled_quickly() -> Iterator[None]:
+    """The fake CLI's events reach the Automation API 5 ms after it writes them, not 100 ms.
+
+    The fake says it is v3.200.0, so the Automation API hands it a file as ``--event-log``
+    and a thread polls that file, waiting up to 100 ms on its stop event whenever it finds
+    no new line (``_setup_event_log`` and ``_watch_logs`` in
+    sdk/python/lib/pulumi/automation/_stack.py; a CLI newer than 3.205 streams the events
+    over gRPC instead). A preview (always), and an up, refresh or destroy with ``on_event``,
+    waits for that thread: about 100 ms per stack and phase, where the fake itself takes
+    a few. Only the wait is shortened; the watcher reads, parses and stops as before.
+    """
+    from pulumi.automation import _stack
+
+    watch_logs = _stack._watch_logs
+
+    def polling_quickly(filename: str, callback: Any, stop: threading.Event | None = None) -> None:
+        watch_logs(filename, callback, _PollingQuickly(stop) if stop is not None else None)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_stack, "_watch_logs", polling_quickly)
         yield
 
 
@@ -211,8 +271,15 @@ def orgctl_with_fake(
 # - then those objects are frozen (moved to the permanent generation, gc.freeze,
 #   https://docs.python.org/3/library/gc.html#gc.freeze), so the full collections the
 #   tests trigger walk only what the tests made;
+# - the tests then keep much of what they make (each example's render, cached per org;
+#   the Pulumi, pulumi_aws, moto and botocore modules and models loaded on first use), and
+#   with the default thresholds (700, 10, 10) a full collection walked all of it again
+#   about 15 times per worker, about 0.2 s each: full collections are made 10 times rarer
+#   (the third threshold, https://docs.python.org/3/library/gc.html#gc.set_threshold);
+#   the young generations are collected as before, and the peak RSS stays about the same;
 # - at the end they are frozen again: Python's shutdown otherwise collects the whole heap
 #   several times while it tears the modules down, about 2 s per worker.
+FULL_COLLECTION_THRESHOLD = 100
 
 
 @pytest.hookimpl(wrapper=True)
@@ -222,6 +289,8 @@ def pytest_collection(session: pytest.Session) -> Generator[None, object, object
         return (yield)
     finally:
         gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_COLLECTION_THRESHOLD)
         gc.enable()
 
 

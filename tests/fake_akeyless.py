@@ -278,9 +278,10 @@ def running_fake_akeyless() -> Iterator[FakeAkeyless]:
     context.load_cert_chain(*test_certificate())
     secure.socket = context.wrap_socket(secure.socket, server_side=True)
     fake.api_url = f"https://127.0.0.1:{secure.server_address[1]}"
-    # Poll every 50 ms: shutdown() waits until the loop notices (socketserver.serve_forever).
+    # Poll every 5 ms: shutdown() waits until the loop notices (socketserver.serve_forever),
+    # and a test's teardown waits for shutdown().
     threads = [
-        threading.Thread(target=listener.serve_forever, args=(0.05,), daemon=True)
+        threading.Thread(target=listener.serve_forever, args=(0.005,), daemon=True)
         for listener in (server, secure)
     ]
     for thread in threads:

@@ -51,10 +51,13 @@ on_sigint() {
   code=255 cancelled=true
 }
 hang_until_signalled() {  # a long update; bounded, so a broken cancel fails a test, not hangs it
-  write_lock
+  # The handler and the sleep it stops are in place before the lock shows the update is
+  # under way: a SIGINT sent as soon as the lock appears (as the tests send it) must find
+  # both, or the trap runs with no sleeper to kill and the update hangs its full course.
   trap on_sigint INT
   read_file hang_seconds "$root/behaviour/hang_seconds"
   sleep "$hang_seconds" & sleeper=$!
+  write_lock
   wait "$sleeper"
   trap - INT
   if [[ -z ${cancelled:-} ]]; then rm -f "$lock_dir/fake-$$.json"; fi

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,6 @@ import boto3
 import pytest
 import yaml
 from botocore.stub import Stubber
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.config.model import AccountSelection, OrgDeployment
@@ -94,31 +92,11 @@ def test_file_selection_filters_the_listed_accounts(centralized_org: OrgDeployme
 # --- AWS Organizations on a moto server -------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Credentials and endpoint for the emulator; each test gets a fresh organization."""
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_url,
-    }.items():
-        monkeypatch.setenv(key, value)
+def aws(aws: str) -> str:
+    """The moto server (tests/conftest.py), each test with a fresh organization."""
     boto3.client("organizations").create_organization(FeatureSet="ALL")
-    yield moto_url
-    # moto's reset endpoint clears every backend between tests.
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
+    return aws
 
 
 def make_account(client: Any, name: str, parent: str | None = None, **tags: str) -> str:

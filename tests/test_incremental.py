@@ -22,15 +22,12 @@ from akeyless_gateway_org.review.pr_comment import render_comment
 from akeyless_gateway_org.run.incremental import decide, fingerprint
 from akeyless_gateway_org.run.orchestrator import (
     DeploymentEvent,
-    DeploymentOptions,
-    DeploymentRequest,
     DeploymentResult,
-    run_deployment,
 )
 from akeyless_gateway_org.run.progress import LiveProgress
-from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 from tests.conftest import CENTRALIZED_EXAMPLE, FAKE_PASSPHRASE, example_document
 from tests.fake_pulumi import calls, install_fake_pulumi, operations, set_behaviour
+from tests.test_orchestrator import run
 from tests.test_runtime import live_console
 
 BUILD = {"program": "p1", "dependencies": "d1", "pulumi": "v3.274.1", "policy": "k1"}
@@ -133,19 +130,6 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = install_fake_pulumi(tmp_path / "cli")
     set_behaviour(root, outputs={"hub": HUB_OUTPUTS})
     return root
-
-
-def run(
-    fake: Path,
-    tmp_path: Path,
-    deployment: OrgDeployment,
-    verb: str = "up",
-    events: list[DeploymentEvent] | None = None,
-    **options: Any,
-) -> DeploymentResult:
-    runner = AutomationRunner(state_dir=tmp_path / "state", pulumi_cli=fake)
-    request = DeploymentRequest(deployment, verb, DeploymentOptions(**options))  # type: ignore[arg-type]
-    return run_deployment(request, events.append if events is not None else None, runner=runner)
 
 
 def statuses(result: DeploymentResult) -> dict[str, str]:

@@ -5,7 +5,6 @@ objects and stack outputs made as the deployment makes them; each mutation must 
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,11 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from akeyless_gateway_org.cli import main
 from akeyless_gateway_org.components.akeyless_objects import RoleRule
+from akeyless_gateway_org.components.gateway_identity import GatewayIdentityArgs
+from akeyless_gateway_org.components.member_access_role import MemberAccessRoleArgs
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.run.orchestrator import (
@@ -72,28 +72,6 @@ class DictState:
         return self.stacks[stack]
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for key, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto_url,
-    }.items():
-        monkeypatch.setenv(key, value)
-    yield moto_url
-    urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"))
-
-
 @pytest.fixture
 def akeyless() -> Iterator[FakeAkeyless]:
     with running_fake_akeyless() as fake:
@@ -116,15 +94,18 @@ def iam_in(account_id: str) -> Any:
 
 
 def make_role(
-    account_id: str, name: str, path: str, trust: Any, policy: Any, boundary: str | None
+    account_id: str, args: GatewayIdentityArgs | MemberAccessRoleArgs, trust: Any
 ) -> None:
-    """As ``components.iam_role.role_with_inline_policy`` makes it."""
+    """As ``components.iam_role.role_with_inline_policy`` makes it, from the role's args."""
     iam = iam_in(account_id)
+    name, boundary = args.role_name, args.permissions_boundary_arn
     extra = {"PermissionsBoundary": boundary} if boundary else {}
-    iam.create_role(RoleName=name, Path=path, AssumeRolePolicyDocument=json.dumps(trust), **extra)
-    if policy is not None:
+    iam.create_role(
+        RoleName=name, Path=args.path, AssumeRolePolicyDocument=json.dumps(trust), **extra
+    )
+    if args.policy is not None:
         iam.put_role_policy(
-            RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy)
+            RoleName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(args.policy)
         )
 
 
@@ -150,15 +131,7 @@ def deploy(org: OrgDeployment, fake: FakeAkeyless) -> DictState:
         ids = outputs.setdefault("org", {}).setdefault(auth.output, {})
         ids |= {account: access_id for account in plan.account_ids}
     for gateway in expected.gateway_roles:
-        args = gateway.args
-        make_role(
-            gateway.account_id,
-            args.role_name,
-            args.path,
-            args.trust_policy(),
-            args.policy,
-            args.permissions_boundary_arn,
-        )
+        make_role(gateway.account_id, gateway.args, gateway.args.trust_policy())
     for target in expected.targets:
         generated = external_id_of(target.account_id)
         fake.add_aws_target(
@@ -167,15 +140,8 @@ def deploy(org: OrgDeployment, fake: FakeAkeyless) -> DictState:
             generated if target.inputs.get("generate_external_id") else None,
         )
     for member_role in expected.member_roles:
-        member_args = member_role.args
-        make_role(
-            member_role.account_id,
-            member_args.role_name,
-            member_args.path,
-            member_args.trust_policy(external_id_of(member_role.account_id)),
-            member_args.policy,
-            member_args.permissions_boundary_arn,
-        )
+        trust = member_role.args.trust_policy(external_id_of(member_role.account_id))
+        make_role(member_role.account_id, member_role.args, trust)
     for stack in expected.stacks:
         values = outputs.setdefault(stack.stack, {})
         values |= dict(stack.exact)

@@ -11,10 +11,13 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from akeyless_gateway_org.records import StackRecord
 from akeyless_gateway_org.review.pr_comment import render_comment
+
+if TYPE_CHECKING:
+    from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_DRIFTED = 0, 1, 2, 3
 
@@ -37,13 +40,35 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where the stacks' state is and which CLI reads it: every verb that reaches Pulumi."""
+    """Where the stacks' state is, whose stacks they are and which CLI reads them: every
+    verb that reaches Pulumi."""
     parser.add_argument("--backend-url", help="s3://... or https://api.pulumi.com (default: local)")
     parser.add_argument(
         "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
     )
     parser.add_argument(
-        "--state-dir", type=Path, help="work dirs, local backend and reports (./.orgctl)"
+        "--state-dir",
+        type=Path,
+        help="orgctl's folder: work dirs, local backend, reports (./.orgctl)",
+    )
+    parser.add_argument(
+        "--stack-owner",
+        default="organization",
+        help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
+    )
+
+
+def backend_runner(args: argparse.Namespace, **options: Any) -> AutomationRunner:
+    """The runner over what :func:`add_backend_arguments` named, with the verb's ``options``
+    (``AutomationRunner``'s other keywords)."""
+    from akeyless_gateway_org.run.pulumi_runner import AutomationRunner  # the edge
+
+    return AutomationRunner(
+        state_dir=args.state_dir,
+        backend_url=args.backend_url,
+        pulumi_cli=args.pulumi_cli,
+        stack_owner=args.stack_owner,
+        **options,
     )
 
 

@@ -19,6 +19,7 @@ from akeyless_gateway_org.cli.base import (
     EXIT_OK,
     add_backend_arguments,
     add_config_argument,
+    backend_runner,
     count,
     default_report,
     seconds,
@@ -135,11 +136,6 @@ class DeployCommand:
                 "always removed)",
             )
         parser.add_argument(
-            "--stack-owner",
-            default="organization",
-            help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
-        )
-        parser.add_argument(
             "--cancel-on-interrupt",
             action="store_true",
             help="on the first Ctrl-C already interrupt in-flight updates (default: let them "
@@ -157,15 +153,11 @@ class DeployCommand:
     def run(self, args: argparse.Namespace) -> int:
         # The live side's edges (rich, pulumi.automation) are imported only for these verbs.
         from akeyless_gateway_org.run.progress import LiveProgress, NdjsonEvents
-        from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
 
         _check_paths(args)
         packs = [] if getattr(args, "no_policy_pack", False) else getattr(args, "policy_pack", None)
-        runner = AutomationRunner(
-            state_dir=args.state_dir,
-            backend_url=args.backend_url,
-            pulumi_cli=args.pulumi_cli,
-            stack_owner=args.stack_owner,
+        runner = backend_runner(
+            args,
             policy_packs=packs,
             break_locks_older_than=getattr(args, "break_locks_older_than", None),
         )

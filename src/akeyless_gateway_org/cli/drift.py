@@ -20,6 +20,7 @@ from akeyless_gateway_org.cli.base import (
     EXIT_OK,
     add_backend_arguments,
     add_config_argument,
+    backend_runner,
     count,
     default_report,
 )
@@ -67,21 +68,9 @@ class DriftCommand:
             "--json", action="store_true", help="NDJSON events on stdout instead of lines"
         )
         add_backend_arguments(parser)
-        parser.add_argument(
-            "--stack-owner",
-            default="organization",
-            help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
-        )
 
     def run(self, args: argparse.Namespace) -> int:
-        from akeyless_gateway_org.run.pulumi_runner import AutomationRunner  # the edge
-
-        runner = AutomationRunner(
-            state_dir=args.state_dir,
-            backend_url=args.backend_url,
-            pulumi_cli=args.pulumi_cli,
-            stack_owner=args.stack_owner,
-        )
+        runner = backend_runner(args)
         request = DriftRequest(
             org=load_org_file(args.config), only=tuple(args.only), parallel=args.parallel
         )

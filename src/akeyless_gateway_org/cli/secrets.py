@@ -14,7 +14,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from akeyless_gateway_org.cli.base import EXIT_OK, add_config_argument
+from akeyless_gateway_org.cli.base import (
+    EXIT_OK,
+    add_backend_arguments,
+    add_config_argument,
+    backend_runner,
+)
 from akeyless_gateway_org.config.validation import load_org_file
 from akeyless_gateway_org.errors import InvalidInput
 
@@ -48,15 +53,9 @@ class SecretsCommand:
         parser.add_argument("action", choices=["set"], help="set: write the stack's secrets")
         add_config_argument(parser)
         parser.add_argument("--account", required=True, metavar="ID", help="the account ID")
-        parser.add_argument("--backend-url", help="as for up (default: local)")
-        parser.add_argument("--pulumi-cli", type=Path, help="as for up")
-        parser.add_argument("--state-dir", type=Path, help="as for up (./.orgctl)")
-        parser.add_argument(
-            "--stack-owner", default="organization", help="as for up (organization)"
-        )
+        add_backend_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
-        from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
         from akeyless_gateway_org.run.stack_secrets import (
             rotating_stack,
             set_rotated_access_key_secrets,
@@ -76,12 +75,7 @@ class SecretsCommand:
                 ) from None
             if not isinstance(secrets, dict):
                 raise InvalidInput('stdin: give a JSON object {"<user>": "<secret access key>"}')
-        runner = AutomationRunner(
-            state_dir=args.state_dir,
-            backend_url=args.backend_url,
-            pulumi_cli=args.pulumi_cli,
-            stack_owner=args.stack_owner,
-        )
+        runner = backend_runner(args)
         stack = set_rotated_access_key_secrets(org, args.account, secrets, runner=runner)
         print(f"stack {stack}: rotatedAccessKeySecrets set for {', '.join(sorted(secrets))}")
         return EXIT_OK

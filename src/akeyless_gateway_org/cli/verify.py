@@ -11,10 +11,15 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from akeyless_gateway_org.cli.base import EXIT_FAILED, EXIT_OK, add_config_argument
+from akeyless_gateway_org.cli.base import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_backend_arguments,
+    add_config_argument,
+    backend_runner,
+)
 from akeyless_gateway_org.config.model import OrgDeployment
 from akeyless_gateway_org.config.stacks import plan_stacks
 from akeyless_gateway_org.config.validation import load_org_file
@@ -34,20 +39,7 @@ class VerifyCommand:
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         add_config_argument(parser)
         parser.add_argument("--json", action="store_true", help="print JSON for tools")
-        parser.add_argument(
-            "--backend-url", help="s3://... or https://api.pulumi.com (default: local)"
-        )
-        parser.add_argument(
-            "--pulumi-cli", type=Path, help="the pulumi executable or its install folder"
-        )
-        parser.add_argument(
-            "--state-dir", type=Path, help="work dirs and local backend (./.orgctl)"
-        )
-        parser.add_argument(
-            "--stack-owner",
-            default="organization",
-            help="owner part of org/project/stack: your Pulumi Cloud org ('organization' locally)",
-        )
+        add_backend_arguments(parser)
 
     def run(self, args: argparse.Namespace) -> int:
         org = resolve_accounts(load_org_file(args.config))
@@ -73,15 +65,7 @@ class VerifyCommand:
 def state_reader(args: argparse.Namespace, org: OrgDeployment) -> StateReader:
     """The Pulumi state through the Automation API runner: ``stack ls`` once, then each
     stack's ``stack output`` (no ``pulumi install``, no stack is changed)."""
-    from akeyless_gateway_org.run.pulumi_runner import AutomationRunner
-
-    runner = AutomationRunner(
-        state_dir=args.state_dir,
-        backend_url=args.backend_url,
-        pulumi_cli=args.pulumi_cli,
-        stack_owner=args.stack_owner,
-        install=False,
-    )
+    runner = backend_runner(args, install=False)
     runner.prepare(plan_stacks(org), {})
     return runner
 

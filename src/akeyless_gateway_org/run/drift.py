@@ -16,6 +16,7 @@ and is safe in threads; ``on_event`` gets one :class:`DriftEvent` at a time.
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -99,10 +100,8 @@ class DriftResult:
         return [stack for stack in self.stacks if stack.status == "unchecked"]
 
     def counts(self) -> dict[str, int]:
-        counted: dict[str, int] = {}
-        for stack in self.stacks:
-            counted[stack.status] = counted.get(stack.status, 0) + 1
-        return counted
+        """How many stacks have each status, in the order the statuses first come."""
+        return dict(Counter(stack.status for stack in self.stacks))
 
     def as_report(self) -> dict[str, Any]:
         return {"counts": self.counts(), "stacks": [stack.as_json() for stack in self.stacks]}

@@ -40,6 +40,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
@@ -275,10 +276,8 @@ class DeploymentResult:
         return [stack for stack in self.stacks if stack.status == "failed"]
 
     def counts(self) -> dict[str, int]:
-        counted: dict[str, int] = {}
-        for stack in self.stacks:
-            counted[stack.status] = counted.get(stack.status, 0) + 1
-        return counted
+        """How many stacks have each status, in the order the statuses first come."""
+        return dict(Counter(stack.status for stack in self.stacks))
 
     def as_report(self) -> dict[str, Any]:
         """The run report; ``finished_at`` is null in one written while the run goes on (or
