@@ -51,6 +51,7 @@ from akeyless_gateway_org.components.iam_role import role_with_inline_policy
 from akeyless_gateway_org.config.fields import partition_of
 from akeyless_gateway_org.config.model import AccountSelection
 from akeyless_gateway_org.config.stack_config import EnrollStackConfig
+from akeyless_gateway_org.errors import RunFailure
 
 EVENT_TYPE = "enroll-account"
 """The ``repository_dispatch`` type ``.github/workflows/org-deploy.yml`` accepts."""
@@ -240,10 +241,18 @@ class EnrollStack(pulumi.ComponentResource):
         )
         in_account = pulumi.ResourceOptions(parent=self, provider=provider)
         github = config.github
-        token = aws.secretsmanager.get_secret_version_output(
-            secret_id=github.token_secret_arn,
-            opts=pulumi.InvokeOutputOptions(parent=self, provider=provider),
-        ).secret_string
+        # Read now (a synchronous invoke), not as an output: a failed read then ends the
+        # program with the provider's message, which an awaited output cannot catch (the
+        # Python host prints that one with its traceback).
+        try:
+            token = aws.secretsmanager.get_secret_version(
+                secret_id=github.token_secret_arn,
+                opts=pulumi.InvokeOptions(parent=self, provider=provider),
+            ).secret_string
+        except Exception as error:  # the SDK raises a plain Exception for a failed invoke
+            raise RunFailure(
+                f"cannot read the GitHub token from {github.token_secret_arn}: {error}"
+            ) from None
         connection = aws.cloudwatch.EventConnection(
             f"{name}-github",
             name=f"{RESOURCE_PREFIX}-github",
