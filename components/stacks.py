@@ -15,6 +15,7 @@ reads what an earlier phase produced from that stack's outputs (:class:`EarlierP
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -404,6 +405,7 @@ class _AccountComponent(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None,
     ) -> None:
         super().__init__(type_token, name, None, opts)
+        self.config = config
         self.partition = partition_of(config.region)
         self.deploy_role_arn = bootstrap_role_arn(
             self.partition, config.account_id, config.bootstrap_role_name
@@ -413,7 +415,6 @@ class _AccountComponent(pulumi.ComponentResource):
         self.rotated_secret_keys: dict[str, pulumi.Output[str]] = (
             rotated_secret_keys(config) if isinstance(config, CapabilityStackConfig) else {}
         )
-        self.config = config
         self.boundary_arn = boundary_of(config)
         self.provider = account_provider(
             f"{name}-aws",
@@ -424,6 +425,11 @@ class _AccountComponent(pulumi.ComponentResource):
             parent=self,
         )
         self.in_account = pulumi.ResourceOptions(parent=self, provider=self.provider)
+
+    @functools.cached_property
+    def org_outputs(self) -> EarlierPhase:
+        """The org stack's outputs, read once (one engine invoke) for whoever needs them."""
+        return EarlierPhase(self.config, ORG_STACK)
 
     def _login(self, config: RoleStackConfig) -> Login:
         """How this stack logs in to Akeyless: the deployer's login (centralized)."""
@@ -465,7 +471,7 @@ class _AccountComponent(pulumi.ComponentResource):
         identity = GatewayIdentity(
             f"{name}-gateway", gateway_identity_args(config), self.in_account
         )
-        access_id = EarlierPhase(config, ORG_STACK).value(
+        access_id = self.org_outputs.value(
             GATEWAY_ACCESS_IDS, lambda ids: access_id_of(ids, config.account_id)
         )
         cluster = cluster_name(config.akeyless.path, config.account_id)
@@ -697,7 +703,7 @@ class AccountStack(_AccountComponent):
     def _login(self, config: RoleStackConfig) -> Login:
         """The account's own deployer access ID (from the org stack), logged in as this
         account's bootstrap role: its Gateway never sees the deployer's login."""
-        org = EarlierPhase(config, ORG_STACK)
+        org = self.org_outputs
 
         def select(ids: Mapping[str, str]) -> str:
             return access_id_of(ids, config.account_id, DEPLOYER_ACCESS_IDS)

@@ -631,3 +631,25 @@ def test_the_eks_oidc_provider_is_in_the_roles_own_account() -> None:
         "trusts only its own account's provider"
         in (problems(data)[f"accounts[{eks}].eks_oidc_provider_arn"])
     )
+
+
+def test_an_account_stack_reads_the_org_stacks_outputs_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its login and its Gateway both need the org stack's outputs: one engine invoke."""
+    from akeyless_gateway_org.components.earlier_phase import READ_STACK_OUTPUTS
+    from akeyless_gateway_org.review import render as render_module
+
+    reads: list[str] = []
+    call = render_module._RenderMocks.call
+
+    def counting(self: Any, args: Any) -> Any:
+        if args.token == READ_STACK_OUTPUTS:
+            reads.append(str(args.args["name"]))
+        return call(self, args)
+
+    stacks = render(distributed_org())
+    account = next(s for s in stacks if s.spec.name == "account-444444444444")
+    monkeypatch.setattr(render_module._RenderMocks, "call", counting)
+    render_stack(account.spec, earlier_outputs={s.spec.name: s.outputs for s in stacks})
+    assert [name.split("/")[-1] for name in reads] == ["org"]
