@@ -1,9 +1,9 @@
 """How each stack logs in to Akeyless: the deployer's own login, or a per-account token.
 
-- :class:`DeployerLogin`: the deployer's access ID (an AWS IAM login signed by the
-  deployer's own AWS identity, or an API key). The org stack logs in to Akeyless's API with
-  it; in the centralized pattern the hub and member stacks log in at the hub Gateway with it,
-  over TLS only (``stacks.login_url``).
+- :class:`DeployerLogin` (:func:`login_of`): the deployer's access ID (an AWS IAM login
+  signed by the deployer's own AWS identity, or an API key). The org stack logs in to
+  Akeyless's API with it; in the centralized pattern the hub and member stacks log in at the
+  hub Gateway with it, over TLS only (``stacks.login_url``).
 - :class:`TokenLogin` (distributed): an Akeyless token for the account's own deployer
   access ID, obtained from Akeyless's API with a ``GetCallerIdentity`` signed by the
   account's bootstrap-role session (:func:`account_token_login`). That access ID's auth
@@ -31,6 +31,8 @@ from pulumi.runtime import mocks
 
 from akeyless_gateway_org.components.akeyless_api import login_token
 from akeyless_gateway_org.config.model import LoginMethod
+from akeyless_gateway_org.config.stack_config import StackConfigBase
+from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 LOGIN_IN_PREVIEW_VARIABLE = "ORGCTL_AKEYLESS_LOGIN"
 """Set to ``1`` by orgctl for a drift check (``pulumi refresh --preview-only --run-program``),
@@ -62,6 +64,38 @@ class TokenLogin:
 
 
 Login = DeployerLogin | TokenLogin
+
+
+def login_of(config: StackConfigBase) -> DeployerLogin:
+    """How this stack logs in; refused when the environment would log in as someone else.
+
+    Without a configured key the provider logs in as ``AKEYLESS_ACCESS_ID``
+    (terraform-provider-akeyless ``akeyless/login.go``), and the Gateways allow
+    ``login_access_id``: the two must be one access ID.
+    """
+    settings = config.akeyless
+    key = config.akeyless_access_key
+    from_env = os.environ.get("AKEYLESS_ACCESS_ID")
+    if (
+        settings.login == "api_key"
+        and key is None
+        and from_env not in (None, "", settings.login_access_id)
+    ):
+        raise ConfigError(
+            f"config of stack {config.stack_kind} {config.account_id}",
+            [
+                Problem(
+                    "akeylessLoginAccessId",
+                    f"is {settings.login_access_id}, but AKEYLESS_ACCESS_ID is {from_env}: the "
+                    "Gateways allow only the first, so the deployment would be refused",
+                )
+            ],
+        )
+    return DeployerLogin(
+        kind=settings.login,
+        access_id=settings.login_access_id,
+        access_key=pulumi.Output.secret(key) if key is not None else None,
+    )
 
 
 def logs_in_for_real() -> bool:

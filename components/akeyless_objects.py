@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +27,6 @@ import pulumi
 
 from akeyless_gateway_org.components.akeyless_dynamic import GatewayHealth, RotationSchedule
 from akeyless_gateway_org.components.akeyless_login import (
-    DeployerLogin,
     Login,
     TokenLogin,
     logs_in_for_real,
@@ -41,8 +39,6 @@ from akeyless_gateway_org.components.akeyless_names import (
 )
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource, pulumi_akeyless
 from akeyless_gateway_org.config.model import Capabilities
-from akeyless_gateway_org.config.stack_config import StackConfigBase
-from akeyless_gateway_org.config.validation import ConfigError, Problem
 
 GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID = "use-gateway-cloud-identity"
 """``TargetAws.access_key_id``: the provider requires it even with
@@ -62,38 +58,6 @@ https://docs.akeyless.io/docs/rbac)."""
 ADMIN_PERMISSIONS = "admin"
 
 DYNAMIC_SECRET_TTL = "60m"
-
-
-def login_of(config: StackConfigBase) -> DeployerLogin:
-    """How this stack logs in; refused when the environment would log in as someone else.
-
-    Without a configured key the provider logs in as ``AKEYLESS_ACCESS_ID``
-    (terraform-provider-akeyless ``akeyless/login.go``), and the Gateways allow
-    ``login_access_id``: the two must be one access ID.
-    """
-    settings = config.akeyless
-    key = config.akeyless_access_key
-    from_env = os.environ.get("AKEYLESS_ACCESS_ID")
-    if (
-        settings.login == "api_key"
-        and key is None
-        and from_env not in (None, "", settings.login_access_id)
-    ):
-        raise ConfigError(
-            f"config of stack {config.stack_kind} {config.account_id}",
-            [
-                Problem(
-                    "akeylessLoginAccessId",
-                    f"is {settings.login_access_id}, but AKEYLESS_ACCESS_ID is {from_env}: the "
-                    "Gateways allow only the first, so the deployment would be refused",
-                )
-            ],
-        )
-    return DeployerLogin(
-        kind=settings.login,
-        access_id=settings.login_access_id,
-        access_key=pulumi.Output.secret(key) if key is not None else None,
-    )
 
 
 def akeyless_provider(

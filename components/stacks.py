@@ -29,6 +29,7 @@ from akeyless_gateway_org.components.akeyless_login import (
     Login,
     TokenLogin,
     account_token_login,
+    login_of,
     logs_in_for_real,
     preview_token_login,
 )
@@ -56,7 +57,6 @@ from akeyless_gateway_org.components.akeyless_objects import (
     akeyless_provider,
     gateway_identity_target,
     inputs_fingerprint,
-    login_of,
     target_identity_inputs,
 )
 from akeyless_gateway_org.components.akeyless_sdk import AkeylessResource

@@ -21,9 +21,9 @@ from akeyless_gateway_org.components.akeyless_dynamic import (
     _GatewayHealthProvider,
     _RotationScheduleProvider,
 )
+from akeyless_gateway_org.components.akeyless_login import login_of
 from akeyless_gateway_org.components.akeyless_objects import (
     GATEWAY_CLOUD_IDENTITY_ACCESS_KEY_ID,
-    login_of,
 )
 from akeyless_gateway_org.components.akeyless_sdk import load_schema
 from akeyless_gateway_org.components.stacks import (
