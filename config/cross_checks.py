@@ -23,6 +23,7 @@ from akeyless_gateway_org.config.fields import (
 from akeyless_gateway_org.config.model import (
     AkeylessSettings,
     Capabilities,
+    IamSettings,
     Pattern,
     SiteBase,
 )
@@ -44,8 +45,8 @@ class RuleScope:
 
     pattern: Pattern
     akeyless: AkeylessSettings
-    own_role_names: frozenset[str]
-    """The deployment's own roles (bootstrap, Gateway, member): never handed out."""
+    bootstrap_role_name: str
+    iam: IamSettings
     runs_hub: bool = False
     """Whether the input deploys the centralized hub (whose sts:AssumeRole needs the org ID)."""
     organization_id: str | None = None
@@ -58,8 +59,14 @@ class RuleScope:
     """Accounts whose private ECR registries are the organization's own: the management
     account and the hub, which every stack of the deployment knows (a stack does not know
     the other accounts, and the rule must read the same from every way in)."""
-    bootstrap_role_name: str | None = None
+
     preview_role_name: str | None = None
+
+    @property
+    def own_role_names(self) -> frozenset[str]:
+        """The deployment's own roles (bootstrap, Gateway, member): never handed out."""
+        iam = self.iam
+        return frozenset({self.bootstrap_role_name, iam.gateway_role_name, iam.member_role_name})
 
 
 def cross_field_problems(scope: RuleScope) -> list[tuple[str, str]]:

@@ -148,9 +148,8 @@ class StackConfigBase(StrictModel):
         return RuleScope(
             pattern=self.pattern,
             akeyless=self.akeyless,
-            own_role_names=frozenset(
-                {self.bootstrap_role_name, self.iam.gateway_role_name, self.iam.member_role_name}
-            ),
+            bootstrap_role_name=self.bootstrap_role_name,
+            iam=self.iam,
             runs_hub=self.stack_kind == "hub",
             organization_id=getattr(self, "organization_id", None),
             sites=[("", self)] if isinstance(self, SiteBase) else [],

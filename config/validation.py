@@ -408,16 +408,14 @@ def rule_scope(org: OrgDeployment) -> RuleScope:
     return RuleScope(
         pattern=org.pattern,
         akeyless=org.akeyless,
-        own_role_names=frozenset(
-            {org.bootstrap_role_name, org.iam.gateway_role_name, org.iam.member_role_name}
-        ),
+        bootstrap_role_name=org.bootstrap_role_name,
+        iam=org.iam,
         runs_hub=org.pattern == "centralized",
         organization_id=org.organization_id,
         sites=sites,
         grants=grants,
         image=org.gateway.image,
         registry_accounts=frozenset(registries),
-        bootstrap_role_name=org.bootstrap_role_name,
         preview_role_name=org.preview_role_name,
     )
 
